@@ -1,0 +1,62 @@
+// The VS Code side: starts the forksafe language server, shows its output channel, restarts it when it dies.
+import * as path from 'path';
+import * as vscode from 'vscode';
+import {
+  CloseAction, CloseHandlerResult, ErrorAction, ErrorHandlerResult, LanguageClient, LanguageClientOptions,
+  ServerOptions, TransportKind,
+} from 'vscode-languageclient/node';
+
+let client: LanguageClient | undefined;
+
+/** Restarts the server after a crash, but gives up (and says so) if it keeps dying: 5 crashes in 3 minutes. */
+class RestartingErrorHandler {
+  private readonly restarts: number[] = [];
+  constructor(private readonly output: vscode.LogOutputChannel) {}
+
+  error(error: Error, _message: unknown, count: number | undefined): ErrorHandlerResult {
+    this.output.appendLine(`[client] connection error ${count ?? 0}: ${error.message}`);
+    return { action: count !== undefined && count <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown };
+  }
+
+  closed(): CloseHandlerResult {
+    const now = Date.now();
+    this.restarts.push(now);
+    while (this.restarts.length > 0 && now - this.restarts[0] > 3 * 60_000) this.restarts.shift();
+    if (this.restarts.length > 5) {
+      const message = 'The forksafe server crashed 5 times in 3 minutes and will not be restarted. See the forksafe output channel; run "forksafe: Restart Server" after fixing the cause.';
+      return { action: CloseAction.DoNotRestart, message };
+    }
+    this.output.appendLine(`[client] server stopped unexpectedly; restarting (${this.restarts.length} in the last 3 minutes)`);
+    return { action: CloseAction.Restart };
+  }
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const output = vscode.window.createOutputChannel('forksafe', { log: true });
+  const serverModule = context.asAbsolutePath(path.join('server', 'dist', 'server.js'));
+  const serverOptions: ServerOptions = {
+    run: { module: serverModule, transport: TransportKind.ipc },
+    debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6010'] } },
+  };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: [{ language: 'c' }, { language: 'cpp', pattern: '**/*.h' }],
+    synchronize: { configurationSection: 'forksafe' },
+    outputChannel: output,
+    errorHandler: new RestartingErrorHandler(output),
+  };
+  client = new LanguageClient('forksafe', 'forksafe', serverOptions, clientOptions);
+  context.subscriptions.push(
+    output,
+    vscode.commands.registerCommand('forksafe.showOutput', () => output.show(true)),
+    vscode.commands.registerCommand('forksafe.restartServer', async () => {
+      output.appendLine('[client] restarting the server on request');
+      await client?.restart();
+    }),
+  );
+  await client.start();
+}
+
+export async function deactivate(): Promise<void> {
+  await client?.stop();
+  client = undefined;
+}

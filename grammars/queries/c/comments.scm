@@ -1,0 +1,2 @@
+; Comments: forksafe-ignore suppressions and forksafe-assume annotations are read from these.
+(comment) @comment

@@ -1,0 +1,30 @@
+// The rule catalogue: every FS### code, its title, default severity and what it is about. Codes are never reused.
+export type Severity = 'error' | 'warning' | 'information' | 'hint';
+export type SeveritySetting = Severity | 'off';
+
+export const RULE_CODES = ['FS001', 'FS002', 'FS003', 'FS004', 'FS005', 'FS006', 'FS007', 'FS008', 'FS009'] as const;
+export type RuleCode = (typeof RULE_CODES)[number];
+
+export interface Rule {
+  code: RuleCode;
+  /** Short name, used as the SARIF rule name. */
+  name: string;
+  title: string;
+  defaultSeverity: Severity;
+}
+
+export const RULES: Record<RuleCode, Rule> = {
+  FS001: { code: 'FS001', name: 'LongLivedWritablePinUnprotected', title: 'Long-lived writable pin of user memory is not protected against fork()', defaultSeverity: 'error' },
+  FS002: { code: 'FS002', name: 'LongLivedReadOnlyPinUnprotected', title: 'Long-lived read-only pin of user memory goes stale after fork()', defaultSeverity: 'warning' },
+  FS003: { code: 'FS003', name: 'ProtectionNotVerified', title: 'Fork protection is assumed or found only elsewhere: verify it', defaultSeverity: 'information' },
+  FS004: { code: 'FS004', name: 'FollGetForLongLivedDma', title: 'get_user_pages*() used for a long-lived DMA pin where pin_user_pages*() exists', defaultSeverity: 'warning' },
+  FS005: { code: 'FS005', name: 'LongLivedPinWithoutLongterm', title: 'Long-lived pin_user_pages*() pin without FOLL_LONGTERM', defaultSeverity: 'warning' },
+  FS006: { code: 'FS006', name: 'ReleaseMismatch', title: 'Pages released with the wrong API for how they were pinned', defaultSeverity: 'warning' },
+  FS007: { code: 'FS007', name: 'ShortLivedPin', title: 'Short-lived pin: exposed to fork() only for the duration of the I/O', defaultSeverity: 'hint' },
+  FS008: { code: 'FS008', name: 'SuppressionWithoutReason', title: 'forksafe-ignore without a reason', defaultSeverity: 'warning' },
+  FS009: { code: 'FS009', name: 'AnalysisIncomplete', title: 'The analysis of this file was cut short', defaultSeverity: 'information' },
+};
+
+export function isRuleCode(text: string): text is RuleCode {
+  return (RULE_CODES as readonly string[]).includes(text);
+}

@@ -1,0 +1,56 @@
+// The engine on small inline drivers: the first rule, positions, and bad input that must not throw.
+import { strict as assert } from 'assert';
+import { analyzeText } from '../helpers/syntax';
+
+describe('engine: first rule and robustness', function () {
+  it('reports a get_user_pages call whose flags contain FOLL_WRITE, on the call', async function () {
+    const r = await analyzeText('void f(struct page **p)\n{\n\tget_user_pages(0, 1, FOLL_WRITE | FOLL_LONGTERM, p);\n}\n');
+    assert.deepEqual(r.findings.map((f) => [f.code, f.span.start.line, f.span.start.character]), [['FS001', 2, 1]]);
+  });
+
+  it('says what fork() does, why and what to do', async function () {
+    const [f] = (await analyzeText('void f(struct page **p){ pin_user_pages_fast(0, 1, FOLL_WRITE, p); }')).findings;
+    assert.match(f.message, /after fork\(\)/);
+    assert.match(f.message, /FOLL_WRITE/);
+    assert.match(f.message, /VM_DONTCOPY|MADV_DONTFORK|FOLL_LONGTERM/);
+  });
+
+  it('ignores a read-only pin and unrelated calls that mention FOLL_WRITE', async function () {
+    const r = await analyzeText('void f(struct page **p){ get_user_pages(0, 1, 0, p); trace(FOLL_WRITE); }');
+    assert.deepEqual(r.findings, []);
+  });
+
+  it('does not treat a FOLL_WRITE inside a string or comment as the flag', async function () {
+    const r = await analyzeText('void f(struct page **p){ get_user_pages(0, 1, /* FOLL_WRITE */ 0, p); log("FOLL_WRITE"); }');
+    assert.deepEqual(r.findings, []);
+  });
+
+  it('reports FS009 instead of analysing a file over the size limit', async function () {
+    const r = await analyzeText('int x;\n'.repeat(2000), { maxFileSizeKb: 1 });
+    assert.deepEqual(r.findings.map((f) => f.code), ['FS009']);
+    assert.equal(r.stats.skipped, true);
+    assert.match(r.notes[0], /over the 1 KB limit/);
+  });
+
+  it('reports FS009 when the time budget is hit, and never throws', async function () {
+    const r = await analyzeText('int a[] = {' + '(1+(2*3)),'.repeat(100000) + '};', { timeBudgetMs: 1 });
+    assert.deepEqual(r.findings.map((f) => f.code), ['FS009']);
+    assert.equal(r.stats.budgetHit, true);
+  });
+
+  it('survives binary, NUL bytes, unbalanced braces and preprocessor soup', async function () {
+    const inputs = [
+      '\u0000\u0001\u0002ELF\u0000\u0000',
+      'void f( { { { get_user_pages(0, 1, FOLL_WRITE, p',
+      '#if X\n#if Y\nvoid f(void){\n#else\n}\n#endif\n',
+      '#define A(x) A(A(x))\n'.repeat(500),
+      '\uFEFF\r\nvoid f(struct page **p){\r\n\tget_user_pages(0, 1, FOLL_WRITE, p);\r\n}\r\n',
+    ];
+    for (const text of inputs) {
+      const r = await analyzeText(text);
+      assert.ok(Array.isArray(r.findings), JSON.stringify(text.slice(0, 40)));
+    }
+    const crlf = await analyzeText(inputs[4]);
+    assert.deepEqual(crlf.findings.map((f) => [f.code, f.span.start.line]), [['FS001', 2]]);
+  });
+});
