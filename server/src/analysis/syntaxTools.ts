@@ -1,0 +1,103 @@
+// Small questions about C syntax trees: enclosing function, parameter names, conditional nesting, identifiers.
+import type { Node } from './parser';
+
+export function namedChildren(node: Node): Node[] {
+  return node.namedChildren.filter((n): n is Node => n !== null);
+}
+
+export function unwrapParens(node: Node): Node {
+  let n = node;
+  while (n.type === 'parenthesized_expression' && n.namedChildCount > 0) {
+    const inner = namedChildren(n).find((c) => c.type !== 'comment');
+    if (!inner) break;
+    n = inner;
+  }
+  return n;
+}
+
+export function enclosingFunction(node: Node): Node | undefined {
+  for (let n: Node | null = node.parent; n; n = n.parent) if (n.type === 'function_definition') return n;
+  return undefined;
+}
+
+/** The identifier naming a function definition, through pointer declarators (`struct page **get_pages(...)`). */
+export function functionDeclarator(fn: Node): Node | undefined {
+  let d = fn.childForFieldName('declarator');
+  while (d && d.type !== 'function_declarator') d = d.childForFieldName('declarator');
+  return d ?? undefined;
+}
+
+export function functionNameNode(fn: Node): Node | undefined {
+  const d = functionDeclarator(fn)?.childForFieldName('declarator');
+  return d && d.type === 'identifier' ? d : undefined;
+}
+
+/** Parameter names in order; unnamed or variadic parameters get '' so indices stay right. */
+export function functionParams(fn: Node): string[] {
+  const list = functionDeclarator(fn)?.childForFieldName('parameters');
+  if (!list) return [];
+  return namedChildren(list).filter((p) => p.type === 'parameter_declaration' || p.type === 'variadic_parameter')
+    .map((p) => (p.type === 'parameter_declaration' ? declaredName(p.childForFieldName('declarator')) ?? '' : ''));
+}
+
+/** The identifier a declarator declares, through pointers, arrays, parentheses and init. */
+export function declaredName(decl: Node | null): string | undefined {
+  let d: Node | null = decl;
+  while (d && d.type !== 'identifier') {
+    if (d.type === 'field_identifier') return d.text;
+    d = d.childForFieldName('declarator') ?? namedChildren(d).find((c) => c.type !== 'comment') ?? null;
+  }
+  return d?.text;
+}
+
+export function functionBody(fn: Node): Node | undefined {
+  return fn.childForFieldName('body') ?? undefined;
+}
+
+const CONDITIONAL_PARENTS = new Set(['if_statement', 'else_clause', 'switch_statement', 'case_statement', 'while_statement', 'for_statement', 'do_statement', 'conditional_expression']);
+
+/** The nearest conditional construct between `node` and `stop` (exclusive): if/switch/loop/ternary. */
+export function enclosingCondition(node: Node, stop: Node | undefined): Node | undefined {
+  for (let n: Node | null = node.parent; n && n.id !== stop?.id; n = n.parent) {
+    if (CONDITIONAL_PARENTS.has(n.type)) return n;
+  }
+  return undefined;
+}
+
+/** The part of a conditional that decides it: the if/while condition, or the ternary's condition. */
+export function conditionOf(cond: Node): Node {
+  return cond.childForFieldName('condition') ?? cond;
+}
+
+export function* descendants(node: Node): Generator<Node> {
+  const cursor = node.walk();
+  try {
+    let reached = false;
+    while (!reached) {
+      yield cursor.currentNode;
+      if (cursor.gotoFirstChild()) continue;
+      while (!cursor.gotoNextSibling()) {
+        if (!cursor.gotoParent() || cursor.currentNode.id === node.id) { reached = true; break; }
+      }
+    }
+  } finally {
+    cursor.delete();
+  }
+}
+
+export function identifiersIn(node: Node): Node[] {
+  const out: Node[] = [];
+  for (const n of descendants(node)) if (n.type === 'identifier') out.push(n);
+  return out;
+}
+
+export function isAncestor(ancestor: Node, node: Node): boolean {
+  for (let n: Node | null = node; n; n = n.parent) if (n.id === ancestor.id) return true;
+  return false;
+}
+
+/** The statement directly inside `block` that contains `node`. */
+export function statementIn(block: Node, node: Node): Node | undefined {
+  for (let n: Node | null = node; n; n = n.parent) if (n.parent?.id === block.id) return n;
+  return undefined;
+}
