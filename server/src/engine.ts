@@ -1,19 +1,30 @@
 // The one entry point for the language server and the CLI: text in, Report out, so the editor and CI never disagree.
-import { CSyntax, Tree } from './analysis/parser';
-import { findCalls, findDirectPinCalls } from './analysis/pinSites';
-import { mentionsFlag } from './analysis/flags';
-import type { Finding } from './analysis/finding';
+import type { CSyntax, Tree } from './analysis/parser';
+import type { Finding, RelatedLocation } from './analysis/finding';
 import { RULES, RuleCode, Severity } from './analysis/rules';
 import { spanOf } from './analysis/span';
 import type { ForksafeSettings } from './settings';
 import { fingerprintOf } from './analysis/fingerprint';
+import { makeSourceFile, SourceFile, Workspace } from './analysis/workspace';
+import { PinSiteFinder, PinSite } from './analysis/pinSites';
+import { Evidence, FlagResolver, FlagValue, orValues, tri, truthTri, Tri } from './analysis/flags';
+import { LifetimeAnalyzer, Lifetime, pagesBase } from './analysis/lifetime';
+import { Protection, ProtectionFinder } from './analysis/protections';
+import { assumptionApplies, readAssumptions, readSuppressions, suppresses, Suppression } from './analysis/annotations';
+import { describeVersionRange } from './analysis/preprocessor';
+import { findReleaseApi, releaseKindAt, KernelVersionLite, PIN_API_EARLIEST_PIN_USER_PAGES, compareKernelVersions } from './analysis/pinApis';
+import { NEWEST_MODELLED_KERNEL, parseKernelVersion } from './simulation/kernelEra';
+import { describeOutcome, simulateFinding } from './simulation/outcome';
+import type { ScenarioInput } from './simulation/scenario';
+import { releaseMismatchMessage, siteMessage, suppressionWithoutReasonMessage, SiteFacts, ProtectionFact } from './explain/messages';
 
 export interface Report {
   uri: string;
   findings: Finding[];
   /** Messages for the log: why a file was skipped or cut short. */
   notes: string[];
-  stats: { bytes: number; parseMs: number; analyzeMs: number; budgetHit: boolean; skipped: boolean };
+  kernel: { version: KernelVersionLite; source: string };
+  stats: { bytes: number; parseMs: number; analyzeMs: number; budgetHit: boolean; skipped: boolean; sites: number };
 }
 
 export interface AnalyzeInput {
@@ -25,23 +36,41 @@ export interface AnalyzeInput {
   parseBudgetHitAfterMs?: number;
 }
 
+/** What the host (server or CLI) knows beyond the file: the other parsed files of the driver and the tree's kernel version. */
+export interface AnalysisContext {
+  /** Other files in the driver scope, parsed; trees stay owned by the caller. */
+  files?: Array<{ uri: string; text: string; tree: Tree }>;
+  /** From the tree's Makefile, when the host found one. */
+  detectedKernel?: { version: KernelVersionLite; source: string };
+}
+
 function severityFor(code: RuleCode, settings: ForksafeSettings): Severity | undefined {
   const s = settings.severity[code] ?? RULES[code].defaultSeverity;
   return s === 'off' ? undefined : s;
 }
 
-/** Analyses one file. Never throws on bad input: oversize or pathological files yield an FS009 note instead. */
-export function analyze(syntax: CSyntax, input: AnalyzeInput, settings: ForksafeSettings): Report {
+export function resolveKernel(settings: ForksafeSettings, context?: AnalysisContext): { version: KernelVersionLite; source: string } {
+  if (settings.kernelVersion !== 'auto') {
+    const v = parseKernelVersion(settings.kernelVersion);
+    if (v) return { version: v, source: 'from settings' };
+  }
+  if (context?.detectedKernel) return context.detectedKernel;
+  return { version: NEWEST_MODELLED_KERNEL, source: 'no Makefile found; newest modelled kernel assumed' };
+}
+
+/** Analyses one file. Never throws on bad input: oversize or pathological files yield FS009 instead. */
+export function analyze(syntax: CSyntax, input: AnalyzeInput, settings: ForksafeSettings, context?: AnalysisContext): Report {
+  const kernel = resolveKernel(settings, context);
   const report: Report = {
-    uri: input.uri, findings: [], notes: [],
-    stats: { bytes: input.text.length, parseMs: 0, analyzeMs: 0, budgetHit: false, skipped: false },
+    uri: input.uri, findings: [], notes: [], kernel,
+    stats: { bytes: input.text.length, parseMs: 0, analyzeMs: 0, budgetHit: false, skipped: false, sites: 0 },
   };
   const limit = settings.maxFileSizeKb * 1024;
   if (input.text.length > limit) {
     report.stats.skipped = true;
-    const note = `${input.uri}: not analysed: ${Math.round(input.text.length / 1024)} KB is over the ${settings.maxFileSizeKb} KB limit (forksafe.maxFileSizeKb)`;
-    report.notes.push(note);
-    pushIncomplete(report, settings, `forksafe did not analyse this file: it is ${Math.round(input.text.length / 1024)} KB, over the ${settings.maxFileSizeKb} KB limit. Pins in it are not checked. Raise forksafe.maxFileSizeKb to analyse it.`);
+    const kb = Math.round(input.text.length / 1024);
+    report.notes.push(`${input.uri}: not analysed: ${kb} KB is over the ${settings.maxFileSizeKb} KB limit (forksafe.maxFileSizeKb)`);
+    pushIncomplete(report, settings, `forksafe did not analyse this file: it is ${kb} KB, over the ${settings.maxFileSizeKb} KB limit. Pins in it are not checked. Raise forksafe.maxFileSizeKb to analyse it.`);
     return report;
   }
   let tree = input.tree;
@@ -59,23 +88,19 @@ export function analyze(syntax: CSyntax, input: AnalyzeInput, settings: Forksafe
     pushIncomplete(report, settings, `forksafe stopped parsing this file after ${ms} ms (time budget ${settings.timeBudgetMs} ms). Pins in it are not checked. Raise forksafe.timeBudgetMs to analyse it.`);
     return report;
   }
+  const started = performance.now();
+  let workspace: Workspace | undefined;
   try {
-    const analyzeStart = performance.now();
-    for (const site of findDirectPinCalls(findCalls(syntax, tree))) {
-      if (!site.args.some((a) => mentionsFlag(a, 'FOLL_WRITE'))) continue;
-      const severity = severityFor('FS001', settings);
-      if (!severity) continue;
-      report.findings.push({
-        code: 'FS001', severity, uri: input.uri, span: spanOf(site.call),
-        message: `${site.name}() pins user pages with FOLL_WRITE: after fork(), copy-on-write can move the parent to a new page while the device keeps writing the old one, so DMA lands in the child's memory. Protect the range (VM_DONTCOPY / MADV_DONTFORK, or an mmu notifier), or use pin_user_pages*() with FOLL_LONGTERM on kernels that copy pinned pages at fork.`,
-        related: [], fixes: [],
-        fingerprint: fingerprintOf('FS001', site.call.text),
-      });
-    }
-    report.stats.analyzeMs = performance.now() - analyzeStart;
+    const file = makeSourceFile(syntax, input.uri, input.text, tree);
+    const others = (settings.driverScope === 'file' ? [] : context?.files ?? []).filter((f) => f.uri !== input.uri)
+      .map((f) => makeSourceFile(syntax, f.uri, f.text, f.tree));
+    workspace = new Workspace(syntax, [file, ...others]);
+    new FileAnalysis(workspace, file, settings, kernel, report).run();
   } finally {
+    workspace?.dispose();
     if (ownTree) tree.delete();
   }
+  report.stats.analyzeMs = performance.now() - started;
   return report;
 }
 
@@ -83,8 +108,168 @@ function pushIncomplete(report: Report, settings: ForksafeSettings, message: str
   const severity = severityFor('FS009', settings);
   if (!severity) return;
   const zero = { line: 0, character: 0 };
-  report.findings.push({
-    code: 'FS009', severity, uri: report.uri, span: { start: zero, end: zero }, message,
-    related: [], fixes: [], fingerprint: fingerprintOf('FS009', report.uri),
+  report.findings.push({ code: 'FS009', severity, uri: report.uri, span: { start: zero, end: zero }, message, related: [], fixes: [], fingerprint: fingerprintOf('FS009', report.uri) });
+}
+
+function related(e: Evidence): RelatedLocation {
+  return { uri: e.uri, span: spanOf(e.node), message: e.message };
+}
+
+function where(e: Evidence): string {
+  const file = e.uri.replace(/^.*\//, '');
+  return `${file}:${e.node.startPosition.row + 1}`;
+}
+
+/** The analysis of one file: sites, their facts, the simulation, and the findings worded from it. */
+class FileAnalysis {
+  private readonly flags: FlagResolver;
+  private readonly lifetimes: LifetimeAnalyzer;
+  private readonly protections: ProtectionFinder;
+  private readonly suppressions: Suppression[];
+
+  constructor(private readonly workspace: Workspace, private readonly file: SourceFile, private readonly settings: ForksafeSettings,
+    private readonly kernel: { version: KernelVersionLite; source: string }, private readonly report: Report) {
+    this.flags = new FlagResolver(workspace);
+    this.lifetimes = new LifetimeAnalyzer(workspace);
+    this.protections = new ProtectionFinder(workspace);
+    this.suppressions = readSuppressions(file.index.comments);
+  }
+
+  run(): void {
+    const sites = new PinSiteFinder(this.workspace, this.kernel.version).find(this.file);
+    this.report.stats.sites = sites.length;
+    for (const site of sites) this.analyzeSite(site);
+    for (const s of this.suppressions) {
+      if (s.reason === undefined) this.push('FS008', s.comment.node, suppressionWithoutReasonMessage(s.codes), [], `FS008:${s.comment.text}`);
+    }
+    this.report.findings.sort((a, b) => a.span.start.line - b.span.start.line || a.span.start.character - b.span.start.character || a.code.localeCompare(b.code));
+  }
+
+  private flagValue(site: PinSite): { value: FlagValue | undefined; write: Tri; longterm: Tri } {
+    const r = site.chosen;
+    const sig = r.signature;
+    const implied = sig.impliedFlags ?? [];
+    const impliedValue = (): FlagValue => ({ always: new Set(implied), maybe: new Set(implied), truth: 'true', unknown: [], conditions: [], origins: new Map() });
+    if (sig.flagsStyle === 'none' || sig.flagsIndex === undefined) {
+      const value = impliedValue();
+      return { value, write: tri(value, 'FOLL_WRITE'), longterm: tri(value, 'FOLL_LONGTERM') };
+    }
+    const arg = r.args[sig.flagsIndex];
+    if (!arg) return { value: undefined, write: 'conditional', longterm: implied.includes('FOLL_LONGTERM') ? 'always' : 'never' };
+    const raw = this.flags.evaluate(arg.node, arg.scope);
+    const value = implied.length > 0 ? orValues([raw, impliedValue()]) : raw;
+    if (sig.flagsStyle === 'gup_flags') return { value, write: tri(value, 'FOLL_WRITE'), longterm: tri(value, 'FOLL_LONGTERM') };
+    // Old int `write` (and `force`) arguments: any non-zero value asks for write access.
+    const write = truthTri(raw);
+    if (write !== 'never' && !value.origins.has('FOLL_WRITE')) value.origins.set('FOLL_WRITE', { uri: arg.scope.file.uri, node: arg.scope.anchor ?? arg.node, message: `the write argument (${arg.node.text}) asks for write access` });
+    return { value, write, longterm: implied.includes('FOLL_LONGTERM') ? 'always' : 'never' };
+  }
+
+  private analyzeSite(site: PinSite): void {
+    const r = site.chosen;
+    const { value, write, longterm } = this.flagValue(site);
+    const pagesIndex = r.signature.pagesIndex ?? r.signature.frameVectorIndex;
+    const pagesArg = pagesIndex !== undefined ? r.args[pagesIndex] : undefined;
+    const longtermEvidence = value?.origins.get('FOLL_LONGTERM');
+    const lifetime: Lifetime = pagesArg
+      ? this.lifetimes.analyze(pagesArg.node, pagesArg.scope, r.apiCall.node.type === 'call_expression' && r.chain.every((c) => c.kind === 'function') ? r.apiCall.node : site.call.node, longterm, longtermEvidence)
+      : { longLived: longterm === 'always', reason: longterm === 'always' ? 'longterm' : 'kept', evidence: [], releases: [] };
+    // Release calls of a stored field elsewhere in the driver (the MR's destroy path) count as this pin's release path.
+    if (lifetime.storedField) lifetime.releases.push(...this.fieldReleases(lifetime.storedField));
+
+    const fns = [site.call.fn, ...r.chain.filter((c) => c.kind === 'function').map((c) => this.workspace.functionsNamed(c.name)[0]?.item)];
+    let protections: Protection[] = this.protections.find(this.file, fns);
+    if (this.settings.driverScope === 'file') protections = protections.filter((p) => p.place !== 'driver');
+    for (const a of readAssumptions(this.file.index.comments)) {
+      if (assumptionApplies(a, site.call.node.startPosition.row, site.call.fn?.node, this.file.index.comments)) {
+        protections.push({ kind: a.kind, place: 'assumed', evidence: { uri: this.file.uri, node: a.comment.node, message: `assumed: ${a.reason}` } });
+      }
+    }
+    const seen = protections.filter((p) => p.place === 'function' || p.place === 'file');
+    const unverified = protections.filter((p) => p.place === 'assumed' || p.place === 'driver');
+    const api = r.api;
+    const facts: SiteFacts = {
+      api: api.name, via: r.chain.map((c) => c.name), ref: r.ref, write, longterm, longLived: lifetime.longLived,
+      lifetimeReason: lifetime.reason, kernel: this.kernel.version, kernelSource: this.kernel.source, pinEquivalent: api.pinEquivalent,
+      alternatives: site.alternatives.map((a) => `${a.api.name}() on ${describeVersionRange(a.versions)}`),
+    };
+    const scenario = (prot: Protection[]): ScenarioInput => ({
+      kernel: this.kernel.version, ref: r.ref, access: write === 'never' ? 'read' : 'write', longterm: longterm === 'always', longLived: lifetime.longLived,
+      protections: { dontfork: prot.some((p) => p.kind === 'dontfork'), wipeonfork: prot.some((p) => p.kind === 'wipeonfork'), notifier: prot.some((p) => p.kind === 'notifier') },
+    });
+    const bare = simulateFinding(scenario([]));
+    const outcome = describeOutcome(bare.worst);
+    const protFacts: ProtectionFact[] = (unverified.length > 0 && seen.length === 0 ? unverified : seen).map((p) => ({ kind: p.kind, place: p.place, where: where(p.evidence), reason: p.place === 'assumed' ? p.evidence.message.replace(/^assumed: /, '') : undefined }));
+
+    const rel: RelatedLocation[] = [];
+    for (const c of r.chain) rel.push({ uri: c.uri, span: spanOf(c.definition), message: `${c.name} (${c.kind}) reaches ${api.name}()` });
+    if (r.chain.length > 0 && r.apiCall.node.type === 'call_expression') rel.push({ uri: r.apiCall.uri, span: spanOf(r.apiCall.node), message: `the ${api.name}() call` });
+    const origin = value?.origins.get('FOLL_WRITE');
+    if (write !== 'never' && origin) rel.push(related(origin));
+    for (const c of value?.conditions ?? []) rel.push(related(c));
+    for (const e of lifetime.evidence) rel.push(related(e));
+
+    const fingerprintBase = [site.call.fn?.name ?? '', api.name, site.call.node.text];
+    const emit = (code: RuleCode, extra: RelatedLocation[] = [], protectedOutcome?: string): void => {
+      this.push(code, site.call.node, siteMessage({ code, facts, outcome, protectedOutcome, protections: protFacts }), [...rel, ...extra], ...fingerprintBase);
+    };
+
+    let forkCode: RuleCode | undefined;
+    if (!lifetime.longLived) {
+      if (seen.length === 0 && bare.worst.verdict.diverges) emit('FS007');
+    } else if (seen.length === 0 && unverified.length > 0 && bare.worst.verdict.diverges) {
+      // Only worth verifying when the pin needs the protection: on a copy-on-fork era a FOLL_PIN pin is safe without it.
+      forkCode = 'FS003';
+      const withProt = simulateFinding(scenario(unverified));
+      emit('FS003', unverified.map((p) => related(p.evidence)), describeOutcome(withProt.worst));
+    } else if (seen.length === 0 && bare.worst.verdict.diverges) {
+      forkCode = write === 'never' ? 'FS002' : 'FS001';
+      emit(forkCode);
+    }
+    if (lifetime.longLived && r.ref === 'get' && forkCode !== 'FS001' && forkCode !== 'FS002' && api.kind === 'pages' &&
+      compareKernelVersions(this.kernel.version, PIN_API_EARLIEST_PIN_USER_PAGES) >= 0 && protections.length > 0) {
+      emit('FS004', protections.slice(0, 1).map((p) => related(p.evidence)));
+    }
+    if (lifetime.longLived && r.ref === 'pin' && api.kind === 'pages' && longterm !== 'always') emit('FS005');
+
+    for (const release of lifetime.releases) {
+      const relApi = findReleaseApi(release.api);
+      if (!relApi) continue;
+      const releases = releaseKindAt(relApi, this.kernel.version);
+      if (releases === r.ref) continue;
+      const node = release.node;
+      if (this.report.findings.some((f) => f.code === 'FS006' && f.span.start.line === node.startPosition.row && f.span.start.character === node.startPosition.column)) continue;
+      this.push('FS006', node, releaseMismatchMessage(release.api, api.name, r.ref), [{ uri: this.file.uri, span: spanOf(site.call.node), message: `pinned here with ${api.name}()` }], 'FS006', release.api, node.text);
+    }
+  }
+
+  /** Release calls on `x->field` (or `x->field[i]`) in this file: the release path of pages stored in that field. */
+  private fieldReleases(field: string): Lifetime['releases'] {
+    const out: Lifetime['releases'] = [];
+    for (const c of this.file.index.calls) {
+      if (!findReleaseApi(c.name) || c.args.length === 0) continue;
+      const base = pagesBase(c.args[0]);
+      if (base.type === 'field_expression' && base.childForFieldName('field')?.text === field) out.push({ uri: this.file.uri, node: c.node, api: c.name });
+    }
+    return out;
+  }
+
+  private push(code: RuleCode, node: SourceFile['tree']['rootNode'], message: string, rel: RelatedLocation[], ...fingerprint: string[]): void {
+    const severity = severityFor(code, this.settings);
+    if (!severity) return;
+    const span = spanOf(node);
+    if (this.suppressions.some((s) => suppresses(s, code, span.start.line))) return;
+    this.report.findings.push({ code, severity, uri: this.file.uri, span, message, related: dedupe(rel), fixes: [], fingerprint: fingerprintOf(code, ...fingerprint) });
+  }
+}
+
+function dedupe(list: RelatedLocation[]): RelatedLocation[] {
+  const seen = new Set<string>();
+  return list.filter((r) => {
+    const key = `${r.uri}:${r.span.start.line}:${r.span.start.character}:${r.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
   });
 }
+

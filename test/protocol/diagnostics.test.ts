@@ -44,10 +44,10 @@ describe('protocol: diagnostics over stdio', function () {
     assert.ok(d.codeDescription?.href.endsWith('/docs/rules/FS001.md'), d.codeDescription?.href);
   });
 
-  it('drops the diagnostic when FOLL_WRITE is edited away and brings it back when retyped', async function () {
+  it('follows the flags as they are edited: read-only gives FS002, typing FOLL_WRITE back gives FS001', async function () {
     const col = PIN_LINE.indexOf('FOLL_WRITE');
     await server.change(URI, [{ range: { start: { line: 4, character: col }, end: { line: 4, character: col + 'FOLL_WRITE'.length } }, text: '0' }]);
-    assert.deepEqual(await server.diagnosticsForCurrentVersion(URI), []);
+    assert.deepEqual((await server.diagnosticsForCurrentVersion(URI)).map((d) => d.code), ['FS002']);
     // Retype it one character at a time, as a user would.
     let at = col;
     await server.change(URI, [{ range: { start: { line: 4, character: col }, end: { line: 4, character: col + 1 } }, text: '' }]);
@@ -57,6 +57,15 @@ describe('protocol: diagnostics over stdio', function () {
     }
     const diags = await server.diagnosticsForCurrentVersion(URI);
     assert.deepEqual(diags.map((d) => [d.code, d.range.start.line, d.range.start.character]), [['FS001', 4, PIN_LINE.indexOf('get_user_pages')]]);
+  });
+
+  it('drops the diagnostic when the pin is made fork-safe, and brings it back when undone', async function () {
+    const fixed = '\tret = pin_user_pages(start, npages, FOLL_WRITE | FOLL_LONGTERM, pages);';
+    const whole = { start: { line: 4, character: 0 }, end: { line: 4, character: PIN_LINE.length } };
+    await server.change(URI, [{ range: whole, text: fixed }]);
+    assert.deepEqual(await server.diagnosticsForCurrentVersion(URI), []);
+    await server.change(URI, [{ range: { start: { line: 4, character: 0 }, end: { line: 4, character: fixed.length } }, text: PIN_LINE }]);
+    assert.deepEqual((await server.diagnosticsForCurrentVersion(URI)).map((d) => d.code), ['FS001']);
   });
 
   it('moves the diagnostic with inserted lines (incremental re-parse keeps positions right)', async function () {

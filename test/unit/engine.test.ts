@@ -9,20 +9,23 @@ describe('engine: first rule and robustness', function () {
   });
 
   it('says what fork() does, why and what to do', async function () {
-    const [f] = (await analyzeText('void f(struct page **p){ pin_user_pages_fast(0, 1, FOLL_WRITE, p); }')).findings;
-    assert.match(f.message, /after fork\(\)/);
+    const [f] = (await analyzeText('struct mr { struct page **pages; };\nint reg(struct mr *mr, struct page **p){ get_user_pages_fast(0, 1, FOLL_WRITE, p); mr->pages = p; return 0; }')).findings;
+    assert.equal(f.code, 'FS001');
+    assert.match(f.message, /fork\(\)/);
+    assert.match(f.message, /0xBEEF|0xDEAD/, 'names the frames from the simulation');
     assert.match(f.message, /FOLL_WRITE/);
-    assert.match(f.message, /VM_DONTCOPY|MADV_DONTFORK|FOLL_LONGTERM/);
+    assert.match(f.message, /Fix: Use pin_user_pages_fast\(\) with FOLL_LONGTERM/);
   });
 
-  it('ignores a read-only pin and unrelated calls that mention FOLL_WRITE', async function () {
-    const r = await analyzeText('void f(struct page **p){ get_user_pages(0, 1, 0, p); trace(FOLL_WRITE); }');
-    assert.deepEqual(r.findings, []);
+  it('a read-only pin released before returning is at most a hint, and unrelated calls are ignored', async function () {
+    const r = await analyzeText('void f(void){ struct page *pg; if (get_user_pages_fast(0, 1, 0, &pg) == 1) { } put_page(pg); trace(FOLL_WRITE); }');
+    assert.deepEqual(r.findings.map((f) => f.code), ['FS007']);
+    assert.equal(r.findings[0].severity, 'hint');
   });
 
   it('does not treat a FOLL_WRITE inside a string or comment as the flag', async function () {
-    const r = await analyzeText('void f(struct page **p){ get_user_pages(0, 1, /* FOLL_WRITE */ 0, p); log("FOLL_WRITE"); }');
-    assert.deepEqual(r.findings, []);
+    const r = await analyzeText('int g(struct mr *mr){ get_user_pages(0, 1, /* FOLL_WRITE */ FOLL_LONGTERM, mr->pages); log("FOLL_WRITE"); return 0; }');
+    assert.deepEqual(r.findings.map((f) => f.code), ['FS002'], 'read-only, not writable');
   });
 
   it('reports FS009 instead of analysing a file over the size limit', async function () {

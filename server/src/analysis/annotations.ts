@@ -1,0 +1,51 @@
+// Reads forksafe comments: `forksafe-ignore FS###: reason` suppressions and `forksafe-assume KIND: reason` stated protections.
+import type { Node } from './parser';
+import type { CommentInfo } from './fileIndex';
+import { isRuleCode, RuleCode } from './rules';
+import type { ProtectionKind } from './protections';
+
+export interface Suppression { codes: RuleCode[]; reason: string | undefined; comment: CommentInfo }
+export interface Assumption { kind: ProtectionKind; reason: string; comment: CommentInfo }
+
+const IGNORE = /forksafe-ignore\b\s*([A-Z0-9,\s]*?)\s*(?::\s*(.*?))?\s*(?:\*\/)?\s*$/m;
+const ASSUME = /forksafe-assume\b\s*(dontfork|wipeonfork|notifier)\s*(?::\s*(.*?))?\s*(?:\*\/)?\s*$/m;
+
+export function readSuppressions(comments: CommentInfo[]): Suppression[] {
+  const out: Suppression[] = [];
+  for (const c of comments) {
+    const m = IGNORE.exec(c.text);
+    if (!m) continue;
+    const codes = m[1].split(/[\s,]+/).filter(isRuleCode);
+    const reason = m[2]?.trim();
+    out.push({ codes, reason: reason ? reason : undefined, comment: c });
+  }
+  return out;
+}
+
+export function readAssumptions(comments: CommentInfo[]): Assumption[] {
+  const out: Assumption[] = [];
+  for (const c of comments) {
+    const m = ASSUME.exec(c.text);
+    if (m) out.push({ kind: m[1] as ProtectionKind, reason: m[2]?.trim() || 'stated by the driver author', comment: c });
+  }
+  return out;
+}
+
+/** A suppression applies to diagnostics on its own line or the line right after the comment. */
+export function suppresses(s: Suppression, code: RuleCode, line: number): boolean {
+  return s.reason !== undefined && s.codes.includes(code) && (line === s.comment.startLine || line === s.comment.endLine + 1);
+}
+
+/** An assumption applies on the pin's line, the line above it, or in the comment block right above the enclosing function. */
+export function assumptionApplies(a: Assumption, pinLine: number, fn: Node | undefined, comments: CommentInfo[]): boolean {
+  if (a.comment.startLine === pinLine || a.comment.endLine === pinLine - 1) return true;
+  if (!fn) return false;
+  // Walk up the contiguous run of comments that ends right above the function.
+  let line = fn.startPosition.row - 1;
+  const byEnd = new Map(comments.map((c) => [c.endLine, c]));
+  for (let c = byEnd.get(line); c; c = byEnd.get(line)) {
+    if (c === a.comment) return true;
+    line = c.startLine - 1;
+  }
+  return false;
+}

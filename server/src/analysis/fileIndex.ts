@@ -1,0 +1,74 @@
+// One pass over a file's tree: its functions, calls, macros, comments and protection evidence, with nodes kept for the analysis.
+import type { CSyntax, Node, Tree } from './parser';
+import { enclosingFunction, functionBody, functionNameNode, functionParams, namedChildren } from './syntaxTools';
+import { VersionRange, versionRangeOf } from './preprocessor';
+
+export interface FunctionInfo { name: string; node: Node; nameNode: Node; params: string[]; body: Node | undefined }
+export interface CallInfo { name: string; node: Node; nameNode: Node; args: Node[]; fn: FunctionInfo | undefined }
+export interface MacroInfo {
+  name: string; node: Node; nameNode: Node;
+  /** Undefined for object-like macros. */
+  params: string[] | undefined;
+  body: string;
+  /** The kernel versions this definition applies to, from enclosing LINUX_VERSION_CODE conditionals. */
+  versions: VersionRange | undefined;
+}
+export interface CommentInfo { node: Node; text: string; startLine: number; endLine: number }
+/** An identifier the protection search cares about (VM_DONTCOPY, MADV_DONTFORK, notifier ops types, ...). */
+export interface MarkerInfo { name: string; node: Node; fn: FunctionInfo | undefined }
+
+export interface FileIndex {
+  functions: FunctionInfo[];
+  calls: CallInfo[];
+  macros: MacroInfo[];
+  comments: CommentInfo[];
+  markers: MarkerInfo[];
+  hasErrors: boolean;
+}
+
+export function indexFile(syntax: CSyntax, tree: Tree): FileIndex {
+  const functions: FunctionInfo[] = [];
+  const macros: MacroInfo[] = [];
+  const byNode = new Map<number, FunctionInfo>();
+  for (const match of syntax.query('definitions').matches(tree.rootNode)) {
+    const get = (name: string): Node | undefined => match.captures.find((c) => c.name === name)?.node;
+    const fnNode = get('function');
+    if (fnNode) {
+      const nameNode = functionNameNode(fnNode);
+      if (!nameNode || byNode.has(fnNode.id)) continue;
+      const info: FunctionInfo = { name: nameNode.text, node: fnNode, nameNode, params: functionParams(fnNode), body: functionBody(fnNode) };
+      functions.push(info);
+      byNode.set(fnNode.id, info);
+      continue;
+    }
+    const macroNode = get('macro.function') ?? get('macro.object');
+    const nameNode = get('macro.name');
+    if (macroNode && nameNode) {
+      const paramsNode = get('macro.params');
+      macros.push({
+        name: nameNode.text, node: macroNode, nameNode,
+        params: paramsNode ? namedChildren(paramsNode).filter((p) => p.type === 'identifier' || p.type === '...').map((p) => p.text) : undefined,
+        body: get('macro.body')?.text ?? '',
+        versions: versionRangeOf(macroNode),
+      });
+    }
+  }
+  const fnOf = (node: Node): FunctionInfo | undefined => {
+    const fn = enclosingFunction(node);
+    return fn ? byNode.get(fn.id) : undefined;
+  };
+  const calls: CallInfo[] = [];
+  for (const match of syntax.query('calls').matches(tree.rootNode)) {
+    const get = (name: string): Node | undefined => match.captures.find((c) => c.name === name)?.node;
+    const node = get('call');
+    const nameNode = get('call.name');
+    const argList = get('call.args');
+    if (!node || !nameNode || !argList) continue;
+    calls.push({ name: nameNode.text, node, nameNode, args: namedChildren(argList).filter((a) => a.type !== 'comment'), fn: fnOf(node) });
+  }
+  const comments: CommentInfo[] = syntax.query('comments').captures(tree.rootNode).map((c) => ({
+    node: c.node, text: c.node.text, startLine: c.node.startPosition.row, endLine: c.node.endPosition.row,
+  }));
+  const markers: MarkerInfo[] = syntax.query('protections').captures(tree.rootNode).map((c) => ({ name: c.node.text, node: c.node, fn: fnOf(c.node) }));
+  return { functions, calls, macros, comments, markers, hasErrors: tree.rootNode.hasError };
+}

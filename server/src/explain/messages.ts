@@ -1,0 +1,132 @@
+// Words every diagnostic: what fork() does here (from the simulation), why (flags, lifetime, protection), and what to do.
+import type { RuleCode } from '../analysis/rules';
+import type { LifetimeReason } from '../analysis/lifetime';
+import type { ProtectionKind, ProtectionPlace } from '../analysis/protections';
+import type { Tri } from '../analysis/flags';
+import type { KernelVersionLite, RefKind } from '../analysis/pinApis';
+
+export interface SiteFacts {
+  api: string;
+  /** The wrapper or macro called at the site, when the API is reached through one. */
+  via: string[];
+  ref: RefKind;
+  write: Tri;
+  longterm: Tri;
+  longLived: boolean;
+  lifetimeReason: LifetimeReason;
+  kernel: KernelVersionLite;
+  kernelSource: string;
+  pinEquivalent?: string;
+  /** Alternative APIs a version-dependent macro picks on other kernels, with the versions. */
+  alternatives: string[];
+}
+
+export interface ProtectionFact { kind: ProtectionKind; place: ProtectionPlace; where: string; reason?: string }
+
+const PROTECTION_NAMES: Record<ProtectionKind, string> = {
+  dontfork: 'VM_DONTCOPY / MADV_DONTFORK',
+  wipeonfork: 'VM_WIPEONFORK / MADV_WIPEONFORK',
+  notifier: 'an mmu notifier',
+};
+
+const LIFETIME_WHY: Record<LifetimeReason, string> = {
+  longterm: 'it is a FOLL_LONGTERM pin',
+  stored: 'the pages are stored in a structure that outlives the call',
+  returned: 'the pages are returned to the caller',
+  'out-param': 'the pages are passed out through a pointer',
+  mapped: 'the pages are mapped (scatterlist/DMA/vmap) beyond the call',
+  global: 'the pages are kept in a global',
+  'caller-array': "the pages belong to the caller's array and are not released here",
+  kept: 'the pages are not released on the success path',
+  released: 'the pages are released before the function returns',
+};
+
+function v(k: KernelVersionLite): string {
+  return `${k.major}.${k.minor}`;
+}
+
+function atLeast(k: KernelVersionLite, major: number, minor: number): boolean {
+  return k.major > major || (k.major === major && k.minor >= minor);
+}
+
+function callName(f: SiteFacts): string {
+  return f.via.length > 0 ? `${f.via[0]}() (reaching ${f.api}())` : `${f.api}()`;
+}
+
+function refPhrase(f: SiteFacts): string {
+  return f.ref === 'pin' ? 'a FOLL_PIN pin' : 'FOLL_GET page references';
+}
+
+function writePhrase(f: SiteFacts): string {
+  if (f.write === 'always') return 'with FOLL_WRITE';
+  if (f.write === 'conditional') return 'with FOLL_WRITE on some paths';
+  return 'read-only';
+}
+
+function kernelPhrase(f: SiteFacts): string {
+  return `kernel ${v(f.kernel)} (${f.kernelSource})`;
+}
+
+/** What to do, specific to the reference kind and the kernel era. */
+export function remedy(f: SiteFacts): string {
+  const protect = 'set VM_DONTCOPY on the vma in the driver (or have userspace call madvise(MADV_DONTFORK) and state it with a forksafe-assume comment), or follow the CPU page tables with an mmu interval notifier';
+  if (f.ref === 'get') {
+    if (atLeast(f.kernel, 5, 9)) return `Use ${f.pinEquivalent ?? 'pin_user_pages*'}() with FOLL_LONGTERM (kernels from 5.9 copy FOLL_PIN pages to the child at fork, 70e806e4e645), or ${protect}.`;
+    if (atLeast(f.kernel, 5, 6)) return `On ${v(f.kernel)} even pin_user_pages*() is not copied at fork (that came in 5.9): ${protect}; converting to ${f.pinEquivalent ?? 'pin_user_pages*'}() with FOLL_LONGTERM also fixes it from 5.9 on.`;
+    return `pin_user_pages*() does not exist before 5.6: ${protect}.`;
+  }
+  if (!atLeast(f.kernel, 5, 9)) return `Kernels before 5.9 do not copy pinned pages at fork (70e806e4e645): ${protect}.`;
+  return `Add FOLL_LONGTERM, or ${protect}.`;
+}
+
+export interface MessageInput {
+  code: RuleCode;
+  facts: SiteFacts;
+  /** One sentence from the simulation of this site without any protection (what fork() does). */
+  outcome: string;
+  /** One sentence from the simulation with the protections taken into account. */
+  protectedOutcome?: string;
+  protections: ProtectionFact[];
+}
+
+export function siteMessage(m: MessageInput): string {
+  const f = m.facts;
+  const why = `${callName(f)} takes ${refPhrase(f)} ${writePhrase(f)} and ${LIFETIME_WHY[f.lifetimeReason]}, on ${kernelPhrase(f)}`;
+  const alt = f.alternatives.length > 0 ? ` (${f.alternatives.join('; ')})` : '';
+  switch (m.code) {
+    case 'FS001':
+    case 'FS002':
+      return `${capital(m.outcome)} Why: ${why}${alt}, and nothing in the driver protects the range from fork(). Fix: ${remedy(f)}`;
+    case 'FS003': {
+      const p = m.protections[0];
+      const how = p.place === 'assumed'
+        ? `forksafe assumes ${PROTECTION_NAMES[p.kind]} because of the annotation at ${p.where}${p.reason ? ` ("${p.reason}")` : ''}; it cannot see it in the code`
+        : `${PROTECTION_NAMES[p.kind]} is found only in another file of the driver (${p.where}), not where this range is set up`;
+      return `Verify the fork protection: ${how}. With it: ${m.protectedOutcome ?? 'the device stays with the parent'} Without it: ${m.outcome} Why: ${why}${alt}.`;
+    }
+    case 'FS004':
+      return `${callName(f)} takes FOLL_GET references for a long-lived DMA pin; it is protected here (${m.protections.map((p) => PROTECTION_NAMES[p.kind]).join(', ') || 'by a protection'}), but that protection is its only defence: kernels from 5.9 copy only FOLL_PIN pages at fork. Without it: ${m.outcome} Fix: use ${f.pinEquivalent ?? 'pin_user_pages*'}() with FOLL_LONGTERM and release with unpin_user_pages().`;
+    case 'FS005':
+      return `${callName(f)} keeps pinned pages after the call (${LIFETIME_WHY[f.lifetimeReason]}) without FOLL_LONGTERM. ${capital(m.outcome)} But a long-lived pin without FOLL_LONGTERM may sit in ZONE_MOVABLE or CMA memory and block migration and memory hot-unplug. Fix: add FOLL_LONGTERM to the flags.`;
+    case 'FS007':
+      return `Short-lived pin: ${callName(f)} ${writePhrase(f)} releases the pages before returning, so fork() can only interfere during this I/O: ${m.outcome} Usually acceptable (like O_DIRECT); keep the pages out of long-lived structures.`;
+    default:
+      return m.outcome;
+  }
+}
+
+export function releaseMismatchMessage(release: string, pinnedWith: string, pinRef: RefKind): string {
+  if (pinRef === 'pin') {
+    return `${release}() releases pages pinned with ${pinnedWith}() (FOLL_PIN): it drops one reference, not the pin bias (GUP_PIN_COUNTING_BIAS = 1024), so the pages stay pinned forever and fork() keeps copying them. Fix: release with unpin_user_page()/unpin_user_pages() (unpin_user_pages_dirty_lock() when the device wrote).`;
+  }
+  return `${release}() releases pages taken with ${pinnedWith}() (FOLL_GET references): it subtracts the pin bias (GUP_PIN_COUNTING_BIAS = 1024) from a page that holds one reference, underflowing the refcount and freeing the page while it is still mapped. Fix: release with put_page() (set_page_dirty_lock() first when the device wrote), or pin with pin_user_pages*().`;
+}
+
+export function suppressionWithoutReasonMessage(codes: string[]): string {
+  const example = codes[0] ?? 'FS001';
+  return `forksafe-ignore${codes.length ? ' ' + codes.join(', ') : ''} has no reason, so it is not applied. Say why the pin is safe, e.g. \`// forksafe-ignore ${example}: the buffer is never shared with a child\`.`;
+}
+
+function capital(s: string): string {
+  return s.length > 0 ? s[0].toUpperCase() + s.slice(1) : s;
+}

@@ -1,0 +1,21 @@
+// Every fixture driver: the engine's diagnostics equal the inline `// expect:` comments exactly (line and code).
+import { strict as assert } from 'assert';
+import { analyzeDriver, listFixtureDrivers } from '../../helpers/fixtures';
+import { groupByLine, mapToObject } from '../../helpers/expectations';
+
+describe('fixtures: inline expectations', function () {
+  const drivers = listFixtureDrivers();
+  it('has at least 60 fixture drivers', function () {
+    assert.ok(drivers.length >= 60, `only ${drivers.length} fixture drivers`);
+  });
+  for (const driver of drivers) {
+    it(driver.name, async function () {
+      const reports = await analyzeDriver(driver);
+      for (const [file, report] of reports) {
+        const actual = groupByLine(report.findings.map((f) => ({ line: f.span.start.line, code: f.code })));
+        const detail = report.findings.map((f) => `  ${file.name}:${f.span.start.line + 1} ${f.code} ${f.message}`).join('\n');
+        assert.deepEqual(mapToObject(actual), mapToObject(file.expectations.byLine), `${file.name}\n${detail}`);
+      }
+    });
+  }
+});
