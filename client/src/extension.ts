@@ -40,7 +40,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ language: 'c' }, { language: 'cpp', pattern: '**/*.h' }],
-    synchronize: { configurationSection: 'forksafe' },
+    synchronize: { configurationSection: 'forksafe', fileEvents: vscode.workspace.createFileSystemWatcher('**/*.{c,h}') },
     outputChannel: output,
     errorHandler: new RestartingErrorHandler(output),
   };

@@ -1,9 +1,14 @@
 // The forksafe command line: `forksafe scan <paths>` and `forksafe simulate`; exit 0 clean, 1 findings, 2 usage or input errors.
 import * as path from 'path';
 import { parseArgs } from 'util';
+import * as fs from 'fs';
 import { runScan } from './scan';
+import { runSimulate } from './simulateCommand';
 
 const USAGE = `usage: forksafe scan [options] <files or folders...>
+       forksafe simulate [--kernel X.Y] [--api NAME | --ref get|pin] [--write|--read] [--longterm]
+                         [--long-lived|--short-lived] [--protection none|dontfork|wipeonfork|notifier]
+                         [--order ORDER|all] [--json] [--svg FILE]     (forksafe simulate --help)
        forksafe --version
 
 scan options:
@@ -44,6 +49,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (parsed.values.help) { io.out(USAGE); return 0; }
     return runScan(parsed.positionals, parsed.values, io);
+  }
+  if (command === 'simulate') {
+    return runSimulate(rest, { ...io, writeFile: (file: string, data: string) => fs.writeFileSync(file, data) });
   }
   io.err(`forksafe: unknown command '${command}'\n${USAGE}`);
   return 2;

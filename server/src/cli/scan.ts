@@ -4,6 +4,7 @@ import { analyze } from '../engine';
 import type { Finding } from '../analysis/finding';
 import { loadSyntax } from '../runtime/loadSyntax';
 import { collectSourcePaths, readSource } from '../runtime/sourceFiles';
+import { DriverContextLoader } from '../runtime/driverContext';
 import { resolveSettings } from '../settings';
 import { formatGccLine } from './format/gcc';
 import { JSON_SCHEMA_VERSION, JsonReport, toJsonFinding } from './format/json';
@@ -46,13 +47,20 @@ export async function runScan(inputs: string[], flags: ScanFlags, io: CliIo): Pr
     const rel = path.relative(process.cwd(), p);
     return rel === '' || rel.startsWith('..') ? p : rel;
   };
-  for (const file of files) {
-    const read = readSource(file, settings.maxFileSizeKb * 1024);
-    if (!read.ok) { errors.push({ path: read.path, error: read.error }); continue; }
-    for (const note of read.notes) io.err(`forksafe: ${note}\n`);
-    const report = analyze(syntax, { uri: file, text: read.text }, settings);
-    for (const note of report.notes) io.err(`forksafe: ${note}\n`);
-    findings.push(...report.findings);
+  const loader = new DriverContextLoader(syntax);
+  const opts = { maxFileBytes: settings.maxFileSizeKb * 1024, budgetMs: settings.timeBudgetMs, scope: settings.driverScope, workspaceRoots: inputs };
+  try {
+    for (const file of files) {
+      const read = readSource(file, settings.maxFileSizeKb * 1024);
+      if (!read.ok) { errors.push({ path: read.path, error: read.error }); continue; }
+      for (const note of read.notes) io.err(`forksafe: ${note}\n`);
+      const context = loader.contextFor(file, opts);
+      const report = analyze(syntax, { uri: file, text: read.text }, settings, context);
+      for (const note of report.notes) io.err(`forksafe: ${note}\n`);
+      findings.push(...report.findings);
+    }
+  } finally {
+    loader.dispose();
   }
   for (const e of errors) io.err(`forksafe: ${display(e.path)}: ${e.error}\n`);
 
