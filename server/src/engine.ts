@@ -95,7 +95,8 @@ export function analyze(syntax: CSyntax, input: AnalyzeInput, settings: Forksafe
     const others = (settings.driverScope === 'file' ? [] : context?.files ?? []).filter((f) => f.uri !== input.uri)
       .map((f) => makeSourceFile(syntax, f.uri, f.text, f.tree));
     workspace = new Workspace(syntax, [file, ...others]);
-    new FileAnalysis(workspace, file, settings, kernel, report).run();
+    const deadline = performance.now() + Math.max(0, settings.timeBudgetMs - report.stats.parseMs);
+    new FileAnalysis(workspace, file, settings, kernel, report, deadline).run();
   } finally {
     workspace?.dispose();
     if (ownTree) tree.delete();
@@ -128,7 +129,8 @@ class FileAnalysis {
   private readonly suppressions: Suppression[];
 
   constructor(private readonly workspace: Workspace, private readonly file: SourceFile, private readonly settings: ForksafeSettings,
-    private readonly kernel: { version: KernelVersionLite; source: string }, private readonly report: Report) {
+    private readonly kernel: { version: KernelVersionLite; source: string }, private readonly report: Report,
+    private readonly deadline: number) {
     this.flags = new FlagResolver(workspace);
     this.lifetimes = new LifetimeAnalyzer(workspace);
     this.protections = new ProtectionFinder(workspace);
@@ -138,7 +140,16 @@ class FileAnalysis {
   run(): void {
     const sites = new PinSiteFinder(this.workspace, this.kernel.version).find(this.file);
     this.report.stats.sites = sites.length;
-    for (const site of sites) this.analyzeSite(site);
+    for (const [i, site] of sites.entries()) {
+      if (performance.now() > this.deadline) {
+        const budget = this.settings.timeBudgetMs;
+        this.report.stats.budgetHit = true;
+        this.report.notes.push(`${this.file.uri}: analysis stopped after ${i} of ${sites.length} pin sites (forksafe.timeBudgetMs = ${budget})`);
+        pushIncomplete(this.report, this.settings, `forksafe stopped analysing this file after ${i} of ${sites.length} pin sites (time budget ${budget} ms). The remaining pins are not checked. Raise forksafe.timeBudgetMs to analyse them.`);
+        break;
+      }
+      this.analyzeSite(site);
+    }
     for (const s of this.suppressions) {
       if (s.reason === undefined) this.push('FS008', s.comment.node, suppressionWithoutReasonMessage(s.codes), [], `FS008:${s.comment.text}`);
     }
