@@ -1,14 +1,6 @@
 ; Function and macro definitions: where wrappers and flag macros live.
-(function_definition
-  declarator: (function_declarator
-    declarator: (identifier) @function.name
-    parameters: (parameter_list) @function.params)) @function
-
-(function_definition
-  declarator: (pointer_declarator
-    declarator: (function_declarator
-      declarator: (identifier) @function.name
-      parameters: (parameter_list) @function.params))) @function
+; The function's name is found in TypeScript through any depth of pointer declarators (`struct page **f(...)`).
+(function_definition) @function
 
 (preproc_function_def
   name: (identifier) @macro.name

@@ -142,10 +142,9 @@ export class LifetimeAnalyzer {
         const fname = callee.text;
         if (MAPPING_CALLS.has(fname) && this.mappingOutlives(call, body, scope)) { escapes.push(ev(call, `the pages are mapped with ${fname}() into something that outlives the call`)); reason ??= 'mapped'; continue; }
         const rel = findReleaseApi(fname);
-        if (rel || PAGE_RELEASES.has(fname) || this.releasesParam(fname)) {
-          if (rel) releases.push({ uri: scope.file.uri, node: call, api: fname });
-          if (rel && call.startIndex > pinCall.startIndex && onSuccessPath(call, pinCall, body)) releasedOnSuccess = true;
-        }
+        const helper = !rel && !PAGE_RELEASES.has(fname) && this.releasesParam(fname);
+        if (rel) releases.push({ uri: scope.file.uri, node: call, api: fname });
+        if ((rel || helper) && call.startIndex > pinCall.startIndex && onSuccessPath(call, pinCall, body)) releasedOnSuccess = true;
       }
     }
     if (escapes.length > 0) return { longLived: true, reason: reason ?? 'stored', evidence: escapes, releases, storedField };

@@ -66,7 +66,11 @@ export function enclosingCondition(node: Node, stop: Node | undefined): Node | u
 
 /** The part of a conditional that decides it: the if/while condition, or the ternary's condition. */
 export function conditionOf(cond: Node): Node {
-  return cond.childForFieldName('condition') ?? cond;
+  const c = cond.childForFieldName('condition');
+  if (!c) return cond;
+  // `if (x)` wraps x in parentheses (or a condition_clause): the user thinks of x.
+  const inner = c.type === 'condition_clause' ? namedChildren(c).find((n) => n.type !== 'comment') : undefined;
+  return unwrapParens(inner ?? c);
 }
 
 export function* descendants(node: Node): Generator<Node> {

@@ -1,0 +1,70 @@
+// Protection search on its own: what counts as VM_DONTCOPY/MADV_DONTFORK/notifier, and at which scope it is found.
+import { strict as assert } from 'assert';
+import { ProtectionFinder, protectionsInFile } from '../../../server/src/analysis/protections';
+import { readAssumptions, readSuppressions, suppresses } from '../../../server/src/analysis/annotations';
+import { Harness } from '../../helpers/analysisHarness';
+
+async function kindsIn(src: string): Promise<string[]> {
+  const h = await Harness.of({ 'a.c': src });
+  try {
+    return protectionsInFile(h.workspace.files[0]).map((p) => p.kind).sort();
+  } finally {
+    h.dispose();
+  }
+}
+
+describe('protections: what counts', function () {
+  it('setting VM_DONTCOPY with |=, = ... |, vm_flags_set and vm_flags_mod counts', async function () {
+    assert.deepEqual(await kindsIn('int m(struct vm_area_struct *vma){ vma->vm_flags |= VM_DONTCOPY | VM_IO; return 0; }'), ['dontfork']);
+    assert.deepEqual(await kindsIn('int m(struct vm_area_struct *vma){ vm_flags_set(vma, VM_DONTCOPY | VM_DONTEXPAND); return 0; }'), ['dontfork']);
+    assert.deepEqual(await kindsIn('int m(struct vm_area_struct *vma){ vm_flags_mod(vma, VM_DONTCOPY, VM_MAYWRITE); return 0; }'), ['dontfork']);
+    assert.deepEqual(await kindsIn('int m(struct vm_area_struct *vma){ vma->vm_flags |= VM_WIPEONFORK; return 0; }'), ['wipeonfork']);
+  });
+
+  it('clearing or testing VM_DONTCOPY does not count', async function () {
+    assert.deepEqual(await kindsIn('int m(struct vm_area_struct *vma){ vma->vm_flags &= ~VM_DONTCOPY; return 0; }'), []);
+    assert.deepEqual(await kindsIn('int m(struct vm_area_struct *vma){ if (vma->vm_flags & VM_DONTCOPY) return 1; return 0; }'), []);
+    assert.deepEqual(await kindsIn('int m(struct vm_area_struct *vma){ vm_flags_mod(vma, VM_IO, VM_DONTCOPY); return 0; }'), []);
+  });
+
+  it('kernel-side madvise counts; a switch case on MADV_DONTFORK does not', async function () {
+    assert.deepEqual(await kindsIn('int m(unsigned long a, size_t l){ return do_madvise(current->mm, a, l, MADV_DONTFORK); }'), ['dontfork']);
+    assert.deepEqual(await kindsIn('int m(int adv){ switch (adv) { case MADV_DONTFORK: return 1; } return 0; }'), []);
+  });
+
+  it('mmu notifiers: registration calls, hmm_range_fault, and ops with an invalidate callback', async function () {
+    assert.deepEqual(await kindsIn('int r(struct ctx *c){ return mmu_interval_notifier_insert(&c->n, current->mm, 0, 4096, &ops); }'), ['notifier']);
+    assert.deepEqual(await kindsIn('int r(struct hmm_range *r){ return hmm_range_fault(r); }'), ['notifier']);
+    assert.deepEqual(await kindsIn('static const struct mmu_interval_notifier_ops ops = { .invalidate = inv };'), ['notifier']);
+    assert.deepEqual(await kindsIn('static const struct mmu_notifier_ops ops = { .release = rel };'), []);
+  });
+
+  it('finds the nearest scope: same function, same file, another file of the driver', async function () {
+    const h = await Harness.of({
+      'a.c': 'int pin(struct page **p){ return get_user_pages(0, 1, FOLL_WRITE, p); }\nint m(struct vm_area_struct *v){ v->vm_flags |= VM_DONTCOPY; return 0; }',
+      'b.c': 'int r(struct ctx *c){ return mmu_notifier_register(&c->mn, current->mm); }',
+    });
+    try {
+      const { call, file } = h.call('get_user_pages');
+      const found = new ProtectionFinder(h.workspace).find(file, [call.fn]);
+      assert.deepEqual(found.map((p) => [p.kind, p.place]), [['dontfork', 'file'], ['notifier', 'driver']]);
+    } finally {
+      h.dispose();
+    }
+  });
+
+  it('annotations: assume kinds and suppressions with and without reasons', async function () {
+    const h = await Harness.of({ 'a.c': '// forksafe-assume dontfork: libibverbs calls madvise\n/* forksafe-ignore FS001, FS004: never forked */\n// forksafe-ignore FS002\nint x;' });
+    try {
+      const comments = h.workspace.files[0].index.comments;
+      assert.deepEqual(readAssumptions(comments).map((a) => [a.kind, a.reason]), [['dontfork', 'libibverbs calls madvise']]);
+      const s = readSuppressions(comments);
+      assert.deepEqual(s.map((x) => [x.codes, x.reason]), [[['FS001', 'FS004'], 'never forked'], [['FS002'], undefined]]);
+      assert.equal(suppresses(s[0], 'FS001', 2), true);
+      assert.equal(suppresses(s[0], 'FS002', 2), false);
+      assert.equal(suppresses(s[1], 'FS002', 3), false, 'no reason, no suppression');
+    } finally {
+      h.dispose();
+    }
+  });
+});
