@@ -9,8 +9,19 @@ export interface SourceFile {
   index: FileIndex;
 }
 
+/**
+ * The index is a pure function of the tree, and hosts hand the same Tree object back until the text changes
+ * (open documents, cached driver files): index each tree once instead of once per keystroke in a sibling.
+ */
+const indexes = new WeakMap<Tree, FileIndex>();
+
 export function makeSourceFile(syntax: CSyntax, uri: string, text: string, tree: Tree): SourceFile {
-  return { uri, text, tree, index: indexFile(syntax, tree) };
+  let index = indexes.get(tree);
+  if (!index) {
+    index = indexFile(syntax, tree);
+    indexes.set(tree, index);
+  }
+  return { uri, text, tree, index };
 }
 
 export interface Located<T> { file: SourceFile; item: T }
