@@ -7,7 +7,7 @@ import type { ProtectionKind } from './protections';
 export interface Suppression { codes: RuleCode[]; reason: string | undefined; comment: CommentInfo }
 export interface Assumption { kind: ProtectionKind; reason: string; comment: CommentInfo }
 
-const IGNORE = /forksafe-ignore\b\s*([A-Z0-9,\s]*?)\s*(?::\s*(.*?))?\s*(?:\*\/)?\s*$/m;
+const IGNORE = /forksafe-ignore\b\s*([A-Za-z0-9,\s]*?)\s*(?::\s*(.*?))?\s*(?:\*\/)?\s*$/m;
 const ASSUME = /forksafe-assume\b\s*(dontfork|wipeonfork|notifier)\s*(?::\s*(.*?))?\s*(?:\*\/)?\s*$/m;
 
 export function readSuppressions(comments: CommentInfo[]): Suppression[] {
@@ -15,9 +15,10 @@ export function readSuppressions(comments: CommentInfo[]): Suppression[] {
   for (const c of comments) {
     const m = IGNORE.exec(c.text);
     if (!m) continue;
-    const codes = m[1].split(/[\s,]+/).filter(isRuleCode);
+    const codes = m[1].split(/[\s,]+/).map((c) => c.toUpperCase()).filter(isRuleCode);
     const reason = m[2]?.trim();
-    out.push({ codes, reason: reason ? reason : undefined, comment: c });
+    // A suppression that names no rule suppresses nothing: treat it like a missing reason so FS008 says so.
+    out.push({ codes, reason: reason && codes.length > 0 ? reason : undefined, comment: c });
   }
   return out;
 }

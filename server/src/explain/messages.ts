@@ -76,6 +76,10 @@ export function remedy(f: SiteFacts): string {
     return `pin_user_pages*() does not exist before 5.6: ${protect}.`;
   }
   if (!atLeast(f.kernel, 5, 9)) return `Kernels before 5.9 do not copy pinned pages at fork (70e806e4e645): ${protect}.`;
+  if (f.write === 'never' && !atLeast(f.kernel, 5, 19)) {
+    // The only FOLL_PIN case left exposed on 5.9-5.18: a read-only pin taken on a page still COW-shared with a child.
+    return `Before 5.19 a read-only pin can land on a page still shared copy-on-write with an earlier child: pin with FOLL_WRITE as well (GUP then breaks COW and the parent owns the page), require 5.19 or later (PageAnonExclusive unshares read-only pins), or ${protect}.`;
+  }
   return `Add FOLL_LONGTERM, or ${protect}.`;
 }
 
@@ -124,7 +128,8 @@ export function releaseMismatchMessage(release: string, pinnedWith: string, pinR
 
 export function suppressionWithoutReasonMessage(codes: string[]): string {
   const example = codes[0] ?? 'FS001';
-  return `forksafe-ignore${codes.length ? ' ' + codes.join(', ') : ''} has no reason, so it is not applied. Say why the pin is safe, e.g. \`// forksafe-ignore ${example}: the buffer is never shared with a child\`.`;
+  const what = codes.length > 0 ? `forksafe-ignore ${codes.join(', ')} has no reason` : 'forksafe-ignore names no rule code (FS###)';
+  return `${what}, so it is not applied. Name the rule and say why the pin is safe, e.g. \`// forksafe-ignore ${example}: the buffer is never shared with a child\`.`;
 }
 
 function capital(s: string): string {

@@ -68,3 +68,15 @@ describe('protections: what counts', function () {
     }
   });
 });
+
+describe('annotations: malformed suppressions', function () {
+  it('a suppression naming no rule, or a lowercase code, is handled rather than silently ignored', async function () {
+    const h = await Harness.of({ 'a.c': '// forksafe-ignore: looks fine\n// forksafe-ignore fs001: never forked\nint x;' });
+    try {
+      const s = readSuppressions(h.workspace.files[0].index.comments);
+      assert.deepEqual(s.map((x) => [x.codes, x.reason]), [[[], undefined], [['FS001'], 'never forked']]);
+    } finally {
+      h.dispose();
+    }
+  });
+});
