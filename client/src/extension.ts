@@ -1,10 +1,13 @@
-// The VS Code side: starts the forksafe language server, shows its output channel, restarts it when it dies.
+// The VS Code side: starts the forksafe language server, shows its output channel, restarts it when it dies, and hosts the simulation view and status bar.
 import * as path from 'path';
 import * as vscode from 'vscode';
 import {
   CloseAction, CloseHandlerResult, ErrorAction, ErrorHandlerResult, LanguageClient, LanguageClientOptions,
   ServerOptions, TransportKind,
 } from 'vscode-languageclient/node';
+import { SHOW_SIMULATION_COMMAND, ShowSimulationArgs, StatusNotification } from '../../server/src/lsp/protocol';
+import { SimulationView } from './simulationView';
+import { StatusBar } from './statusBar';
 
 let client: LanguageClient | undefined;
 
@@ -43,10 +46,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     synchronize: { configurationSection: 'forksafe', fileEvents: vscode.workspace.createFileSystemWatcher('**/*.{c,h}') },
     outputChannel: output,
     errorHandler: new RestartingErrorHandler(output),
+    // Hover links open the simulation view; no other command may run from server markdown.
+    markdown: { isTrusted: { enabledCommands: [SHOW_SIMULATION_COMMAND] } },
   };
   client = new LanguageClient('forksafe', 'forksafe', serverOptions, clientOptions);
+  const view = new SimulationView(() => client);
+  const status = new StatusBar();
   context.subscriptions.push(
-    output,
+    output, view, status,
+    // forksafe.scanWorkspace is the server's (workspace/executeCommand); vscode-languageclient registers it.
+    vscode.commands.registerCommand(SHOW_SIMULATION_COMMAND, (args?: ShowSimulationArgs) => view.show(args)),
+    client.onNotification(StatusNotification, (p) => status.update(p)),
+    vscode.workspace.onDidCloseTextDocument((d) => status.forget(d.uri.toString())),
     vscode.commands.registerCommand('forksafe.showOutput', () => output.show(true)),
     vscode.commands.registerCommand('forksafe.restartServer', async () => {
       output.appendLine('[client] restarting the server on request');

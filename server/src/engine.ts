@@ -1,13 +1,14 @@
 // The one entry point for the language server and the CLI: text in, Report out, so the editor and CI never disagree.
 import type { CSyntax, Tree } from './analysis/parser';
-import type { Finding, RelatedLocation } from './analysis/finding';
+import type { Finding, Fix, RelatedLocation, SiteArg, SiteDetails } from './analysis/finding';
 import { RULES, RuleCode, Severity } from './analysis/rules';
 import { spanOf } from './analysis/span';
+import { identifiersIn, unwrapParens } from './analysis/syntaxTools';
 import type { ForksafeSettings } from './settings';
 import { fingerprintOf } from './analysis/fingerprint';
 import { makeSourceFile, SourceFile, Workspace } from './analysis/workspace';
-import { PinSiteFinder, PinSite } from './analysis/pinSites';
-import { Evidence, FlagResolver, FlagValue, orValues, tri, truthTri, Tri } from './analysis/flags';
+import { PinSiteFinder, PinSite, bindingSource } from './analysis/pinSites';
+import { Binding, Evidence, FlagResolver, FlagValue, orValues, tri, truthTri, Tri } from './analysis/flags';
 import { LifetimeAnalyzer, Lifetime, pagesBase } from './analysis/lifetime';
 import { Protection, ProtectionFinder } from './analysis/protections';
 import { assumptionApplies, readAssumptions, readSuppressions, suppresses, Suppression } from './analysis/annotations';
@@ -17,6 +18,7 @@ import { NEWEST_MODELLED_KERNEL, parseKernelVersion } from './simulation/kernelE
 import { describeOutcome, simulateFinding } from './simulation/outcome';
 import type { ScenarioInput } from './simulation/scenario';
 import { releaseMismatchMessage, siteMessage, suppressionWithoutReasonMessage, SiteFacts, ProtectionFact } from './explain/messages';
+import { addLongtermFix, convertToPinFix, releaseFix, ReleaseCall, suppressionFix } from './explain/fixes';
 
 export interface Report {
   uri: string;
@@ -24,6 +26,8 @@ export interface Report {
   /** Messages for the log: why a file was skipped or cut short. */
   notes: string[];
   kernel: { version: KernelVersionLite; source: string };
+  /** Every pin site analysed in this file, with or without findings (hover and the simulation view explain them all). */
+  sites?: SiteDetails[];
   stats: { bytes: number; parseMs: number; analyzeMs: number; budgetHit: boolean; skipped: boolean; sites: number };
 }
 
@@ -62,7 +66,7 @@ export function resolveKernel(settings: ForksafeSettings, context?: AnalysisCont
 export function analyze(syntax: CSyntax, input: AnalyzeInput, settings: ForksafeSettings, context?: AnalysisContext): Report {
   const kernel = resolveKernel(settings, context);
   const report: Report = {
-    uri: input.uri, findings: [], notes: [], kernel,
+    uri: input.uri, findings: [], notes: [], kernel, sites: [],
     stats: { bytes: input.text.length, parseMs: 0, analyzeMs: 0, budgetHit: false, skipped: false, sites: 0 },
   };
   const limit = settings.maxFileSizeKb * 1024;
@@ -127,6 +131,7 @@ class FileAnalysis {
   private readonly lifetimes: LifetimeAnalyzer;
   private readonly protections: ProtectionFinder;
   private readonly suppressions: Suppression[];
+  private textLines: string[] | undefined;
 
   constructor(private readonly workspace: Workspace, private readonly file: SourceFile, private readonly settings: ForksafeSettings,
     private readonly kernel: { version: KernelVersionLite; source: string }, private readonly report: Report,
@@ -135,6 +140,12 @@ class FileAnalysis {
     this.lifetimes = new LifetimeAnalyzer(workspace);
     this.protections = new ProtectionFinder(workspace);
     this.suppressions = readSuppressions(file.index.comments);
+  }
+
+  /** The file's lines, split once for the suppression fixes. */
+  private lines(): string[] {
+    this.textLines ??= this.file.text.split('\n');
+    return this.textLines;
   }
 
   run(): void {
@@ -221,8 +232,51 @@ class FileAnalysis {
     for (const e of lifetime.evidence) rel.push(related(e));
 
     const fingerprintBase = [site.call.fn?.name ?? '', api.name, site.call.node.text];
+    const flagsIndex = r.signature.flagsIndex;
+    const shown = seen.length > 0 ? seen : unverified;
+    const details: SiteDetails = {
+      uri: this.file.uri, call: spanOf(site.call.node), callee: site.call.name, calleeSpan: spanOf(site.call.nameNode),
+      api: api.name, apiCall: { uri: r.apiCall.uri, span: spanOf(r.apiCall.node) },
+      chain: r.chain.map((c) => ({ name: c.name, kind: c.kind, uri: c.uri, span: spanOf(c.definition) })),
+      start: siteArg(r.args[r.signature.startIndex]), pages: siteArg(pagesArg), flags: flagsIndex !== undefined ? siteArg(r.args[flagsIndex]) : undefined,
+      facts, scenario: scenario([]), protectedScenario: shown.length > 0 ? scenario(shown) : undefined, protections: protFacts, outcome,
+      releases: lifetime.releases.map((x) => ({ uri: x.uri, span: spanOf(x.node), api: x.api })), codes: [],
+    };
+    this.report.sites?.push(details);
+
+    // Fixes are computed here, where the nodes are alive; the pure edit logic is in explain/fixes.ts.
+    const liveApiCall = r.apiCall.node.type === 'call_expression' ? { uri: r.apiCall.uri, node: r.apiCall.node } : undefined;
+    const wrapper = liveApiCall && r.chain.length > 0 ? r.chain[r.chain.length - 1].name : undefined;
+    let convert: Fix | undefined;
+    const convertFix = (code: RuleCode): Fix => {
+      convert ??= convertToPinFix({
+        api, signature: r.signature, exactLayout: r.exactLayout, kernel: this.kernel.version, apiCall: liveApiCall,
+        macro: [...r.chain].reverse().find((c) => c.kind === 'macro')?.name, wrapper, write, longterm,
+        releases: this.releasePath(lifetime, pagesArg), resolves: true,
+      });
+      // FS004 goes with FOLL_GET; FS001-FS003 go when the same site simulated as a FOLL_PIN + FOLL_LONGTERM pin no longer diverges.
+      const resolves = convert.edits.length > 0 && (code === 'FS004' || !simulateFinding({ ...scenario([]), ref: 'pin', longterm: true }).worst.verdict.diverges);
+      const title = resolves || convert.edits.length === 0 ? convert.title
+        : `${convert.title} (on ${this.kernel.version.major}.${this.kernel.version.minor} the simulated pin still parts from the parent after fork(): keep a protection too)`;
+      return { ...convert, title, resolves, safe: convert.safe && resolves };
+    };
+    const fixesFor = (code: RuleCode, line: number): Fix[] => {
+      const out: Fix[] = [];
+      if ((code === 'FS001' || code === 'FS002' || code === 'FS003' || code === 'FS004') && r.ref === 'get' && api.kind === 'pages') out.push(convertFix(code));
+      if (code === 'FS005') {
+        const add = addLongtermFix(liveApiCall, r.signature, wrapper);
+        if (add) out.push(add);
+      }
+      const suppress = suppressionFix(code, this.file.uri, this.lines(), line);
+      if (suppress) out.push(suppress);
+      return out;
+    };
     const emit = (code: RuleCode, extra: RelatedLocation[] = [], protectedOutcome?: string): void => {
-      this.push(code, site.call.node, siteMessage({ code, facts, outcome, protectedOutcome, protections: protFacts }), [...rel, ...extra], ...fingerprintBase);
+      const finding = this.push(code, site.call.node, siteMessage({ code, facts, outcome, protectedOutcome, protections: protFacts }), [...rel, ...extra], ...fingerprintBase);
+      if (!finding) return;
+      finding.site = details;
+      finding.fixes = fixesFor(code, finding.span.start.line);
+      details.codes.push(code);
     };
 
     let forkCode: RuleCode | undefined;
@@ -250,8 +304,54 @@ class FileAnalysis {
       if (releases === r.ref) continue;
       const node = release.node;
       if (this.report.findings.some((f) => f.code === 'FS006' && f.span.start.line === node.startPosition.row && f.span.start.character === node.startPosition.column)) continue;
-      this.push('FS006', node, releaseMismatchMessage(release.api, api.name, r.ref), [{ uri: this.file.uri, span: spanOf(site.call.node), message: `pinned here with ${api.name}()` }], 'FS006', release.api, node.text);
+      const finding = this.push('FS006', node, releaseMismatchMessage(release.api, api.name, r.ref), [{ uri: this.file.uri, span: spanOf(site.call.node), message: `pinned here with ${api.name}()` }], 'FS006', release.api, node.text);
+      if (!finding) continue;
+      finding.site = details;
+      details.codes.push('FS006');
+      const fix = release.uri === this.file.uri ? releaseFix(release, r.ref) : undefined;
+      const suppress = suppressionFix('FS006', this.file.uri, this.lines(), finding.span.start.line);
+      finding.fixes = [fix, suppress].filter((f): f is Fix => f !== undefined);
     }
+  }
+
+  /**
+   * Every release call of the pinned pages the conversion must change: the lifetime's own (pinning function, callers,
+   * same-field releases in this file), same-field releases in the driver's other files, and the release calls inside
+   * a driver helper the pages are handed to.
+   */
+  private releasePath(lifetime: Lifetime, pagesArg: Binding | undefined): Array<ReleaseCall & { viaHelper?: boolean }> {
+    const out: Array<ReleaseCall & { viaHelper?: boolean }> = lifetime.releases.map((x) => ({ ...x }));
+    const has = (uri: string, node: SourceFile['tree']['rootNode']): boolean => out.some((x) => x.uri === uri && x.node.startIndex === node.startIndex);
+    const field = lifetime.storedField;
+    const source = pagesArg ? bindingSource(pagesArg) : undefined;
+    const localBase = source && !source.scope.anchor ? pagesBase(source.node) : undefined;
+    const localName = localBase?.type === 'identifier' ? localBase.text : undefined;
+    const localFn = source?.scope.fn;
+    const isOurs = (arg: SourceFile['tree']['rootNode'], inFn: SourceFile['tree']['rootNode'] | undefined): boolean => {
+      const base = pagesBase(arg);
+      if (field && base.type === 'field_expression' && base.childForFieldName('field')?.text === field) return true;
+      return !!localName && !!localFn && base.type === 'identifier' && base.text === localName && inFn?.id === localFn.id;
+    };
+    for (const file of this.workspace.files) {
+      for (const c of file.index.calls) {
+        if (c.args.length === 0 || !c.args.some((a) => isOurs(a, c.fn?.node))) continue;
+        if (findReleaseApi(c.name)) {
+          if (!has(file.uri, c.node) && isOurs(c.args[0], c.fn?.node)) out.push({ uri: file.uri, node: c.node, api: c.name });
+          continue;
+        }
+        for (const helper of this.workspace.functionsNamed(c.name)) {
+          if (!helper.item.body) continue;
+          for (const inner of helper.file.index.calls) {
+            if (inner.fn !== helper.item || !findReleaseApi(inner.name) || inner.args.length === 0) continue;
+            const base = pagesBase(inner.args[0]);
+            if (base.type === 'identifier' && helper.item.params.includes(base.text) && !has(helper.file.uri, inner.node)) {
+              out.push({ uri: helper.file.uri, node: inner.node, api: inner.name, viaHelper: true });
+            }
+          }
+        }
+      }
+    }
+    return out;
   }
 
   /** Release calls on `x->field` (or `x->field[i]`) in this file: the release path of pages stored in that field. */
@@ -265,13 +365,41 @@ class FileAnalysis {
     return out;
   }
 
-  private push(code: RuleCode, node: SourceFile['tree']['rootNode'], message: string, rel: RelatedLocation[], ...fingerprint: string[]): void {
+  private push(code: RuleCode, node: SourceFile['tree']['rootNode'], message: string, rel: RelatedLocation[], ...fingerprint: string[]): Finding | undefined {
     const severity = severityFor(code, this.settings);
-    if (!severity) return;
+    if (!severity) return undefined;
     const span = spanOf(node);
-    if (this.suppressions.some((s) => suppresses(s, code, span.start.line))) return;
-    this.report.findings.push({ code, severity, uri: this.file.uri, span, message, related: dedupe(rel), fixes: [], fingerprint: fingerprintOf(code, ...fingerprint) });
+    if (this.suppressions.some((s) => suppresses(s, code, span.start.line))) return undefined;
+    const finding: Finding = { code, severity, uri: this.file.uri, span, message, related: dedupe(rel), fixes: [], fingerprint: fingerprintOf(code, ...fingerprint) };
+    this.report.findings.push(finding);
+    return finding;
   }
+}
+
+/** An argument as written at the outermost call; its span only when that text is in a real file (not a macro body). */
+function siteArg(binding: Binding | undefined): SiteArg | undefined {
+  if (!binding) return undefined;
+  const source = bindingSource(binding);
+  const text = expandedText(source).replace(/\s+/g, ' ');
+  return source.scope.anchor || text !== source.node.text.replace(/\s+/g, ' ') ? { text } : { text, uri: source.scope.file.uri, span: spanOf(source.node) };
+}
+
+/** An expression inside a wrapper with its parameters replaced by what this call passes: `gup_flags | FOLL_LONGTERM` reads `FOLL_WRITE | FOLL_LONGTERM`. */
+function expandedText(b: Binding, depth = 0): string {
+  const node = b.node;
+  if (!b.scope.bindings || depth > 6) return node.text;
+  const swaps: Array<{ start: number; end: number; text: string }> = [];
+  for (const id of identifiersIn(node)) {
+    const i = b.scope.params.indexOf(id.text);
+    const bound = i >= 0 ? b.scope.bindings[i] : undefined;
+    if (!bound) continue;
+    const inner = expandedText(bound, depth + 1);
+    const simple = /^[\w>.-]+$/.test(inner) || unwrapParens(bound.node).type !== 'binary_expression' && unwrapParens(bound.node).type !== 'conditional_expression';
+    swaps.push({ start: id.startIndex - node.startIndex, end: id.endIndex - node.startIndex, text: simple || node.id === id.id ? inner : `(${inner})` });
+  }
+  let text = node.text;
+  for (const sw of swaps.sort((x, y) => y.start - x.start)) text = text.slice(0, sw.start) + sw.text + text.slice(sw.end);
+  return text;
 }
 
 function dedupe(list: RelatedLocation[]): RelatedLocation[] {

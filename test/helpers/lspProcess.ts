@@ -11,6 +11,18 @@ import type {
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 export const SERVER_BUNDLE = path.join(REPO_ROOT, 'server', 'dist', 'server.js');
 
+/** What an editor with the features forksafe uses advertises: pull configuration, versioned edits, disabled code actions, work-done progress. */
+export const EDITOR_CAPABILITIES = {
+  workspace: { configuration: true, workspaceEdit: { documentChanges: true } },
+  window: { workDoneProgress: true },
+  textDocument: {
+    publishDiagnostics: { relatedInformation: true, versionSupport: true },
+    hover: { contentFormat: ['markdown', 'plaintext'] },
+    codeAction: { disabledSupport: true, dataSupport: true },
+  },
+};
+
+type NotificationWaiter = { method: string; from: number; predicate: (p: unknown) => boolean; resolve: (p: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 type Waiter = { uri: string; predicate: (p: PublishDiagnosticsParams) => boolean; resolve: (p: PublishDiagnosticsParams) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 
 export class LspProcess {
@@ -20,6 +32,9 @@ export class LspProcess {
   readonly stderr: string[] = [];
   private readonly latest = new Map<string, PublishDiagnosticsParams>();
   private waiters: Waiter[] = [];
+  /** Every notification no specific handler took ($/progress, forksafe/status, ...), in arrival order. */
+  readonly notifications: Array<{ method: string; params: unknown }> = [];
+  private notificationWaiters: NotificationWaiter[] = [];
   private exited: Promise<number | null>;
   private versions = new Map<string, number>();
   configuration: unknown = {};
@@ -36,6 +51,7 @@ export class LspProcess {
     this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
     this.child.stderr!.on('data', (d: Buffer) => this.stderr.push(d.toString()));
     this.connection.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
+      this.record('textDocument/publishDiagnostics', p);
       this.latest.set(p.uri, p);
       this.waiters = this.waiters.filter((w) => {
         if (w.uri !== p.uri || !w.predicate(p)) return true;
@@ -47,12 +63,27 @@ export class LspProcess {
     this.connection.onNotification('window/logMessage', (p: { message: string }) => { this.logs.push(p.message); });
     this.connection.onRequest('workspace/configuration', (p: { items: unknown[] }) => p.items.map(() => this.configuration));
     this.connection.onRequest('client/registerCapability', () => null);
-    this.connection.onRequest('window/workDoneProgress/create', () => null);
+    this.connection.onRequest('window/workDoneProgress/create', (p: unknown) => { this.record('window/workDoneProgress/create', p); return null; });
+    // vscode-jsonrpc routes $/progress to per-token handlers; tokens the server created arrive as unhandled progress.
+    this.connection.onUnhandledProgress((params: unknown) => this.record('$/progress', params));
+    this.connection.onNotification((method: string, params: unknown) => this.record(method, params));
     this.connection.listen();
   }
 
-  async initialize(capabilities: object = { workspace: { configuration: true }, textDocument: { publishDiagnostics: { relatedInformation: true, versionSupport: true } } }): Promise<InitializeResult> {
-    const result = await this.connection.sendRequest<InitializeResult>('initialize', { processId: process.pid, rootUri: null, capabilities, workspaceFolders: null });
+  private record(method: string, params: unknown): void {
+    this.notifications.push({ method, params });
+    const index = this.notifications.length - 1;
+    this.notificationWaiters = this.notificationWaiters.filter((w) => {
+      if (w.method !== method || index < w.from || !w.predicate(params)) return true;
+      clearTimeout(w.timer);
+      w.resolve(params);
+      return false;
+    });
+  }
+
+  async initialize(capabilities: object = { workspace: { configuration: true }, textDocument: { publishDiagnostics: { relatedInformation: true, versionSupport: true } } },
+    workspaceFolders: Array<{ uri: string; name: string }> | null = null): Promise<InitializeResult> {
+    const result = await this.connection.sendRequest<InitializeResult>('initialize', { processId: process.pid, rootUri: null, capabilities, workspaceFolders });
     await this.connection.sendNotification('initialized', {});
     return result;
   }
@@ -65,6 +96,19 @@ export class LspProcess {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no matching diagnostics for ${uri} within ${timeoutMs} ms; last: ${JSON.stringify(this.latest.get(uri))?.slice(0, 500)}`)), timeoutMs);
       this.waiters.push({ uri, predicate, resolve, reject, timer });
+    });
+  }
+
+  /**
+   * Resolves with the first notification `method` at or after index `from` of `notifications` that satisfies `predicate`
+   * (one that already arrived counts), so a test can start an action and then await what it caused.
+   */
+  notification<T>(method: string, predicate: (p: T) => boolean = () => true, from = 0, timeoutMs = 20000): Promise<T> {
+    const have = this.notifications.slice(from).find((n) => n.method === method && predicate(n.params as T));
+    if (have) return Promise.resolve(have.params as T);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${method} notification within ${timeoutMs} ms`)), timeoutMs);
+      this.notificationWaiters.push({ method, from, predicate: (p) => predicate(p as T), resolve: (p) => resolve(p as T), reject, timer });
     });
   }
 

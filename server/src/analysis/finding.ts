@@ -1,6 +1,8 @@
-// The Finding: what the analysis concluded about one site, with the evidence a user needs to trust it.
+// The Finding: what the analysis concluded about one site, with the evidence a user needs to trust it and the site details the editor explains.
 import type { RuleCode, Severity } from './rules';
 import type { Span } from './span';
+import type { ScenarioInput } from '../simulation/scenario';
+import type { ProtectionFact, SiteFacts } from '../explain/messages';
 
 export interface RelatedLocation {
   uri: string;
@@ -15,11 +17,56 @@ export interface TextEditSpan {
   newText: string;
 }
 
+export type FixKind = 'convertToPin' | 'addLongterm' | 'fixRelease' | 'suppress';
+
 export interface Fix {
+  kind: FixKind;
   title: string;
   /** Safe fixes are applied by source.fixAll.forksafe; others only on request. */
   safe: boolean;
+  /** Applying the fix makes this finding go away (the simulation of the fixed site no longer diverges). */
+  resolves: boolean;
   edits: TextEditSpan[];
+  /** Set when the fix cannot be offered here (e.g. no pin_user_pages*() on this kernel); edits is then empty. */
+  disabledReason?: string;
+}
+
+/** An argument of the pin as written at the outermost call (through wrappers); span only when it is real source text. */
+export interface SiteArg {
+  text: string;
+  uri?: string;
+  span?: Span;
+}
+
+/** Everything the editor needs to explain and simulate one pin site without re-deriving it. */
+export interface SiteDetails {
+  uri: string;
+  /** The whole call at the site (the API call, or the wrapper/macro call that reaches it). */
+  call: Span;
+  /** The called name at the site. */
+  callee: string;
+  calleeSpan: Span;
+  /** The pinning API reached, and where it is called (inside the last wrapper, or the site itself). */
+  api: string;
+  apiCall: { uri: string; span: Span };
+  /** Wrappers from the site down to the API call, outermost first. */
+  chain: Array<{ name: string; kind: 'macro' | 'function'; uri: string; span: Span }>;
+  /** The user virtual address, the pages array and the flags (or old `write` int), as written at the site. */
+  start?: SiteArg;
+  pages?: SiteArg;
+  flags?: SiteArg;
+  facts: SiteFacts;
+  /** The scenario simulated for the diagnostic: this pin without any protection. */
+  scenario: ScenarioInput;
+  /** The same scenario with the protections found (seen, assumed or elsewhere), when there are any. */
+  protectedScenario?: ScenarioInput;
+  protections: ProtectionFact[];
+  /** One sentence from the simulation of `scenario`. */
+  outcome: string;
+  /** The release calls found for these pages (pinning function, callers, other functions using the same field). */
+  releases: Array<{ uri: string; span: Span; api: string }>;
+  /** The codes reported at this site (empty for a pin that is fine). */
+  codes: RuleCode[];
 }
 
 export interface Finding {
@@ -33,4 +80,6 @@ export interface Finding {
   fixes: Fix[];
   /** Stable across line moves: rule, function, API and a hash of the call's normalised text. */
   fingerprint: string;
+  /** The pin site this finding is about (absent for FS008/FS009, which are not about a pin). */
+  site?: SiteDetails;
 }

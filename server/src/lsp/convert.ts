@@ -15,7 +15,8 @@ const SEVERITY: Record<Severity, DiagnosticSeverity> = {
   hint: DiagnosticSeverity.Hint,
 };
 
-export function toDiagnostic(f: Finding, docsUri: (code: string) => string | undefined): Diagnostic {
+/** `version` is the document version the finding was computed for: code actions refuse fixes of an older one. */
+export function toDiagnostic(f: Finding, docsUri: (code: string) => string | undefined, version?: number): Diagnostic {
   const href = docsUri(f.code);
   const d: Diagnostic = {
     range: toRange(f.span),
@@ -23,7 +24,7 @@ export function toDiagnostic(f: Finding, docsUri: (code: string) => string | und
     source: 'forksafe',
     code: f.code,
     message: f.message,
-    data: { fingerprint: f.fingerprint },
+    data: version === undefined ? { fingerprint: f.fingerprint } : { fingerprint: f.fingerprint, version },
   };
   if (href) d.codeDescription = { href };
   if (f.related.length > 0) {

@@ -1,11 +1,11 @@
-// The forksafe language server: keeps one tree per open C document, publishes the engine's findings as diagnostics.
+// The forksafe language server: keeps one tree per open C document, publishes the engine's findings as diagnostics, and serves hover, code actions, simulations and the workspace scan from them.
 import * as path from 'path';
 import { fileURLToPath, pathToFileURL } from 'url';
 import {
-  createConnection, DidChangeConfigurationNotification, ProposedFeatures, TextDocuments, TextDocumentSyncKind,
+  CodeActionKind, createConnection, DidChangeConfigurationNotification, ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { analyze } from '../engine';
+import { analyze, Report } from '../engine';
 import type { CSyntax, Tree } from '../analysis/parser';
 import type { ForksafeSettings } from '../settings';
 import { findAssetRoot } from '../runtime/assets';
@@ -15,6 +15,15 @@ import type { AnalysisContext } from '../engine';
 import { DocumentTrees } from './documentTrees';
 import { toDiagnostic } from './convert';
 import { SettingsCache } from './settings';
+import { readSource } from '../runtime/sourceFiles';
+import { AnalysisStore, StoredAnalysis } from './analysisStore';
+import { handleHover } from './handlers/hover';
+import { handleCodeActions } from './handlers/codeActions';
+import { simulationResponse, siteForRequest } from './handlers/simulation';
+import { scanWorkspace } from './handlers/workspaceScan';
+import {
+  FIX_ALL_KIND, SCAN_WORKSPACE_COMMAND, SHOW_SIMULATION_COMMAND, ShowSimulationArgs, SimulationRequest, StatusNotification,
+} from './protocol';
 
 const connection = createConnection(ProposedFeatures.all);
 const log = (msg: string): void => connection.console.log(`[forksafe] ${msg}`);
@@ -24,6 +33,9 @@ let trees: DocumentTrees | undefined;
 let driverContext: DriverContextLoader | undefined;
 let workspaceRoots: string[] = [];
 let docsRoot = '';
+const store = new AnalysisStore();
+const clientSupports = { disabledActions: false, documentChanges: false, workDoneProgress: false };
+let scanning = false;
 
 const documents = new TextDocuments<TextDocument>({
   create: (uri, languageId, version, content) => TextDocument.create(uri, languageId, version, content),
@@ -41,8 +53,17 @@ connection.onInitialize(async (params) => {
   workspaceRoots = (params.workspaceFolders ?? []).map((f) => uriToPath(f.uri)).filter((p): p is string => p !== undefined);
   docsRoot = path.join(findAssetRoot(), 'docs', 'rules');
   settings.configure(!!params.capabilities.workspace?.configuration, params.initializationOptions);
+  clientSupports.disabledActions = !!params.capabilities.textDocument?.codeAction?.disabledSupport;
+  clientSupports.documentChanges = !!params.capabilities.workspace?.workspaceEdit?.documentChanges;
+  clientSupports.workDoneProgress = !!params.capabilities.window?.workDoneProgress;
   return {
-    capabilities: { textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental } },
+    capabilities: {
+      textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+      hoverProvider: true,
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND] },
+      // forksafe.showSimulation is the client's (a webview); listing it here would make vscode-languageclient register it twice.
+      executeCommandProvider: { commands: [SCAN_WORKSPACE_COMMAND] },
+    },
     serverInfo: { name: 'forksafe', version: '0.1.0' },
   };
 });
@@ -72,6 +93,19 @@ function docsUri(code: string): string {
   return pathToFileURL(path.join(docsRoot, `${code}.md`)).toString();
 }
 
+function docsLinkFor(config: ForksafeSettings): (code: string) => string {
+  const base = config.docsBaseUrl.replace(/\/+$/, '');
+  return (code: string): string => (base ? `${base}/${code}.md` : docsUri(code));
+}
+
+function sendStatus(report: Report | undefined, uri?: string): void {
+  const kernel = report?.kernel;
+  void connection.sendNotification(StatusNotification, {
+    uri, kernel: kernel ? `${kernel.version.major}.${kernel.version.minor}` : '', kernelSource: kernel?.source ?? '',
+    fileFindings: report?.findings.length ?? 0, totalFindings: store.totalFindings(), scanning,
+  });
+}
+
 async function validate(uri: string): Promise<void> {
   const document = documents.get(uri);
   if (!document || !syntax || !trees) return;
@@ -82,16 +116,19 @@ async function validate(uri: string): Promise<void> {
     const text = document.getText();
     const oversize = text.length > config.maxFileSizeKb * 1024;
     const parsed = oversize ? undefined : trees.treeFor(document, config.timeBudgetMs);
+    const context = contextFor(uri, config);
     const report = analyze(syntax, {
       uri, text, tree: parsed?.tree,
       parseBudgetHitAfterMs: parsed && !parsed.tree ? parsed.parseMs : undefined,
-    }, config, contextFor(uri, config));
+    }, config, context?.context);
     for (const note of report.notes) log(note);
-    const base = config.docsBaseUrl.replace(/\/+$/, '');
-    const link = (code: string): string => (base ? `${base}/${code}.md` : docsUri(code));
-    await connection.sendDiagnostics({ uri, version: document.version, diagnostics: report.findings.map((f) => toDiagnostic(f, link)) });
+    const link = docsLinkFor(config);
+    store.set({ uri, version: document.version, report, settings: config, contextVersions: context?.versions ?? new Map(), docsLink: link });
+    await connection.sendDiagnostics({ uri, version: document.version, diagnostics: report.findings.map((f) => toDiagnostic(f, link, document.version)) });
+    sendStatus(report, uri);
   } catch (err) {
     log(`analysis of ${uri} failed (the server keeps running): ${(err as Error)?.stack ?? String(err)}`);
+    store.delete(uri);
     await connection.sendDiagnostics({ uri, version: document.version, diagnostics: [] });
   }
 }
@@ -102,19 +139,111 @@ function uriToPath(uri: string): string | undefined {
   try { return uri.startsWith('file:') ? fileURLToPath(uri) : undefined; } catch { return undefined; }
 }
 
-/** The driver's other files (open documents win over disk) and the kernel version from the tree's Makefile. */
-function contextFor(uri: string, config: ForksafeSettings): AnalysisContext | undefined {
+/**
+ * The driver's other files (open documents win over disk) and the kernel version from the tree's Makefile, with the
+ * versions of the open documents read (a fix that edits one of them is only valid at that version).
+ */
+function contextFor(uri: string, config: ForksafeSettings): { context: AnalysisContext; versions: Map<string, number> } | undefined {
   const file = uriToPath(uri);
   if (!file || !driverContext || !trees) return undefined;
   const open = new Map<string, { uri: string; text: string; tree: Tree }>();
+  const versions = new Map<string, number>();
   for (const doc of documents.all()) {
     const p = uriToPath(doc.uri);
     if (!p || doc.uri === uri) continue;
     const t = trees.treeFor(doc, config.timeBudgetMs).tree;
     if (t) open.set(path.resolve(p), { uri: doc.uri, text: doc.getText(), tree: t });
   }
-  return driverContext.contextFor(file, { maxFileBytes: config.maxFileSizeKb * 1024, budgetMs: config.timeBudgetMs, scope: config.driverScope, workspaceRoots }, open);
+  const context = driverContext.contextFor(file, { maxFileBytes: config.maxFileSizeKb * 1024, budgetMs: config.timeBudgetMs, scope: config.driverScope, workspaceRoots }, open);
+  for (const f of context.files ?? []) {
+    const doc = documents.get(f.uri);
+    if (doc) versions.set(f.uri, doc.version);
+  }
+  return { context, versions };
 }
+
+/** The stored analysis of an open document, only when it was made for the document's current version. */
+function currentAnalysis(uri: string): StoredAnalysis | undefined {
+  return store.current(uri, documents.get(uri)?.version);
+}
+
+connection.onHover((params) => {
+  const document = documents.get(params.textDocument.uri);
+  const a = currentAnalysis(params.textDocument.uri);
+  return document && a ? handleHover(params, document, a) : null;
+});
+
+connection.onCodeAction((params) => {
+  const document = documents.get(params.textDocument.uri);
+  if (!document) return [];
+  return handleCodeActions(params, store.get(params.textDocument.uri), {
+    documentVersion: document.version,
+    openVersion: (u) => documents.get(u)?.version,
+    supportsDisabled: clientSupports.disabledActions,
+    supportsDocumentChanges: clientSupports.documentChanges,
+  });
+});
+
+connection.onRequest(SimulationRequest, (params) => {
+  const a = currentAnalysis(params.textDocument.uri) ?? store.get(params.textDocument.uri);
+  if (!a) return null;
+  const site = siteForRequest(a, params);
+  return site ? simulationResponse(a, site, params) : null;
+});
+
+/** Reads, parses and analyses a file that is not open (workspace scan); the tree is freed at once. */
+function analyzeFromDisk(file: string, uri: string, config: ForksafeSettings): Report | undefined {
+  if (!syntax) return undefined;
+  const read = readSource(file, config.maxFileSizeKb * 1024);
+  if (!read.ok) { log(`workspace scan: ${file}: ${read.error}`); return undefined; }
+  for (const note of read.notes) log(note);
+  const parsed = syntax.parse(read.text, undefined, config.timeBudgetMs);
+  try {
+    return analyze(syntax, { uri, text: read.text, tree: parsed.tree, parseBudgetHitAfterMs: parsed.tree ? undefined : parsed.elapsedMs }, config, contextFor(uri, config)?.context);
+  } finally {
+    parsed.tree?.delete();
+  }
+}
+
+/** A progress reporter that does nothing, for clients without window/workDoneProgress. */
+const silentProgress = { begin: () => undefined, report: () => undefined, done: () => undefined, token: { isCancellationRequested: false } };
+
+connection.onExecuteCommand(async (params) => {
+  if (params.command === SCAN_WORKSPACE_COMMAND) {
+    if (scanning) throw new ResponseError(-32803, 'a workspace scan is already running');
+    scanning = true;
+    try {
+      const progress = clientSupports.workDoneProgress ? await connection.window.createWorkDoneProgress() : silentProgress;
+      const result = await scanWorkspace({
+        roots: workspaceRoots, progress, log,
+        settingsFor: (u) => settings.get(u),
+        isOpen: (u) => documents.get(u) !== undefined,
+        analyzeFile: analyzeFromDisk,
+        publish: async (u, report, config) => {
+          store.setScanned(u, report.findings.length);
+          await connection.sendDiagnostics({ uri: u, diagnostics: report.findings.map((f) => toDiagnostic(f, docsLinkFor(config))) });
+        },
+      });
+      scanning = false;
+      sendStatus(undefined);
+      return result;
+    } finally {
+      scanning = false;
+    }
+  }
+  if (params.command === SHOW_SIMULATION_COMMAND) {
+    // Editors without the VS Code webview send the command here: answer with the trace, log it, and say the outcome.
+    const args = (params.arguments?.[0] ?? {}) as Partial<ShowSimulationArgs>;
+    const a = args.uri ? currentAnalysis(args.uri) ?? store.get(args.uri) : undefined;
+    const site = a ? siteForRequest(a, { fingerprint: args.fingerprint, position: args.position }) : undefined;
+    if (!a || !site || !args.uri) return null;
+    const response = simulationResponse(a, site, { textDocument: { uri: args.uri } });
+    log(`fork simulation of ${site.callee}() at ${args.uri}:${site.call.start.line + 1}\n${response.trace}`);
+    void connection.window.showInformationMessage(`forksafe: ${response.outcome} (full trace in the forksafe log)`);
+    return response;
+  }
+  throw new ResponseError(-32601, `unknown command ${params.command}`);
+});
 
 connection.onDidChangeWatchedFiles((e) => {
   for (const change of e.changes) {
@@ -127,7 +256,9 @@ connection.onDidChangeWatchedFiles((e) => {
 documents.onDidClose((e) => {
   trees?.close(e.document.uri);
   settings.forget(e.document.uri);
+  store.delete(e.document.uri);
   void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+  sendStatus(undefined);
 });
 
 documents.listen(connection);

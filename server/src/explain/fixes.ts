@@ -1,0 +1,311 @@
+// Quick fixes as text edits on live syntax nodes: get_user_pages*() to pin_user_pages*() + FOLL_LONGTERM with its release path, add FOLL_LONGTERM, release mismatches, suppressions.
+import type { Node } from '../analysis/parser';
+import type { Fix, TextEditSpan } from '../analysis/finding';
+import type { Tri } from '../analysis/flags';
+import type { RuleCode } from '../analysis/rules';
+import { spanOf } from '../analysis/span';
+import { identifiersIn, namedChildren, unwrapParens } from '../analysis/syntaxTools';
+import {
+  compareKernelVersions, findPinApi, KernelVersionLite, PIN_API_EARLIEST_PIN_USER_PAGES, PinApi, PinApiSignature, RefKind, signatureFor,
+} from '../analysis/pinApis';
+
+/** A call node and the file it is in. */
+export interface LiveCall { uri: string; node: Node }
+
+export interface ReleaseCall { uri: string; node: Node; api: string }
+
+export interface ConvertRequest {
+  api: PinApi;
+  /** The layout the call's arguments were read with, and whether the argument count matched it exactly. */
+  signature: PinApiSignature;
+  exactLayout: boolean;
+  kernel: KernelVersionLite;
+  /** The API call to rewrite; undefined when it is written inside a macro body. */
+  apiCall: LiveCall | undefined;
+  /** The macro whose body holds the call (for the refusal message). */
+  macro?: string;
+  /** The wrapper function holding the call, when the site is a wrapper call: the edit then changes every caller. */
+  wrapper?: string;
+  write: Tri;
+  longterm: Tri;
+  /** Release calls of these pages; `viaHelper` marks the ones inside a driver helper that may serve other pins. */
+  releases: Array<ReleaseCall & { viaHelper?: boolean }>;
+  /** The simulation of the converted pin no longer diverges (the engine decides; this module only edits text). */
+  resolves: boolean;
+}
+
+function fmt(k: KernelVersionLite): string {
+  return `${k.major}.${k.minor}`;
+}
+
+function argsOf(call: Node): Node[] {
+  const list = call.childForFieldName('arguments');
+  return list ? namedChildren(list).filter((a) => a.type !== 'comment') : [];
+}
+
+function replace(uri: string, node: Node, newText: string): TextEditSpan {
+  return { uri, span: spanOf(node), newText };
+}
+
+const TIGHT = new Set(['identifier', 'number_literal', 'call_expression', 'parenthesized_expression', 'field_expression', 'subscript_expression']);
+
+/** `text | FLAG` without changing what `node` means: parenthesise anything binding looser than `|`. */
+function orFlag(node: Node, flag: string): string {
+  if (isZero(node)) return flag;
+  const op = node.type === 'binary_expression' ? node.childForFieldName('operator')?.type : undefined;
+  const tight = TIGHT.has(node.type) || op === '|' || op === '&' || op === '<<' || op === '>>' || op === '+' || op === '-' || op === '*';
+  return `${tight ? node.text : `(${node.text})`} | ${flag}`;
+}
+
+function isZero(node: Node): boolean {
+  const n = unwrapParens(node);
+  return n.type === 'number_literal' && /^(?:0+|0[xX]0+)[uUlL]*$/.test(n.text);
+}
+
+function mentions(node: Node, name: string): boolean {
+  return unwrapParens(node).text === name || identifiersIn(node).some((id) => id.text === name);
+}
+
+/** The gup_flags text for an old int `write` (or `force`) argument. */
+function intToFlag(node: Node, flag: string, tri: Tri | undefined): string | undefined {
+  const n = unwrapParens(node);
+  if (n.type === 'number_literal' || n.type === 'true' || n.type === 'false') return isZero(n) || n.type === 'false' ? undefined : flag;
+  if (tri === 'always') return flag;
+  if (tri === 'never') return undefined;
+  return `(${n.text} ? ${flag} : 0)`;
+}
+
+/** The flags word for the pin call: the old write/force ints become FOLL_WRITE/FOLL_FORCE, and FOLL_LONGTERM is added. */
+function convertedFlags(req: ConvertRequest, args: Node[]): string {
+  const sig = req.signature;
+  if (sig.flagsStyle === 'gup_flags' && sig.flagsIndex !== undefined && args[sig.flagsIndex]) {
+    const flags = args[sig.flagsIndex];
+    const has = mentions(flags, 'FOLL_LONGTERM') || (req.longterm === 'always' && !req.wrapper && !(sig.impliedFlags ?? []).includes('FOLL_LONGTERM'));
+    return has ? flags.text : orFlag(flags, 'FOLL_LONGTERM');
+  }
+  const parts: string[] = [];
+  if (sig.flagsIndex !== undefined && args[sig.flagsIndex]) {
+    const w = intToFlag(args[sig.flagsIndex], 'FOLL_WRITE', req.wrapper ? undefined : req.write);
+    if (w) parts.push(w);
+  }
+  if (sig.forceIndex !== undefined && args[sig.forceIndex]) {
+    const f = intToFlag(args[sig.forceIndex], 'FOLL_FORCE', undefined);
+    if (f) parts.push(f);
+  }
+  parts.push('FOLL_LONGTERM');
+  return parts.join(' | ');
+}
+
+/** Why the conversion cannot be offered, or undefined when it can. */
+function refusal(req: ConvertRequest, target: PinApiSignature | undefined): string | undefined {
+  const name = req.api.pinEquivalent;
+  if (!name) return `${req.api.name}() has no pin_user_pages*() counterpart.`;
+  if (compareKernelVersions(req.kernel, PIN_API_EARLIEST_PIN_USER_PAGES) < 0) {
+    return `pin_user_pages*() does not exist before 5.6 (eddb1c228f79) and this file is analysed for kernel ${fmt(req.kernel)}: protect the range with VM_DONTCOPY / MADV_DONTFORK or an mmu notifier instead, or set forksafe.kernelVersion if the driver targets a newer kernel.`;
+  }
+  if (!target) return `${name}() does not exist on kernel ${fmt(req.kernel)}.`;
+  if (!req.apiCall) return `the ${req.api.name}() call is written inside the macro ${req.macro ?? ''}: convert the #define by hand.`.replace('macro :', 'macro:');
+  const callee = req.apiCall.node.childForFieldName('function');
+  if (!callee || callee.type !== 'identifier' || callee.text !== req.api.name) return `the call does not name ${req.api.name}() directly.`;
+  if (!req.exactLayout) return `the call's ${argsOf(req.apiCall.node).length} arguments match no known ${req.api.name}() layout, so they cannot be mapped safely.`;
+  return undefined;
+}
+
+/** The arguments of the pin call for the target layout, by parameter name; undefined when one cannot be supplied. */
+function targetArgs(req: ConvertRequest, target: PinApiSignature, args: Node[]): { texts: string[]; droppedVmas: boolean } | undefined {
+  const src = req.signature;
+  const byName = (name: string): Node | undefined => {
+    const i = src.params.indexOf(name);
+    return i >= 0 ? args[i] : undefined;
+  };
+  const texts: string[] = [];
+  for (const p of target.params) {
+    if (p === 'gup_flags') texts.push(convertedFlags(req, args));
+    else if (p === 'vmas' || p === 'locked') texts.push(byName(p)?.text ?? 'NULL');
+    else if (p === 'tsk') texts.push(byName(p)?.text ?? 'current');
+    else if (p === 'mm') texts.push(byName(p)?.text ?? 'current->mm');
+    else {
+      const a = byName(p);
+      if (!a) return undefined;
+      texts.push(a.text);
+    }
+  }
+  const vmas = byName('vmas');
+  const droppedVmas = !target.params.includes('vmas') && vmas !== undefined && unwrapParens(vmas).text !== 'NULL' && unwrapParens(vmas).text !== '0';
+  return { texts, droppedVmas };
+}
+
+/** Rewrites the pin call itself: the callee name and the arguments that change (all of them when the layout changes). */
+function pinCallEdits(req: ConvertRequest, call: LiveCall, target: PinApiSignature, name: string): { edits: TextEditSpan[]; droppedVmas: boolean } | undefined {
+  const args = argsOf(call.node);
+  const mapped = targetArgs(req, target, args);
+  if (!mapped) return undefined;
+  const edits: TextEditSpan[] = [replace(call.uri, call.node.childForFieldName('function')!, name)];
+  const sameLayout = target.params.length === req.signature.params.length && target.params.every((p, i) => {
+    const s = req.signature.params[i];
+    return p === s || (p === 'gup_flags' && (s === 'write' || s === 'gup_flags'));
+  }) && req.signature.forceIndex === undefined;
+  if (sameLayout) {
+    mapped.texts.forEach((text, i) => { if (args[i] && args[i].text !== text) edits.push(replace(call.uri, args[i], text)); });
+  } else if (args.length > 0) {
+    const first = args[0];
+    const last = args[args.length - 1];
+    edits.push({ uri: call.uri, span: { start: spanOf(first).start, end: spanOf(last).end }, newText: mapped.texts.join(', ') });
+  }
+  return { edits, droppedVmas: mapped.droppedVmas };
+}
+
+/**
+ * Converts a long-lived get_user_pages*() pin to the matching pin_user_pages*() call with FOLL_LONGTERM for the
+ * analysed kernel, and its release path to unpin_user_page*(), as one set of edits (possibly in several files).
+ */
+export function convertToPinFix(req: ConvertRequest): Fix {
+  const name = req.api.pinEquivalent ?? 'pin_user_pages*';
+  const pinApi = req.api.pinEquivalent ? findPinApi(req.api.pinEquivalent) : undefined;
+  const target = pinApi ? signatureFor(pinApi, req.kernel) : undefined;
+  const title = `Convert to ${name}() with FOLL_LONGTERM and release with unpin_user_pages()`;
+  const refused = refusal(req, target);
+  if (refused || !target || !req.apiCall) {
+    return { kind: 'convertToPin', title, safe: false, resolves: false, edits: [], disabledReason: refused ?? 'cannot convert this call' };
+  }
+  const call = pinCallEdits(req, req.apiCall, target, name);
+  if (!call) return { kind: 'convertToPin', title, safe: false, resolves: false, edits: [], disabledReason: `an argument of ${name}() on ${fmt(req.kernel)} has no counterpart in this call.` };
+  const edits = [...call.edits];
+  const notes: string[] = [];
+  let unconverted = 0;
+  const seen = new Set<string>();
+  for (const rel of req.releases) {
+    const key = `${rel.uri}:${rel.node.startIndex}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const r = releaseEdits(rel, 'pin');
+    if (!r) { unconverted++; continue; }
+    for (const e of r) if (!edits.some((x) => x.uri === e.uri && x.span.start.line === e.span.start.line && x.span.start.character === e.span.start.character)) edits.push(e);
+  }
+  if (req.releases.length === 0) notes.push('no release of these pages was found: release them with unpin_user_pages()');
+  if (unconverted > 0) notes.push(`${unconverted} release call(s) could not be converted: change them to unpin_user_page*() by hand`);
+  if (call.droppedVmas) notes.push(`${name}() on ${fmt(req.kernel)} takes no vmas array: look the vmas up separately`);
+  if (req.wrapper) notes.push(`the call is in ${req.wrapper}(), so every caller changes`);
+  const viaHelper = req.releases.some((r) => r.viaHelper);
+  if (viaHelper) notes.push('a release helper that may serve other pins is changed too');
+  const safe = req.resolves && notes.length === 0;
+  return { kind: 'convertToPin', title: notes.length > 0 ? `${title} (${notes.join('; ')})` : title, safe, resolves: req.resolves, edits };
+}
+
+/** Adds FOLL_LONGTERM to the flags of a pin_user_pages*() call (FS005). */
+export function addLongtermFix(call: LiveCall | undefined, signature: PinApiSignature, wrapper: string | undefined): Fix | undefined {
+  if (!call || signature.flagsStyle !== 'gup_flags' || signature.flagsIndex === undefined) return undefined;
+  const flags = argsOf(call.node)[signature.flagsIndex];
+  if (!flags || mentions(flags, 'FOLL_LONGTERM')) return undefined;
+  const title = wrapper ? `Add FOLL_LONGTERM to the flags in ${wrapper}() (every caller changes)` : 'Add FOLL_LONGTERM to the flags';
+  return { kind: 'addLongterm', title, safe: !wrapper, resolves: true, edits: [replace(call.uri, flags, orFlag(flags, 'FOLL_LONGTERM'))] };
+}
+
+/** Replaces a release mismatch (FS006) with the release that matches how the pages were taken. */
+export function releaseFix(rel: ReleaseCall, pinnedAs: RefKind): Fix | undefined {
+  const edits = releaseEdits(rel, pinnedAs);
+  if (!edits || edits.length === 0) return undefined;
+  const to = pinnedAs === 'pin' ? 'unpin_user_page*()' : 'put_page()/release_pages()';
+  return { kind: 'fixRelease', title: `Release with ${to} (${edits[0].newText.replace(/\(.*$/s, '')}())`, safe: true, resolves: true, edits };
+}
+
+const DIRTY_CALLS = new Set(['set_page_dirty_lock', 'set_page_dirty', 'SetPageDirty']);
+
+/** `for (i = 0; i < n; i++) { [if (d)] set_page_dirty_lock(p[i]); put_page(p[i]); }` collapsed into one unpin_user_pages*() call. */
+function collapseLoop(rel: ReleaseCall): TextEditSpan | undefined {
+  const stmt = rel.node.parent;
+  if (!stmt || stmt.type !== 'expression_statement') return undefined;
+  const holder = stmt.parent;
+  const loop = holder?.type === 'compound_statement' ? holder.parent : holder;
+  if (!loop || loop.type !== 'for_statement' || loop.childForFieldName('body')?.id !== (holder?.type === 'compound_statement' ? holder.id : stmt.id)) return undefined;
+  const arg = argsOf(rel.node)[0] ? unwrapParens(argsOf(rel.node)[0]) : undefined;
+  if (!arg || arg.type !== 'subscript_expression') return undefined;
+  const index = arg.childForFieldName('index');
+  const base = arg.childForFieldName('argument');
+  if (!index || index.type !== 'identifier' || !base || mentions(base, index.text)) return undefined;
+  const i = index.text;
+  const init = loop.childForFieldName('initializer');
+  const cond = loop.childForFieldName('condition');
+  const update = loop.childForFieldName('update');
+  if (!init || !new RegExp(`^(?:[\\w\\s]+\\s)?${i}\\s*=\\s*0\\s*;?$`).test(init.text)) return undefined;
+  if (!cond || cond.type !== 'binary_expression' || cond.childForFieldName('operator')?.type !== '<' || cond.childForFieldName('left')?.text !== i) return undefined;
+  if (!update || !new RegExp(`^(?:${i}\\s*\\+\\+|\\+\\+\\s*${i}|${i}\\s*\\+=\\s*1)$`).test(update.text.trim())) return undefined;
+  const bound = cond.childForFieldName('right')!;
+  if (mentions(bound, i)) return undefined;
+  let dirty: string | undefined;
+  const others = holder?.type === 'compound_statement' ? namedChildren(holder).filter((s) => s.type !== 'comment' && s.id !== stmt.id) : [];
+  const isDirtyCall = (s: Node): boolean => {
+    const c = s.type === 'expression_statement' ? s.namedChildren[0] : null;
+    if (!c || c.type !== 'call_expression' || !DIRTY_CALLS.has(c.childForFieldName('function')?.text ?? '')) return false;
+    const a = argsOf(c)[0];
+    return !!a && unwrapParens(a).text.replace(/\s+/g, '') === arg.text.replace(/\s+/g, '');
+  };
+  for (const s of others) {
+    if (dirty !== undefined) return undefined;
+    if (isDirtyCall(s)) { dirty = 'true'; continue; }
+    const consequence = s.type === 'if_statement' && !s.childForFieldName('alternative') ? s.childForFieldName('consequence') : null;
+    const inner = consequence?.type === 'compound_statement' ? namedChildren(consequence).filter((c) => c.type !== 'comment') : consequence ? [consequence] : [];
+    const condition = s.childForFieldName('condition');
+    if (inner.length === 1 && isDirtyCall(inner[0]) && condition) { dirty = unwrapParens(condition).text; continue; }
+    return undefined;
+  }
+  const text = dirty !== undefined ? `unpin_user_pages_dirty_lock(${base.text}, ${bound.text}, ${dirty});` : `unpin_user_pages(${base.text}, ${bound.text});`;
+  return replace(rel.uri, loop, text);
+}
+
+function renameCallee(rel: ReleaseCall, name: string): TextEditSpan[] | undefined {
+  const callee = rel.node.childForFieldName('function');
+  return callee ? [replace(rel.uri, callee, name)] : undefined;
+}
+
+/** Edits that make one release call match pages taken as `pinnedAs`; [] when it already matches, undefined when it cannot be converted. */
+export function releaseEdits(rel: ReleaseCall, pinnedAs: RefKind): TextEditSpan[] | undefined {
+  const args = argsOf(rel.node);
+  if (pinnedAs === 'pin') {
+    switch (rel.api) {
+      case 'unpin_user_page': case 'unpin_user_pages': case 'unpin_user_pages_dirty_lock': case 'unpin_user_page_range_dirty_lock': return [];
+      case 'put_page': { const loop = collapseLoop(rel); return loop ? [loop] : renameCallee(rel, 'unpin_user_page'); }
+      case 'put_user_page': return renameCallee(rel, 'unpin_user_page');
+      case 'put_user_pages': return renameCallee(rel, 'unpin_user_pages');
+      case 'release_pages': case 'put_user_pages_dirty': case 'put_user_pages_dirty_lock': {
+        if (args.length < 2) return undefined;
+        const dirty = rel.api === 'release_pages' ? undefined : args[2]?.text ?? 'true';
+        const text = dirty === undefined ? `unpin_user_pages(${args[0].text}, ${args[1].text})` : `unpin_user_pages_dirty_lock(${args[0].text}, ${args[1].text}, ${dirty})`;
+        return [replace(rel.uri, rel.node, text)];
+      }
+      default: return undefined;
+    }
+  }
+  switch (rel.api) {
+    case 'unpin_user_page': return renameCallee(rel, 'put_page');
+    case 'unpin_user_pages': return args.length === 2 ? renameCallee(rel, 'release_pages') : undefined;
+    case 'put_page': case 'release_pages': return [];
+    default: return undefined;
+  }
+}
+
+const SUPPRESSIBLE: ReadonlySet<RuleCode> = new Set(['FS001', 'FS002', 'FS003', 'FS004', 'FS005', 'FS006', 'FS007']);
+/** Inserted as the reason: a visible placeholder the author replaces with the real argument. */
+export const SUPPRESSION_REASON_PLACEHOLDER = '<reason: why fork() cannot break this pin>';
+
+/**
+ * Inserts `// forksafe-ignore FS###: <reason>` on its own line above the diagnostic's line (same indentation), or adds
+ * the code to a forksafe-ignore comment already there, so that comment keeps applying to the same line. `lines` is the
+ * file's text split at '\n' (a trailing '\r' is kept and reused as the line ending).
+ */
+export function suppressionFix(code: RuleCode, uri: string, lines: readonly string[], line: number): Fix | undefined {
+  if (!SUPPRESSIBLE.has(code)) return undefined;
+  const current = lines[line];
+  if (current === undefined) return undefined;
+  const eol = current.endsWith('\r') ? '\r\n' : '\n';
+  const title = `Suppress ${code} on this line (forksafe-ignore with a reason)`;
+  const above = line > 0 ? lines[line - 1].replace(/\r$/, '') : undefined;
+  const existing = above !== undefined ? /^(\s*\/\/\s*forksafe-ignore\s+)([A-Z0-9,\s]*?FS\d{3})(\s*:\s*\S.*)$/.exec(above) : null;
+  if (existing) {
+    const at = { line: line - 1, character: existing[1].length + existing[2].length };
+    return { kind: 'suppress', title, safe: false, resolves: true, edits: [{ uri, span: { start: at, end: at }, newText: `, ${code}` }] };
+  }
+  const indent = /^[ \t]*/.exec(current)?.[0] ?? '';
+  const at = { line, character: 0 };
+  return { kind: 'suppress', title, safe: false, resolves: true, edits: [{ uri, span: { start: at, end: at }, newText: `${indent}// forksafe-ignore ${code}: ${SUPPRESSION_REASON_PLACEHOLDER}${eol}` }] };
+}

@@ -1,0 +1,73 @@
+// The latest analysis of each open document, keyed by the document version it was made for, so hovers, code actions and simulations answer from it and refuse when it is stale.
+import type { Finding, SiteDetails } from '../analysis/finding';
+import { comparePositions, spanContains, Span, Position } from '../analysis/span';
+import type { Report } from '../engine';
+import type { ForksafeSettings } from '../settings';
+
+export interface StoredAnalysis {
+  uri: string;
+  /** The document version the report was computed for. */
+  version: number;
+  report: Report;
+  settings: ForksafeSettings;
+  /** Versions of the other open documents the analysis read (their edits in a fix are only valid at these versions). */
+  contextVersions: Map<string, number>;
+  /** The rule page link for a code (docsBaseUrl or the shipped docs). */
+  docsLink: (code: string) => string;
+}
+
+export class AnalysisStore {
+  private readonly byUri = new Map<string, StoredAnalysis>();
+  /** Findings of files analysed by a workspace scan (not open), for the status counts. */
+  private readonly scanned = new Map<string, number>();
+
+  set(a: StoredAnalysis): void {
+    this.byUri.set(a.uri, a);
+    this.scanned.delete(a.uri);
+  }
+
+  get(uri: string): StoredAnalysis | undefined {
+    return this.byUri.get(uri);
+  }
+
+  /** The analysis when it was made for exactly `version`; undefined when the document has moved on. */
+  current(uri: string, version: number | undefined): StoredAnalysis | undefined {
+    const a = this.byUri.get(uri);
+    return a && version !== undefined && a.version === version ? a : undefined;
+  }
+
+  delete(uri: string): void {
+    this.byUri.delete(uri);
+  }
+
+  setScanned(uri: string, findings: number): void {
+    if (!this.byUri.has(uri)) this.scanned.set(uri, findings);
+  }
+
+  totalFindings(): number {
+    let n = 0;
+    for (const a of this.byUri.values()) n += a.report.findings.length;
+    for (const c of this.scanned.values()) n += c;
+    return n;
+  }
+}
+
+function spanSize(s: Span): number {
+  return (s.end.line - s.start.line) * 100000 + (s.end.character - s.start.character);
+}
+
+/** The innermost pin site whose call contains `pos`. */
+export function siteAt(report: Report, pos: Position): SiteDetails | undefined {
+  const hits = (report.sites ?? []).filter((s) => spanContains(s.call, pos));
+  return hits.sort((a, b) => spanSize(a.call) - spanSize(b.call))[0];
+}
+
+/** A site whose API call (inside a wrapper of this file) contains `pos`: hovering the call inside the wrapper explains a caller's site. */
+export function siteByApiCallAt(report: Report, uri: string, pos: Position): SiteDetails | undefined {
+  return (report.sites ?? []).find((s) => s.apiCall.uri === uri && spanContains(s.apiCall.span, pos));
+}
+
+export function findingFor(report: Report, code: string, range: Span, fingerprint?: string): Finding | undefined {
+  return report.findings.find((f) => f.code === code && (fingerprint === undefined || f.fingerprint === fingerprint) &&
+    comparePositions(f.span.start, range.start) === 0 && comparePositions(f.span.end, range.end) === 0);
+}

@@ -1,0 +1,162 @@
+// Code actions over stdio: titles and edits of each fix, applying them (no new syntax error, the diagnostic goes), refusal after the document moved, fix-all idempotence.
+import { strict as assert } from 'assert';
+import type { CodeAction, Diagnostic } from 'vscode-languageserver-protocol';
+import { EDITOR_CAPABILITIES, LspProcess } from '../helpers/lspProcess';
+import { applyLspEdits, editsOf } from '../helpers/lspEdits';
+import { countSyntaxErrors } from '../helpers/syntaxErrors';
+import { syntax } from '../helpers/syntax';
+
+const URI = 'file:///virtual/fix/mr.c';
+const TEXT = [
+  'struct mr { struct page **pages; int n; };',
+  'static int reg_mr(struct mr *mr, unsigned long start)',
+  '{',
+  '\tint ret = get_user_pages(start, mr->n, FOLL_WRITE, mr->pages);',
+  '\treturn ret;',
+  '}',
+  'static void dereg_mr(struct mr *mr)',
+  '{',
+  '\tint i;',
+  '\tfor (i = 0; i < mr->n; i++)',
+  '\t\tput_page(mr->pages[i]);',
+  '}',
+  '',
+].join('\n');
+
+const CONVERT = 'Convert to pin_user_pages() with FOLL_LONGTERM and release with unpin_user_pages()';
+const SUPPRESS = 'Suppress FS001 on this line (forksafe-ignore with a reason)';
+
+describe('protocol: code actions', function () {
+  let server: LspProcess;
+  let n = 0;
+
+  before(async function () {
+    server = new LspProcess();
+    const init = await server.initialize(EDITOR_CAPABILITIES);
+    const provider = init.capabilities.codeActionProvider as { codeActionKinds: string[] };
+    assert.deepEqual(provider.codeActionKinds, ['quickfix', 'source.fixAll.forksafe']);
+  });
+
+  after(async function () {
+    assert.equal(await server.shutdown(), 0, server.stderr.join(''));
+  });
+
+  async function openFresh(text: string): Promise<{ uri: string; diags: Diagnostic[] }> {
+    const uri = URI.replace('mr.c', `mr${n++}.c`);
+    await server.open(uri, text);
+    return { uri, diags: await server.diagnosticsForCurrentVersion(uri) };
+  }
+
+  function actions(uri: string, diags: Diagnostic[], only?: string[]): Promise<CodeAction[]> {
+    return server.request<CodeAction[]>('textDocument/codeAction', {
+      textDocument: { uri }, range: diags[0]?.range ?? { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+      context: { diagnostics: diags, ...(only ? { only } : {}) },
+    });
+  }
+
+  /** Applies a code action's edit to the text (one file), checks the syntax, and re-opens the result in the server. */
+  async function applyAndReopen(uri: string, text: string, action: CodeAction): Promise<{ fixed: string; diags: Diagnostic[] }> {
+    const changes = editsOf(action.edit!);
+    assert.deepEqual([...changes.keys()], [uri], 'edits stay in the file');
+    assert.equal(changes.get(uri)!.version, 1, 'the edit is versioned: the editor refuses it if the document moved');
+    const fixed = applyLspEdits(text, changes.get(uri)!.edits);
+    const s = await syntax();
+    assert.ok(countSyntaxErrors(s, fixed) <= countSyntaxErrors(s, text), `new syntax errors:\n${fixed}`);
+    const reopened = await openFresh(fixed);
+    return { fixed, diags: reopened.diags };
+  }
+
+  it('offers the conversion (preferred), the suppression and the simulation on FS001, with the fix-all source action', async function () {
+    const { uri, diags } = await openFresh(TEXT);
+    assert.deepEqual(diags.map((d) => d.code), ['FS001']);
+    const list = await actions(uri, diags);
+    assert.deepEqual(list.map((a) => a.title), [CONVERT, SUPPRESS, 'Show fork simulation (FS001)', 'Fix all safe forksafe problems']);
+    assert.deepEqual(list.map((a) => a.kind), ['quickfix', 'quickfix', 'quickfix', 'source.fixAll.forksafe']);
+    assert.equal(list[0].isPreferred, true);
+    const edits = editsOf(list[0].edit!).get(uri)!.edits;
+    assert.deepEqual(edits.map((e) => [e.range.start.line, e.newText]), [
+      [3, 'pin_user_pages'], [3, 'FOLL_WRITE | FOLL_LONGTERM'], [9, 'unpin_user_pages(mr->pages, mr->n);'],
+    ]);
+    assert.deepEqual(list[2].command, { title: 'Show fork simulation', command: 'forksafe.showSimulation', arguments: [{ uri, position: diags[0].range.start, fingerprint: (diags[0].data as { fingerprint: string }).fingerprint }] });
+  });
+
+  it('applying the conversion removes FS001 and adds nothing (the put_page loop becomes unpin_user_pages)', async function () {
+    const { uri, diags } = await openFresh(TEXT);
+    const [convert] = await actions(uri, diags);
+    const { fixed, diags: after } = await applyAndReopen(uri, TEXT, convert);
+    assert.deepEqual(after, [], fixed);
+    assert.match(fixed, /int ret = pin_user_pages\(start, mr->n, FOLL_WRITE \| FOLL_LONGTERM, mr->pages\);/);
+    assert.match(fixed, /\tunpin_user_pages\(mr->pages, mr->n\);\n\}/);
+  });
+
+  it('applying the suppression removes FS001 without an FS008', async function () {
+    const { uri, diags } = await openFresh(TEXT);
+    const suppress = (await actions(uri, diags)).find((a) => a.title === SUPPRESS)!;
+    const { fixed, diags: after } = await applyAndReopen(uri, TEXT, suppress);
+    assert.deepEqual(after.map((d) => d.code), [], fixed);
+    assert.equal(fixed.split('\n')[3], '\t// forksafe-ignore FS001: <reason: why fork() cannot break this pin>');
+  });
+
+  it('adds FOLL_LONGTERM to a long-lived pin_user_pages pin (FS005)', async function () {
+    const text = 'struct b { struct page **pages; };\nint pin(struct b *b, unsigned long a)\n{\n\treturn pin_user_pages_fast(a, 1, FOLL_WRITE, b->pages);\n}\n';
+    const { uri, diags } = await openFresh(text);
+    assert.deepEqual(diags.map((d) => d.code), ['FS005']);
+    const list = await actions(uri, diags);
+    assert.deepEqual(list.map((a) => a.title).slice(0, 2), ['Add FOLL_LONGTERM to the flags', 'Suppress FS005 on this line (forksafe-ignore with a reason)']);
+    const { fixed, diags: after } = await applyAndReopen(uri, text, list[0]);
+    assert.deepEqual(after, []);
+    assert.match(fixed, /pin_user_pages_fast\(a, 1, FOLL_WRITE \| FOLL_LONGTERM, b->pages\)/);
+  });
+
+  it('fixes a release mismatch (FS006): put_page on pinned pages becomes unpin_user_page', async function () {
+    const text = 'void f(unsigned long a)\n{\n\tstruct page *pg;\n\tif (pin_user_pages_fast(a, 1, 0, &pg) == 1)\n\t\tput_page(pg);\n}\n';
+    const { uri, diags } = await openFresh(text);
+    assert.deepEqual(diags.map((d) => d.code), ['FS006']);
+    const list = await actions(uri, diags);
+    assert.equal(list[0].title, 'Release with unpin_user_page*() (unpin_user_page())');
+    const { fixed, diags: after } = await applyAndReopen(uri, text, list[0]);
+    assert.deepEqual(after, []);
+    assert.match(fixed, /\t\tunpin_user_page\(pg\);/);
+  });
+
+  it('shows the conversion disabled, with the reason, on a kernel without pin_user_pages (5.4)', async function () {
+    server.configuration = { kernelVersion: '5.4' };
+    await server.connection.sendNotification('workspace/didChangeConfiguration', { settings: {} });
+    try {
+      const { uri, diags } = await openFresh(TEXT);
+      const list = await actions(uri, diags);
+      const convert = list.find((a) => a.title === CONVERT)!;
+      assert.equal(convert.edit, undefined);
+      assert.match(convert.disabled?.reason ?? '', /pin_user_pages\*\(\) does not exist before 5\.6/);
+    } finally {
+      server.configuration = {};
+      await server.connection.sendNotification('workspace/didChangeConfiguration', { settings: {} });
+    }
+  });
+
+  it('refuses the fixes of a diagnostic published for a version the document has left', async function () {
+    const { uri, diags } = await openFresh(TEXT);
+    await server.change(uri, [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: '\n' }]);
+    const list = await actions(uri, diags, ['quickfix']);
+    assert.ok(list.length > 0 && list.every((a) => a.edit === undefined), JSON.stringify(list.map((a) => a.title)));
+    assert.ok(list.some((a) => /document changed/.test(a.disabled?.reason ?? '')), JSON.stringify(list));
+    // Once the new version is analysed, its own diagnostic gets the fix again, for version 2.
+    const fresh = await server.diagnosticsForCurrentVersion(uri);
+    const again = await actions(uri, fresh, ['quickfix']);
+    assert.equal(again[0].title, CONVERT);
+    assert.equal(editsOf(again[0].edit!).get(uri)!.version, 2);
+  });
+
+  it('source.fixAll.forksafe applies every safe fix of the file and is idempotent', async function () {
+    const text = TEXT + 'struct buf { struct page **bufs; };\nint pin2(struct buf *b, unsigned long a)\n{\n\treturn pin_user_pages_fast(a, 1, FOLL_WRITE, b->bufs);\n}\n';
+    const { uri, diags } = await openFresh(text);
+    assert.deepEqual(diags.map((d) => d.code).sort(), ['FS001', 'FS005']);
+    const [fixAll, ...rest] = await actions(uri, [], ['source.fixAll.forksafe']);
+    assert.equal(rest.length, 0);
+    assert.equal(fixAll.kind, 'source.fixAll.forksafe');
+    const { fixed, diags: after } = await applyAndReopen(uri, text, fixAll);
+    assert.deepEqual(after, [], fixed);
+    const second = await actions(URI.replace('mr.c', `mr${n - 1}.c`), [], ['source.fixAll.forksafe']);
+    assert.deepEqual(second, [], 'nothing left to fix: a second fix-all is a no-op');
+  });
+});

@@ -1,0 +1,169 @@
+// Quick fixes computed by the engine: every offered fix, applied to the fixture driver, adds no syntax error and removes the finding it fixes; argument conversion per kernel era.
+import { strict as assert } from 'assert';
+import type { Finding, Fix } from '../../../server/src/analysis/finding';
+import { analyze, Report } from '../../../server/src/engine';
+import { applyTextEdits, combineFixes, editsByUri } from '../../../server/src/explain/textEdits';
+import { resolveSettings } from '../../../server/src/settings';
+import { analyzeDriver, FixtureDriver, listFixtureDrivers } from '../../helpers/fixtures';
+import { countSyntaxErrors } from '../../helpers/syntaxErrors';
+import { syntax, analyzeText } from '../../helpers/syntax';
+
+function codeCounts(reports: Iterable<Report>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const r of reports) for (const f of r.findings) out.set(f.code, (out.get(f.code) ?? 0) + 1);
+  return out;
+}
+
+/** The driver with `edits` applied to its files (by uri). */
+function applied(driver: FixtureDriver, fix: Fix): FixtureDriver {
+  const byUri = editsByUri(fix.edits);
+  return {
+    name: driver.name,
+    files: driver.files.map((f) => {
+      const edits = byUri.get(`file://${f.path}`);
+      return edits ? { ...f, text: applyTextEdits(f.text, edits) } : f;
+    }),
+  };
+}
+
+describe('explain/fixes on the fixture drivers', function () {
+  const drivers = listFixtureDrivers();
+  let checked = 0;
+  const kinds = new Set<string>();
+
+  for (const driver of drivers) {
+    it(driver.name, async function () {
+      const s = await syntax();
+      const before = await analyzeDriver(driver);
+      const beforeCounts = codeCounts(before.values());
+      const findings: Finding[] = [...before.values()].flatMap((r) => r.findings);
+      for (const finding of findings) {
+        for (const fix of finding.fixes) {
+          if (fix.disabledReason) {
+            assert.equal(fix.edits.length, 0, `${fix.title}: a disabled fix carries no edits`);
+            continue;
+          }
+          assert.ok(fix.edits.length > 0, `${fix.title}: an enabled fix edits something`);
+          const fixed = applied(driver, fix);
+          for (const [i, f] of fixed.files.entries()) {
+            if (f.text === driver.files[i].text) continue;
+            assert.ok(countSyntaxErrors(s, f.text) <= countSyntaxErrors(s, driver.files[i].text), `${fix.title} adds a syntax error in ${f.name}:\n${f.text}`);
+          }
+          const after = codeCounts((await analyzeDriver(fixed)).values());
+          if (fix.resolves) {
+            assert.ok((after.get(finding.code) ?? 0) < (beforeCounts.get(finding.code) ?? 0),
+              `${driver.name}: "${fix.title}" should remove ${finding.code}; before ${JSON.stringify([...beforeCounts])}, after ${JSON.stringify([...after])}`);
+          }
+          if (fix.safe) {
+            for (const [code, n] of after) assert.ok(n <= (beforeCounts.get(code) ?? 0), `${driver.name}: safe fix "${fix.title}" adds ${code}`);
+          }
+          checked++;
+          kinds.add(fix.kind);
+        }
+      }
+    });
+  }
+
+  it('exercised every kind of fix', function () {
+    assert.ok(checked > 40, `only ${checked} fixes checked`);
+    assert.deepEqual([...kinds].sort(), ['addLongterm', 'convertToPin', 'fixRelease', 'suppress']);
+  });
+});
+
+async function fixesOf(text: string, kernel: string, code = 'FS001'): Promise<{ report: Report; finding: Finding; convert: Fix }> {
+  const report = await analyzeText(text, { kernelVersion: kernel });
+  const finding = report.findings.find((f) => f.code === code);
+  assert.ok(finding, `no ${code} in ${JSON.stringify(report.findings.map((f) => f.code))}`);
+  const convert = finding.fixes.find((f) => f.kind === 'convertToPin');
+  assert.ok(convert, 'no conversion offered');
+  return { report, finding, convert };
+}
+
+function applyTo(text: string, fix: Fix): string {
+  return applyTextEdits(text, fix.edits.filter((e) => e.uri === 'file:///t/drv.c'));
+}
+
+describe('explain/fixes: converting the arguments for the kernel era', function () {
+  it('old write/force ints become gup_flags, and vmas stay where pin_user_pages still takes them (5.8)', async function () {
+    const text = 'struct mr { struct page **pages; };\nint reg(struct mr *mr, unsigned long a, int n, struct vm_area_struct **vmas)\n{\n\treturn get_user_pages(a, n, 1, 0, mr->pages, vmas);\n}\n';
+    const { convert } = await fixesOf(text, '5.8');
+    assert.equal(applyTo(text, convert).split('\n')[3], '\treturn pin_user_pages(a, n, FOLL_WRITE | FOLL_LONGTERM, mr->pages, vmas);');
+    assert.equal(convert.resolves, false, 'on 5.8 a FOLL_PIN pin still diverges (early COW is 5.9)');
+    assert.equal(convert.safe, false);
+    assert.match(convert.title, /keep a protection too/);
+  });
+
+  it('a non-constant write int becomes a conditional FOLL_WRITE', async function () {
+    const text = 'struct mr { struct page **pages; };\nint reg(struct mr *mr, unsigned long a, int n, int w)\n{\n\treturn get_user_pages(a, n, w, 0, mr->pages, NULL);\n}\n';
+    const { convert } = await fixesOf(text, '6.1');
+    assert.equal(applyTo(text, convert).split('\n')[3], '\treturn pin_user_pages(a, n, (w ? FOLL_WRITE : 0) | FOLL_LONGTERM, mr->pages, NULL);');
+  });
+
+  it('get_user_pages_remote with tsk, mm, vmas and locked becomes the 6.5 pin_user_pages_remote(mm, ..., locked)', async function () {
+    const text = 'struct mr { struct page **pages; };\nint reg(struct mr *mr, struct mm_struct *mm, unsigned long a, int n, int *locked)\n{\n\treturn get_user_pages_remote(NULL, mm, a, n, FOLL_WRITE, mr->pages, NULL, locked);\n}\n';
+    const { convert } = await fixesOf(text, '6.6');
+    assert.equal(applyTo(text, convert).split('\n')[3], '\treturn pin_user_pages_remote(mm, a, n, FOLL_WRITE | FOLL_LONGTERM, mr->pages, locked);');
+  });
+
+  it('dropping a real vmas array is said in the title and never applied by fix-all', async function () {
+    const text = 'struct mr { struct page **pages; };\nint reg(struct mr *mr, unsigned long a, int n, struct vm_area_struct **v)\n{\n\treturn get_user_pages(a, n, FOLL_WRITE, mr->pages, v);\n}\n';
+    const { convert } = await fixesOf(text, '6.8');
+    assert.match(convert.title, /takes no vmas array/);
+    assert.equal(convert.safe, false);
+    assert.equal(applyTo(text, convert).split('\n')[3], '\treturn pin_user_pages(a, n, FOLL_WRITE | FOLL_LONGTERM, mr->pages);');
+  });
+
+  it('is refused with a reason before 5.6, where pin_user_pages does not exist', async function () {
+    const text = 'struct mr { struct page **pages; };\nint reg(struct mr *mr, unsigned long a, int n)\n{\n\treturn get_user_pages_fast(a, n, FOLL_WRITE, mr->pages);\n}\n';
+    const { convert } = await fixesOf(text, '5.4');
+    assert.deepEqual(convert.edits, []);
+    assert.match(convert.disabledReason ?? '', /does not exist before 5\.6/);
+  });
+
+  it('rewrites a put_page loop in another function of the file into unpin_user_pages_dirty_lock with the loop\'s condition', async function () {
+    const text = [
+      'struct mr { struct page **pages; int n; bool dirty; };',
+      'int reg(struct mr *mr, unsigned long a)',
+      '{',
+      '\treturn get_user_pages_fast(a, mr->n, FOLL_WRITE | FOLL_LONGTERM, mr->pages);',
+      '}',
+      'void dereg(struct mr *mr)',
+      '{',
+      '\tint i;',
+      '\tfor (i = 0; i < mr->n; i++) {',
+      '\t\tif (mr->dirty)',
+      '\t\t\tset_page_dirty_lock(mr->pages[i]);',
+      '\t\tput_page(mr->pages[i]);',
+      '\t}',
+      '}',
+      '',
+    ].join('\n');
+    const { convert } = await fixesOf(text, '6.1');
+    assert.equal(convert.safe, true, convert.title);
+    const fixed = applyTo(text, convert);
+    assert.match(fixed, /\tunpin_user_pages_dirty_lock\(mr->pages, mr->n, mr->dirty\);\n\}/);
+    assert.match(fixed, /pin_user_pages_fast\(a, mr->n, FOLL_WRITE \| FOLL_LONGTERM, mr->pages\)/);
+    const again = await analyzeText(fixed, { kernelVersion: '6.1' });
+    assert.deepEqual(again.findings.map((f) => f.code), [], 'fixed driver is clean: no FS001 and no FS006');
+  });
+
+  it('source.fixAll merges the safe fixes of a file and is idempotent', async function () {
+    const text = [
+      'struct a { struct page **pages; };',
+      'int one(struct a *x, unsigned long u) { return get_user_pages_fast(u, 1, FOLL_WRITE, x->pages); }',
+      'int two(struct a *x, unsigned long u) { return pin_user_pages_fast(u, 1, FOLL_WRITE, x->pages); }',
+      'void drop(struct a *x) { put_page(x->pages[0]); }',
+      '',
+    ].join('\n');
+    const s = await syntax();
+    const settings = resolveSettings({ kernelVersion: '6.1' });
+    const run = (t: string): string => {
+      const r = analyze(s, { uri: 'file:///t/drv.c', text: t }, settings);
+      return applyTextEdits(t, combineFixes(r.findings.flatMap((f) => f.fixes.filter((x) => x.safe))));
+    };
+    const once = run(text);
+    assert.notEqual(once, text);
+    assert.equal(run(once), once, 'a second fix-all changes nothing');
+    assert.equal(countSyntaxErrors(s, once), countSyntaxErrors(s, text));
+  });
+});
