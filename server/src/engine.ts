@@ -221,7 +221,9 @@ class FileAnalysis {
     });
     const bare = simulateFinding(scenario([]));
     const outcome = describeOutcome(bare.worst);
-    const protFacts: ProtectionFact[] = (unverified.length > 0 && seen.length === 0 ? unverified : seen).map((p) => ({ kind: p.kind, place: p.place, where: where(p.evidence), reason: p.place === 'assumed' ? p.evidence.message.replace(/^assumed: /, '') : undefined }));
+    // One fact per protection kind, the nearest one (protections come sorted nearest first).
+    const protFacts: ProtectionFact[] = (unverified.length > 0 && seen.length === 0 ? unverified : seen)
+      .filter((p, i, all) => all.findIndex((q) => q.kind === p.kind) === i).map((p) => ({ kind: p.kind, place: p.place, where: where(p.evidence), reason: p.place === 'assumed' ? p.evidence.message.replace(/^assumed: /, '') : undefined }));
 
     const rel: RelatedLocation[] = [];
     for (const c of r.chain) rel.push({ uri: c.uri, span: spanOf(c.definition), message: `${c.name} (${c.kind}) reaches ${api.name}()` });
@@ -285,7 +287,8 @@ class FileAnalysis {
     } else if (seen.length === 0 && unverified.length > 0 && bare.worst.verdict.diverges) {
       // Only worth verifying when the pin needs the protection: on a copy-on-fork era a FOLL_PIN pin is safe without it.
       forkCode = 'FS003';
-      const withProt = simulateFinding(scenario(unverified));
+      // Simulate with the protection the message names (the nearest), so "With it" describes that one.
+      const withProt = simulateFinding(scenario(unverified.slice(0, 1)));
       emit('FS003', unverified.map((p) => related(p.evidence)), describeOutcome(withProt.worst));
     } else if (seen.length === 0 && bare.worst.verdict.diverges) {
       forkCode = write === 'never' ? 'FS002' : 'FS001';

@@ -24,7 +24,7 @@ const TEXT = [
 ].join('\n');
 
 const CONVERT = 'Convert to pin_user_pages() with FOLL_LONGTERM and release with unpin_user_pages()';
-const SUPPRESS = 'Suppress FS001 on this line (forksafe-ignore with a reason)';
+const SUPPRESS = 'Suppress FS001 on this line (then replace <reason> with why fork() cannot break this pin)';
 
 describe('protocol: code actions', function () {
   let server: LspProcess;
@@ -89,12 +89,15 @@ describe('protocol: code actions', function () {
     assert.match(fixed, /\tunpin_user_pages\(mr->pages, mr->n\);\n\}/);
   });
 
-  it('applying the suppression removes FS001 without an FS008', async function () {
+  it('applying the suppression asks for a reason (FS008 on the placeholder); writing one clears everything', async function () {
     const { uri, diags } = await openFresh(TEXT);
     const suppress = (await actions(uri, diags)).find((a) => a.title === SUPPRESS)!;
     const { fixed, diags: after } = await applyAndReopen(uri, TEXT, suppress);
-    assert.deepEqual(after.map((d) => d.code), [], fixed);
     assert.equal(fixed.split('\n')[3], '\t// forksafe-ignore FS001: <reason: why fork() cannot break this pin>');
+    assert.deepEqual(after.map((d) => [d.code, d.range.start.line]), [['FS008', 3], ['FS001', 4]], fixed);
+    const reasoned = fixed.replace('<reason: why fork() cannot break this pin>', 'the MR is only registered by a daemon that never forks');
+    const { diags: final } = await openFresh(reasoned);
+    assert.deepEqual(final, []);
   });
 
   it('adds FOLL_LONGTERM to a long-lived pin_user_pages pin (FS005)', async function () {
@@ -102,7 +105,7 @@ describe('protocol: code actions', function () {
     const { uri, diags } = await openFresh(text);
     assert.deepEqual(diags.map((d) => d.code), ['FS005']);
     const list = await actions(uri, diags);
-    assert.deepEqual(list.map((a) => a.title).slice(0, 2), ['Add FOLL_LONGTERM to the flags', 'Suppress FS005 on this line (forksafe-ignore with a reason)']);
+    assert.deepEqual(list.map((a) => a.title).slice(0, 2), ['Add FOLL_LONGTERM to the flags', 'Suppress FS005 on this line (then replace <reason> with why fork() cannot break this pin)']);
     const { fixed, diags: after } = await applyAndReopen(uri, text, list[0]);
     assert.deepEqual(after, []);
     assert.match(fixed, /pin_user_pages_fast\(a, 1, FOLL_WRITE \| FOLL_LONGTERM, b->pages\)/);

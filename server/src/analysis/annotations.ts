@@ -18,7 +18,9 @@ export function readSuppressions(comments: CommentInfo[]): Suppression[] {
     const codes = m[1].split(/[\s,]+/).map((c) => c.toUpperCase()).filter(isRuleCode);
     const reason = m[2]?.trim();
     // A suppression that names no rule suppresses nothing: treat it like a missing reason so FS008 says so.
-    out.push({ codes, reason: reason && codes.length > 0 ? reason : undefined, comment: c });
+    // The quick fix inserts `<reason: ...>` for the author to replace: until then it is no reason.
+    const real = reason && !/^<.*>$/.test(reason) ? reason : undefined;
+    out.push({ codes, reason: real && codes.length > 0 ? real : undefined, comment: c });
   }
   return out;
 }

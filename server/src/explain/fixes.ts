@@ -307,5 +307,7 @@ export function suppressionFix(code: RuleCode, uri: string, lines: readonly stri
   }
   const indent = /^[ \t]*/.exec(current)?.[0] ?? '';
   const at = { line, character: 0 };
-  return { kind: 'suppress', title, safe: false, resolves: true, edits: [{ uri, span: { start: at, end: at }, newText: `${indent}// forksafe-ignore ${code}: ${SUPPRESSION_REASON_PLACEHOLDER}${eol}` }] };
+  // The placeholder is not a reason (annotations.ts): until the author writes one, FS008 replaces the finding.
+  const placeholderTitle = `Suppress ${code} on this line (then replace ${SUPPRESSION_REASON_PLACEHOLDER.replace(/:.*$/, '>')} with why fork() cannot break this pin)`;
+  return { kind: 'suppress', title: placeholderTitle, safe: false, resolves: false, edits: [{ uri, span: { start: at, end: at }, newText: `${indent}// forksafe-ignore ${code}: ${SUPPRESSION_REASON_PLACEHOLDER}${eol}` }] };
 }

@@ -29,6 +29,13 @@ const PROTECTION_NAMES: Record<ProtectionKind, string> = {
   notifier: 'an mmu notifier',
 };
 
+const PLACE_PHRASE: Record<ProtectionPlace, string> = {
+  function: 'seen in this function at',
+  file: 'seen in this file at',
+  assumed: 'assumed by the annotation at',
+  driver: 'found only in another file of the driver at',
+};
+
 const LIFETIME_WHY: Record<LifetimeReason, string> = {
   longterm: 'it is a FOLL_LONGTERM pin',
   stored: 'the pages are stored in a structure that outlives the call',
@@ -109,7 +116,7 @@ export function siteMessage(m: MessageInput): string {
       return `Verify the fork protection: ${how}. With it: ${m.protectedOutcome ?? 'the device stays with the parent'} Without it: ${m.outcome} Why: ${why}${alt}.`;
     }
     case 'FS004':
-      return `${callName(f)} takes FOLL_GET references for a long-lived DMA pin; it is protected here (${m.protections.map((p) => PROTECTION_NAMES[p.kind]).join(', ') || 'by a protection'}), but that protection is its only defence: kernels from 5.9 copy only FOLL_PIN pages at fork. Without it: ${m.outcome} Fix: use ${f.pinEquivalent ?? 'pin_user_pages*'}() with FOLL_LONGTERM and release with unpin_user_pages().`;
+      return `${callName(f)} takes FOLL_GET references for a long-lived DMA pin; it relies on ${m.protections.map((p) => `${PROTECTION_NAMES[p.kind]} (${PLACE_PHRASE[p.place]} ${p.where})`).join(', ') || 'a protection'}, and that is its only defence: kernels from 5.9 copy only FOLL_PIN pages at fork. Without it: ${m.outcome} Fix: use ${f.pinEquivalent ?? 'pin_user_pages*'}() with FOLL_LONGTERM and release with unpin_user_pages().`;
     case 'FS005':
       return `${callName(f)} keeps pinned pages after the call (${LIFETIME_WHY[f.lifetimeReason]}) without FOLL_LONGTERM. ${capital(m.outcome)} But a long-lived pin without FOLL_LONGTERM may sit in ZONE_MOVABLE or CMA memory and block migration and memory hot-unplug. Fix: add FOLL_LONGTERM to the flags.`;
     case 'FS007':
