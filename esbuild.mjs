@@ -1,4 +1,4 @@
-// Builds what ships: client/dist/extension.js, server/dist/{server,cli}.js, the runtime wasm beside them,
+// Builds what ships: client/dist/extension.js, server/dist/{server,cli,scanWorker}.js, the runtime wasm beside them,
 // and the C grammar wasm copied into grammars/ after checking it against grammars/PROVENANCE.md.
 import * as esbuild from 'esbuild';
 import { createHash } from 'node:crypto';
@@ -39,6 +39,7 @@ const builds = [
   { ...common, entryPoints: ['client/src/extension.ts'], outfile: 'client/dist/extension.js', external: ['vscode'] },
   { ...common, entryPoints: ['server/src/lsp/server.ts'], outfile: 'server/dist/server.js' },
   { ...common, entryPoints: ['server/src/cli/main.ts'], outfile: 'server/dist/cli.js', banner: { js: `#!/usr/bin/env node\n${importMetaShim}` } },
+  { ...common, entryPoints: ['server/src/cli/scanWorker.ts'], outfile: 'server/dist/scanWorker.js' },
 ];
 
 copyChecked('tree-sitter-c/tree-sitter-c.wasm', path.join(root, 'grammars', 'tree-sitter-c.wasm'));

@@ -1,80 +1,122 @@
-// `forksafe scan`: collects C files, runs the engine on each, prints findings and chooses the exit code.
+// `forksafe scan`: options, files, the two-phase scan (prefilter on the main thread, analysis on workers), baseline, output format and exit code.
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
-import { analyze } from '../engine';
-import type { Finding } from '../analysis/finding';
-import { loadSyntax } from '../runtime/loadSyntax';
-import { collectSourcePaths, readSource } from '../runtime/sourceFiles';
-import { DriverContextLoader } from '../runtime/driverContext';
-import { resolveSettings } from '../settings';
-import { formatGccLine } from './format/gcc';
-import { JSON_SCHEMA_VERSION, JsonReport, toJsonFinding } from './format/json';
+import { pathToFileURL } from 'url';
 import type { Severity } from '../analysis/rules';
+import { findAssetRoot } from '../runtime/assets';
+import { loadSyntax } from '../runtime/loadSyntax';
+import { collectScanTargets } from '../runtime/scanTargets';
+import { BaselineError, baselineEntries, BaselineFile, matchBaseline, readBaseline, writeBaseline } from './baseline';
+import { formatGcc } from './format/gcc';
+import { formatJson } from './format/json';
+import { formatSarif } from './format/sarif';
+import { formatText } from './format/text';
+import { createProgress, summaryLine } from './progress';
+import { ConfigError, parseScanOptions, SCAN_USAGE, ScanOptions, UsageError } from './scanOptions';
+import { planScan } from './scanPlan';
+import { compareReported, makeLocator, ReportedError, ReportedFinding, ScanReport } from './scanReport';
+import { runChunks } from './workerPool';
 
-export interface ScanFlags {
-  format?: string;
-  kernel?: string;
-  'fail-on'?: string;
-  'max-file-size-kb'?: string;
+export interface ScanIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  /** For the progress bar (only drawn when it is a terminal). */
+  errStream: NodeJS.WriteStream;
+  stdoutIsTTY: boolean;
+  env: NodeJS.ProcessEnv;
+  version: string;
 }
-
-export interface CliIo { out: (s: string) => void; err: (s: string) => void }
 
 const SEVERITY_RANK: Record<Severity, number> = { hint: 0, information: 1, warning: 2, error: 3 };
-const FAIL_ON = ['error', 'warning', 'information', 'hint', 'none'];
 
-export async function runScan(inputs: string[], flags: ScanFlags, io: CliIo): Promise<number> {
-  const usage = (msg: string): number => { io.err(`forksafe scan: ${msg}\n`); return 2; };
-  if (inputs.length === 0) return usage('no files or folders given (try: forksafe scan examples)');
-  const format = flags.format ?? 'gcc';
-  if (!['gcc', 'json'].includes(format)) return usage(`unknown --format '${format}' (gcc, json)`);
-  const failOn = flags['fail-on'] ?? 'hint';
-  if (!FAIL_ON.includes(failOn)) return usage(`unknown --fail-on '${failOn}' (${FAIL_ON.join(', ')})`);
-  const problems: string[] = [];
-  const raw: Record<string, unknown> = {};
-  if (flags.kernel !== undefined) raw.kernelVersion = flags.kernel;
-  if (flags['max-file-size-kb'] !== undefined) {
-    const n = Number(flags['max-file-size-kb']);
-    if (!Number.isFinite(n) || n <= 0) return usage(`--max-file-size-kb must be a positive number, not '${flags['max-file-size-kb']}'`);
-    raw.maxFileSizeKb = n;
-  }
-  const settings = resolveSettings(raw, problems);
-  if (problems.length > 0) return usage(problems.join('; '));
-
-  const { files, errors } = collectSourcePaths(inputs);
-  const syntax = await loadSyntax();
-  const findings: Finding[] = [];
-  const display = (p: string): string => {
-    const rel = path.relative(process.cwd(), p);
-    return rel === '' || rel.startsWith('..') ? p : rel;
-  };
-  const loader = new DriverContextLoader(syntax);
-  const opts = { maxFileBytes: settings.maxFileSizeKb * 1024, budgetMs: settings.timeBudgetMs, scope: settings.driverScope, workspaceRoots: inputs };
+export async function runScan(args: string[], io: ScanIo): Promise<number> {
+  const started = performance.now();
+  const cwd = process.cwd();
+  let opts: ScanOptions | 'help';
+  let baseline: BaselineFile | undefined;
   try {
-    for (const file of files) {
-      const read = readSource(file, settings.maxFileSizeKb * 1024);
-      if (!read.ok) { errors.push({ path: read.path, error: read.error }); continue; }
-      for (const note of read.notes) io.err(`forksafe: ${note}\n`);
-      const context = loader.contextFor(file, opts);
-      const report = analyze(syntax, { uri: file, text: read.text }, settings, context);
-      for (const note of report.notes) io.err(`forksafe: ${note}\n`);
-      findings.push(...report.findings);
+    opts = parseScanOptions(args, cwd);
+    if (opts === 'help') { io.out(SCAN_USAGE); return 0; }
+    if (opts.baseline && !opts.updateBaseline) baseline = readBaseline(opts.baseline);
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ConfigError || err instanceof BaselineError) {
+      io.err(`forksafe scan: ${err.message}\n${err instanceof UsageError ? `(forksafe scan --help for the options)\n` : ''}`);
+      return 2;
     }
-  } finally {
-    loader.dispose();
+    throw err;
   }
-  for (const e of errors) io.err(`forksafe: ${display(e.path)}: ${e.error}\n`);
+  const { settings } = opts;
+  const collected = collectScanTargets(opts.inputs, { include: settings.include, exclude: settings.exclude, gitignore: opts.gitignore, root: opts.root });
+  for (const p of collected.leftOut) io.err(`forksafe: ${p}: left out by the include/exclude${opts.gitignore ? '/.gitignore' : ''} rules\n`);
 
-  if (format === 'json') {
-    const out: JsonReport = {
-      schemaVersion: JSON_SCHEMA_VERSION, tool: { name: 'forksafe', version: '0.1.0' }, files: files.length,
-      findings: findings.map((f) => toJsonFinding(display, f)), errors: errors.map((e) => ({ path: display(e.path), error: e.error })),
-    };
-    io.out(JSON.stringify(out, null, 2) + '\n');
-  } else {
-    for (const f of findings) io.out(formatGccLine(display(f.uri), f) + '\n');
+  const progress = createProgress(io.errStream, opts.progress);
+  const jobs = opts.jobs ?? os.availableParallelism();
+  const inputFolders = opts.inputs.filter((p) => { try { return fs.statSync(p).isDirectory(); } catch { return false; } });
+  progress.phase('reading', collected.files.length);
+  const plan = await planScan(collected.files, { settings, prefilter: opts.prefilter, jobs, inputFolders, syntax: loadSyntax, onFileRead: () => progress.tick() });
+  progress.phase('analysing', plan.analysed);
+  const workerNotes: string[] = [];
+  const results = await runChunks(plan.chunks, { settings, jobs, onFile: () => progress.tick(), onWorkerFailure: (m) => workerNotes.push(m) });
+  progress.stop();
+
+  const locate = makeLocator(cwd, opts.root);
+  for (const m of workerNotes) io.err(`forksafe: ${m}\n`);
+  const errors: ReportedError[] = [...collected.errors, ...plan.errors, ...results.filter((r) => r.error !== undefined).map((r) => ({ path: r.path, error: r.error! }))]
+    .map((e) => ({ ...locate(e.path), error: e.error })).sort((a, b) => byText(a.file, b.file));
+  for (const r of [...results].sort((a, b) => byText(path.resolve(a.path), path.resolve(b.path)))) {
+    const uri = pathToFileURL(path.resolve(r.path)).toString();
+    for (const note of r.notes) io.err(`forksafe: ${note.startsWith(uri) ? locate(r.path).display + note.slice(uri.length) : note}\n`);
   }
+  for (const e of errors) io.err(`forksafe: ${e.display}: ${e.error}\n`);
+
+  const all: ReportedFinding[] = results.flatMap((r) => r.findings.map((finding) => ({ finding, ...locate(finding.uri) }))).sort(compareReported);
+  let reported = all;
+  let baselined = 0;
+  if (opts.updateBaseline && opts.baseline) {
+    writeBaseline(opts.baseline, baselineEntries(all));
+    io.err(`forksafe: baseline ${locate(opts.baseline).display} written with ${all.length} finding${all.length === 1 ? '' : 's'}\n`);
+  } else if (baseline) {
+    const matched = matchBaseline(all, baseline);
+    reported = matched.fresh;
+    baselined = matched.known.length;
+  }
+
+  const report: ScanReport = {
+    tool: { name: 'forksafe', version: io.version }, root: opts.root, findings: reported, errors,
+    files: { scanned: collected.files.length, analysed: plan.analysed }, baselined, baselineInUse: baseline !== undefined,
+    settings, locate, explain: opts.explain,
+  };
+  const color = opts.color ?? (io.stdoutIsTTY && opts.output === undefined && !io.env.NO_COLOR);
+  const text = opts.format === 'json' ? formatJson(report)
+    : opts.format === 'sarif' ? formatSarif(report, docsRoot())
+    : opts.format === 'gcc' ? formatGcc(report)
+    : formatText(report, color);
+  if (opts.output !== undefined) {
+    try { fs.writeFileSync(opts.output, text); } catch (err) {
+      io.err(`forksafe scan: cannot write ${opts.output}: ${(err as Error).message}\n`);
+      return 2;
+    }
+  } else io.out(text);
+  io.err(summaryLine(report, performance.now() - started) + (report.findings.length > 0 && opts.format === 'text' && !opts.explain ? ' (--explain for why and how to fix)' : '') + '\n');
+
   if (errors.length > 0) return 2;
-  if (failOn === 'none') return 0;
-  const threshold = SEVERITY_RANK[failOn as Severity];
-  return findings.some((f) => SEVERITY_RANK[f.severity] >= threshold) ? 1 : 0;
+  if (opts.updateBaseline || opts.failOn === 'none') return 0;
+  const threshold = SEVERITY_RANK[opts.failOn];
+  return reported.some((r) => SEVERITY_RANK[r.finding.severity] >= threshold) ? 1 : 0;
 }
+
+function byText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The rule pages shipped with forksafe, for SARIF rule help; undefined when this copy has none. */
+function docsRoot(): string | undefined {
+  try {
+    const dir = path.join(findAssetRoot(), 'docs', 'rules');
+    return fs.existsSync(dir) ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+

@@ -1,20 +1,47 @@
-// Builds the engine's AnalysisContext from disk: the driver's other files (parsed once, cached by mtime) and the kernel version from the tree's Makefile.
+// Builds the engine's AnalysisContext from disk: the driver's other files that can change a verdict (parsed once, cached by mtime) and the kernel version from the tree's Makefile.
 import * as fs from 'fs';
 import * as path from 'path';
+import { pathToFileURL } from 'url';
 import type { CSyntax, Tree } from '../analysis/parser';
 import type { KernelVersionLite } from '../analysis/pinApis';
 import { kernelVersionFromMakefile } from '../analysis/kernelVersion';
+import { indexFile } from '../analysis/fileIndex';
 import type { AnalysisContext } from '../engine';
 import type { DriverScope } from '../settings';
 import { isCSourcePath, readSource } from './sourceFiles';
-import { pathToFileURL } from 'url';
+import { Definition, definitionsFromIndex, MemberText, selectRelevantFiles } from './fileRelevance';
 
-/** Files worth parsing as context: they mention a pin API, a flag, or a protection. Others cannot change a verdict. */
+/** Files that mention a pin API, a flag, or a protection. The editor adds them to the exact selection, which uses the saved text of the file being edited. */
 export const RELEVANT_TEXT = /user_pages|vaddr_frames|FOLL_|VM_DONTCOPY|VM_WIPEONFORK|MADV_DONTFORK|MADV_WIPEONFORK|mmu_notifier|mmu_interval_notifier|hmm_range_fault/;
 
-interface Entry { mtimeMs: number; size: number; uri: string; text: string; tree: Tree | undefined }
+interface Entry { mtimeMs: number; size: number; uri: string; text: string; tree: Tree | undefined; definitions?: Definition[] }
 
 export interface ContextOptions { maxFileBytes: number; budgetMs: number; scope: DriverScope; workspaceRoots?: string[] }
+
+export interface LoadedFile { uri: string; text: string; tree: Tree }
+
+/** The C files of the driver `file` belongs to, other than itself: its directory, nothing, or every workspace root (deep), sorted. */
+export function listDriverFiles(file: string, scope: DriverScope, workspaceRoots?: string[]): string[] {
+  if (scope === 'file') return [];
+  const dirs = scope === 'workspace' && workspaceRoots?.length ? workspaceRoots : [path.dirname(file)];
+  const out: string[] = [];
+  const self = path.resolve(file);
+  const walk = (dir: string, deep: boolean, seen: Set<string>): void => {
+    let real: string;
+    try { real = fs.realpathSync(dir); } catch { return; }
+    if (seen.has(real)) return;
+    seen.add(real);
+    let entries: fs.Dirent[];
+    try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch { return; }
+    for (const e of entries) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory() && deep && e.name !== 'node_modules' && !e.name.startsWith('.')) walk(full, deep, seen);
+      else if (e.isFile() && isCSourcePath(full) && path.resolve(full) !== self) out.push(full);
+    }
+  };
+  for (const d of dirs) walk(d, scope === 'workspace', new Set());
+  return out.sort();
+}
 
 export class DriverContextLoader {
   private readonly files = new Map<string, Entry>();
@@ -22,8 +49,8 @@ export class DriverContextLoader {
 
   constructor(private readonly syntax: CSyntax) {}
 
-  /** A parsed file from disk (undefined when unreadable, over the limit, irrelevant or not parseable in budget). */
-  load(file: string, opts: ContextOptions, requireRelevant = true): { uri: string; text: string; tree: Tree } | undefined {
+  /** The cached text of a file from disk (undefined when unreadable or over the limit). */
+  private entry(file: string, opts: ContextOptions): Entry | undefined {
     let st: fs.Stats;
     try { st = fs.statSync(file); } catch { this.evict(file); return undefined; }
     if (!st.isFile() || st.size > opts.maxFileBytes) return undefined;
@@ -35,6 +62,13 @@ export class DriverContextLoader {
       entry = { mtimeMs: st.mtimeMs, size: st.size, uri: pathToFileURL(file).toString(), text: read.text, tree: undefined };
       this.files.set(file, entry);
     }
+    return entry;
+  }
+
+  /** A parsed file from disk (undefined when unreadable, over the limit, irrelevant or not parseable in budget). */
+  load(file: string, opts: ContextOptions, requireRelevant = true): LoadedFile | undefined {
+    const entry = this.entry(file, opts);
+    if (!entry) return undefined;
     if (requireRelevant && !RELEVANT_TEXT.test(entry.text)) return undefined;
     if (!entry.tree) entry.tree = this.syntax.parse(entry.text, undefined, opts.budgetMs).tree;
     return entry.tree ? { uri: entry.uri, text: entry.text, tree: entry.tree } : undefined;
@@ -47,24 +81,7 @@ export class DriverContextLoader {
 
   /** The other C files of the driver `file` belongs to, by scope: its directory, nothing, or every workspace root. */
   driverFiles(file: string, opts: ContextOptions): string[] {
-    if (opts.scope === 'file') return [];
-    const dirs = opts.scope === 'workspace' && opts.workspaceRoots?.length ? opts.workspaceRoots : [path.dirname(file)];
-    const out: string[] = [];
-    const walk = (dir: string, deep: boolean, seen: Set<string>): void => {
-      let real: string;
-      try { real = fs.realpathSync(dir); } catch { return; }
-      if (seen.has(real)) return;
-      seen.add(real);
-      let entries: fs.Dirent[];
-      try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch { return; }
-      for (const e of entries) {
-        const full = path.join(dir, e.name);
-        if (e.isDirectory() && deep && e.name !== 'node_modules' && !e.name.startsWith('.')) walk(full, deep, seen);
-        else if (e.isFile() && isCSourcePath(full) && path.resolve(full) !== path.resolve(file)) out.push(full);
-      }
-    };
-    for (const d of dirs) walk(d, opts.scope === 'workspace', new Set());
-    return out.sort();
+    return listDriverFiles(file, opts.scope, opts.workspaceRoots);
   }
 
   /** The kernel version of the tree `file` is in: the nearest Makefile upwards that sets VERSION and PATCHLEVEL. */
@@ -86,16 +103,44 @@ export class DriverContextLoader {
     return found;
   }
 
-  /** The context for analysing `file`: relevant driver files (open documents first) and the detected kernel. */
-  contextFor(file: string, opts: ContextOptions, openDocuments?: Map<string, { uri: string; text: string; tree: Tree }>): AnalysisContext {
-    const files: NonNullable<AnalysisContext['files']> = [];
-    for (const f of this.driverFiles(file, opts)) {
-      const open = openDocuments?.get(path.resolve(f));
-      if (open) { files.push(open); continue; }
-      const loaded = this.load(f, opts);
+  /**
+   * The context for analysing `file`: the driver files that can change its verdict (the two-phase selection of
+   * fileRelevance.ts, shared with `forksafe scan`, plus every file RELEVANT_TEXT matches), open documents first,
+   * and the detected kernel. An open document for `file` itself, when given, supplies its current text.
+   */
+  contextFor(file: string, opts: ContextOptions, openDocuments?: Map<string, LoadedFile>): AnalysisContext {
+    const others = this.driverFiles(file, opts);
+    const detectedKernel = this.detectKernel(file);
+    if (others.length === 0) return { files: [], detectedKernel };
+    const openOf = (p: string): LoadedFile | undefined => openDocuments?.get(path.resolve(p));
+    const members: MemberText[] = [];
+    const selfText = openOf(file)?.text ?? this.entry(file, opts)?.text;
+    if (selfText !== undefined) members.push({ path: file, text: selfText });
+    for (const f of others) {
+      const text = openOf(f)?.text ?? this.entry(f, opts)?.text;
+      if (text !== undefined) members.push({ path: f, text });
+    }
+    const definitionsOf = (m: MemberText): Definition[] | undefined => {
+      const open = openOf(m.path);
+      if (open) return definitionsFromIndex(indexFile(this.syntax, open.tree), open.text);
+      const entry = this.entry(m.path, opts);
+      if (!entry) return undefined;
+      if (!entry.definitions) {
+        const loaded = this.load(m.path, opts, false);
+        entry.definitions = loaded ? definitionsFromIndex(indexFile(this.syntax, loaded.tree), loaded.text) : [];
+      }
+      return entry.definitions;
+    };
+    const selection = selectRelevantFiles(members, new Set([file]), definitionsOf);
+    const selected = new Set(selection.context);
+    for (const m of members) if (RELEVANT_TEXT.test(m.text)) selected.add(m.path);
+    const files: LoadedFile[] = [];
+    for (const f of others) {
+      if (!selected.has(f)) continue;
+      const loaded = openOf(f) ?? this.load(f, opts, false);
       if (loaded) files.push(loaded);
     }
-    return { files, detectedKernel: this.detectKernel(file) };
+    return { files, detectedKernel };
   }
 
   dispose(): void {

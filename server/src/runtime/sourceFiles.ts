@@ -1,4 +1,4 @@
-// Reads C sources from disk for the CLI and the workspace scan: size limit, binary and encoding checks, folder walking.
+// Reads C sources from disk for the CLI and the language server: size limit, binary and encoding checks.
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -28,6 +28,19 @@ export function decodeSource(bytes: Uint8Array, displayPath: string): SourceRead
   return { ok: true, path: displayPath, text, notes };
 }
 
+/** Files this much larger than the size limit are not even read by the scanner: the engine would only report FS009 for them. */
+export const HARD_READ_LIMIT_BYTES = 512 * 1024 * 1024;
+
+/**
+ * Reads a file the scanner reports on. Unlike readSource, a file over the size limit is still read (up to
+ * HARD_READ_LIMIT_BYTES) so the engine reports FS009 for it, as the editor does, instead of an input error.
+ */
+export function readScanSource(file: string): SourceRead {
+  const read = readSource(file, HARD_READ_LIMIT_BYTES);
+  if (read.ok || !/over the \d+ KB limit/.test(read.error)) return read;
+  return { ok: false, path: file, error: `too large to read (over ${HARD_READ_LIMIT_BYTES / 1024 / 1024} MB); not analysed` };
+}
+
 export function readSource(file: string, maxBytes: number): SourceRead {
   try {
     const stat = fs.statSync(file);
@@ -50,42 +63,4 @@ export function describeFsError(err: unknown): string {
     case 'EISDIR': return 'is a directory';
     default: return e?.message ?? String(err);
   }
-}
-
-export interface CollectedPaths { files: string[]; errors: { path: string; error: string }[] }
-
-/**
- * Expands files and folders into C sources (sorted, each once). Folders are walked without following
- * symlinked directories twice: a real path seen before is skipped, so symlink loops end.
- */
-export function collectSourcePaths(inputs: string[]): CollectedPaths {
-  const files = new Set<string>();
-  const errors: { path: string; error: string }[] = [];
-  const seenDirs = new Set<string>();
-  const walk = (dir: string): void => {
-    let real: string;
-    try { real = fs.realpathSync(dir); } catch (err) { errors.push({ path: dir, error: describeFsError(err) }); return; }
-    if (seenDirs.has(real)) return;
-    seenDirs.add(real);
-    let entries: fs.Dirent[];
-    try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch (err) { errors.push({ path: dir, error: describeFsError(err) }); return; }
-    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-      if (entry.name === 'node_modules' || entry.name === '.git') continue;
-      const full = path.join(dir, entry.name);
-      let isDir = entry.isDirectory();
-      let isFile = entry.isFile();
-      if (entry.isSymbolicLink()) {
-        try { const st = fs.statSync(full); isDir = st.isDirectory(); isFile = st.isFile(); } catch (err) { errors.push({ path: full, error: describeFsError(err) }); continue; }
-      }
-      if (isDir) walk(full);
-      else if (isFile && isCSourcePath(full)) files.add(full);
-    }
-  };
-  for (const input of inputs) {
-    let st: fs.Stats;
-    try { st = fs.statSync(input); } catch (err) { errors.push({ path: input, error: describeFsError(err) }); continue; }
-    if (st.isDirectory()) walk(input);
-    else files.add(input);
-  }
-  return { files: [...files].sort(), errors };
 }

@@ -1,0 +1,57 @@
+// Phase two of `forksafe scan`: analyses the targets of one chunk with the engine, the chunk's context parsed once; runs in a worker thread or inline.
+import * as path from 'path';
+import { pathToFileURL } from 'url';
+import type { CSyntax } from '../analysis/parser';
+import type { Finding } from '../analysis/finding';
+import { analyze } from '../engine';
+import type { ForksafeSettings } from '../settings';
+import { ContextOptions, DriverContextLoader, LoadedFile } from '../runtime/driverContext';
+import { readScanSource } from '../runtime/sourceFiles';
+import type { ScanChunk } from './scanPlan';
+
+/** What one target produced; plain data, so it crosses from a worker thread by structured clone. */
+export interface FileResult {
+  path: string;
+  findings: Finding[];
+  /** Log lines: invalid UTF-8, parse budget hit, analysis cut short. */
+  notes: string[];
+  /** Set when the file could not be read or the analysis failed; the scan goes on. */
+  error?: string;
+}
+
+export function analyzeChunk(syntax: CSyntax, chunk: ScanChunk, settings: ForksafeSettings, onFile?: () => void): FileResult[] {
+  const loader = new DriverContextLoader(syntax);
+  const opts: ContextOptions = { maxFileBytes: settings.maxFileSizeKb * 1024, budgetMs: settings.timeBudgetMs, scope: settings.driverScope };
+  const out: FileResult[] = [];
+  try {
+    const context: Array<{ key: string; file: LoadedFile }> = [];
+    for (const p of chunk.context) {
+      const file = loader.load(p, opts, false);
+      if (file) context.push({ key: path.resolve(p), file });
+    }
+    for (const target of chunk.targets) {
+      out.push(analyzeTarget(syntax, loader, target, context, settings));
+      onFile?.();
+    }
+  } finally {
+    loader.dispose();
+  }
+  return out;
+}
+
+function analyzeTarget(syntax: CSyntax, loader: DriverContextLoader, target: string, context: Array<{ key: string; file: LoadedFile }>,
+  settings: ForksafeSettings): FileResult {
+  const read = readScanSource(target);
+  if (!read.ok) return { path: target, findings: [], notes: [], error: read.error };
+  const key = path.resolve(target);
+  const own = context.find((c) => c.key === key && c.file.text === read.text);
+  try {
+    const report = analyze(syntax, { uri: pathToFileURL(key).toString(), text: read.text, tree: own?.file.tree }, settings, {
+      files: context.filter((c) => c.key !== key).map((c) => c.file),
+      detectedKernel: loader.detectKernel(target),
+    });
+    return { path: target, findings: report.findings, notes: [...read.notes, ...report.notes] };
+  } catch (err) {
+    return { path: target, findings: [], notes: read.notes, error: `internal error while analysing: ${(err as Error)?.message ?? String(err)}` };
+  }
+}

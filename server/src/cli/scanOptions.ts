@@ -1,0 +1,178 @@
+// `forksafe scan` options: command-line flags merged over the configuration file over the defaults; every problem is a usage error (exit 2).
+import * as path from 'path';
+import { parseArgs } from 'util';
+import { isRuleCode } from '../analysis/rules';
+import type { RuleCode, SeveritySetting } from '../analysis/rules';
+import { ForksafeSettings, resolveSettings } from '../settings';
+import { ConfigError, FAIL_ON_LEVELS, locateConfigFile, readConfigFile, ScanConfig } from '../runtime/scanConfig';
+
+export const FORMATS = ['text', 'gcc', 'json', 'sarif'] as const;
+export type OutputFormat = (typeof FORMATS)[number];
+export type FailOn = (typeof FAIL_ON_LEVELS)[number];
+
+export interface ScanOptions {
+  inputs: string[];
+  settings: ForksafeSettings;
+  format: OutputFormat;
+  /** Write the report here instead of stdout. */
+  output: string | undefined;
+  failOn: FailOn;
+  gitignore: boolean;
+  baseline: string | undefined;
+  updateBaseline: boolean;
+  /** Worker threads; undefined picks one per core. */
+  jobs: number | undefined;
+  explain: boolean;
+  /** undefined: colour when stdout is a terminal and NO_COLOR is unset. */
+  color: boolean | undefined;
+  progress: boolean;
+  /** False parses every file (the check the two-phase scan is measured against). */
+  prefilter: boolean;
+  /** The folder paths are reported relative to in SARIF and baselines, and globs are matched from: the config file's, else the current one. */
+  root: string;
+  configPath: string | undefined;
+}
+
+export const SCAN_USAGE = `usage: forksafe scan [options] <files or folders...>
+
+Scans C sources (.c, .h) for user-page pins that fork() breaks. Settings come from the flags, then from
+forksafe.json or .forksaferc (JSON) in the nearest folder upwards, then the defaults.
+
+output:
+  --format F             text (default: grouped by file), gcc (file:line:col: severity: message [FS###]),
+                         json (documented schema), sarif (SARIF 2.1.0)
+  -o, --output FILE      write the report to FILE instead of standard output
+  --explain              under each finding (text, gcc), the simulated fork() outcome and the why/fix
+  --[no-]color           colour the text format (default: when standard output is a terminal and NO_COLOR is unset)
+  --[no-]progress        a progress bar on standard error when it is a terminal (default on)
+
+analysis:
+  --kernel X.Y|auto      kernel version for the era model (default: from the tree's Makefile, else newest)
+  --severity FS###=LEVEL per-rule severity: error|warning|information|hint|off (repeatable, or comma-separated)
+  --driver-scope S       where protections and wrappers are searched: directory (default), file, workspace
+  --max-file-size-kb N   larger files are not analysed and reported as FS009 (default 8192)
+  --time-budget-ms N     per-file parse and analysis budget (default 5000)
+
+files:
+  --include GLOB         files to scan in folders (repeatable; replaces the default **/*.c and **/*.h)
+  --exclude GLOB         files or folders to skip (repeatable; added to the configured excludes)
+  --[no-]gitignore       skip what .gitignore files ignore (default off)
+  --config FILE          the configuration file to use instead of searching for one
+
+CI:
+  --fail-on LEVEL        exit 1 when a finding is at or above LEVEL: error|warning|information|hint|none (default hint)
+  --baseline FILE        report only findings not recorded in FILE (matched by fingerprint, so moved lines still match)
+  --update-baseline      write every current finding to the --baseline FILE and exit 0
+  -j, --jobs N           worker threads (default: one per core; 1 analyses in the main thread)
+  --no-prefilter         parse and analyse every file instead of the two-phase scan (slower; same findings)
+
+exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage error or a file that could not be read
+            (2 wins over 1: an incomplete scan is never reported as a plain pass or fail)
+`;
+
+export class UsageError extends Error {}
+
+const SEVERITY_LEVELS = ['error', 'warning', 'information', 'hint', 'off'];
+
+function positiveInteger(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} must be a positive whole number, not '${value}'`);
+  return n;
+}
+
+function positiveNumber(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number, not '${value}'`);
+  return n;
+}
+
+/** `FS001=warning,FS007=off` (several flags allowed) into a severity map. */
+export function parseSeverityFlags(values: string[]): Partial<Record<RuleCode, SeveritySetting>> {
+  const out: Partial<Record<RuleCode, SeveritySetting>> = {};
+  for (const item of values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '')) {
+    const m = /^(FS\d{3})=(\w+)$/.exec(item);
+    if (!m) throw new UsageError(`--severity expects FS###=LEVEL, not '${item}'`);
+    if (!isRuleCode(m[1])) throw new UsageError(`--severity: unknown rule ${m[1]}`);
+    if (!SEVERITY_LEVELS.includes(m[2])) throw new UsageError(`--severity ${m[1]}: '${m[2]}' is not one of ${SEVERITY_LEVELS.join(', ')}`);
+    out[m[1]] = m[2] as SeveritySetting;
+  }
+  return out;
+}
+
+/** Parses `forksafe scan` arguments and merges them over the configuration file; throws UsageError or ConfigError. */
+export function parseScanOptions(args: string[], cwd: string): ScanOptions | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args, allowPositionals: true, strict: true, allowNegative: true,
+      options: {
+        format: { type: 'string' },
+        output: { type: 'string', short: 'o' },
+        explain: { type: 'boolean' },
+        color: { type: 'boolean' },
+        progress: { type: 'boolean' },
+        kernel: { type: 'string' },
+        severity: { type: 'string', multiple: true },
+        'driver-scope': { type: 'string' },
+        'max-file-size-kb': { type: 'string' },
+        'time-budget-ms': { type: 'string' },
+        include: { type: 'string', multiple: true },
+        exclude: { type: 'string', multiple: true },
+        gitignore: { type: 'boolean' },
+        config: { type: 'string' },
+        'fail-on': { type: 'string' },
+        baseline: { type: 'string' },
+        'update-baseline': { type: 'boolean' },
+        jobs: { type: 'string', short: 'j' },
+        prefilter: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) return 'help';
+  const inputs = parsed.positionals;
+  if (inputs.length === 0) throw new UsageError('no files or folders given (try: forksafe scan examples)');
+  const format = v.format ?? 'text';
+  if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`unknown --format '${format}' (${FORMATS.join(', ')})`);
+
+  let config: ScanConfig | undefined;
+  const configPath = v.config !== undefined ? path.resolve(cwd, v.config) : locateConfigFile(inputs, cwd);
+  if (configPath) config = readConfigFile(configPath);
+
+  const raw: Record<string, unknown> = { ...(config?.settings ?? {}) };
+  const severity = { ...((raw.severity as Record<string, unknown> | undefined) ?? {}), ...parseSeverityFlags(v.severity ?? []) };
+  raw.severity = severity;
+  if (v.kernel !== undefined) raw.kernelVersion = v.kernel;
+  if (v['driver-scope'] !== undefined) raw.driverScope = v['driver-scope'];
+  if (v['max-file-size-kb'] !== undefined) raw.maxFileSizeKb = positiveNumber('--max-file-size-kb', v['max-file-size-kb']);
+  if (v['time-budget-ms'] !== undefined) raw.timeBudgetMs = positiveNumber('--time-budget-ms', v['time-budget-ms']);
+  if (v.include !== undefined) raw.include = v.include;
+  const problems: string[] = [];
+  const settings = resolveSettings(raw, problems);
+  if (problems.length > 0) throw new UsageError(problems.join('; '));
+  if (v.exclude !== undefined) settings.exclude = [...settings.exclude, ...v.exclude];
+
+  const failOn = v['fail-on'] ?? config?.failOn ?? 'hint';
+  if (!(FAIL_ON_LEVELS as readonly string[]).includes(failOn)) throw new UsageError(`unknown --fail-on '${failOn}' (${FAIL_ON_LEVELS.join(', ')})`);
+  const baseline = v.baseline !== undefined ? path.resolve(cwd, v.baseline) : config?.baseline;
+  if (v['update-baseline'] && !baseline) throw new UsageError('--update-baseline needs --baseline FILE (or "baseline" in the configuration file)');
+  return {
+    inputs, settings, format: format as OutputFormat,
+    output: v.output,
+    failOn: failOn as FailOn,
+    gitignore: v.gitignore ?? config?.gitignore ?? false,
+    baseline, updateBaseline: v['update-baseline'] === true,
+    jobs: v.jobs !== undefined ? positiveInteger('--jobs', v.jobs) : undefined,
+    explain: v.explain === true,
+    color: v.color,
+    progress: v.progress ?? true,
+    prefilter: v.prefilter ?? true,
+    root: configPath ? path.dirname(configPath) : cwd,
+    configPath,
+  };
+}
+
+export { ConfigError };

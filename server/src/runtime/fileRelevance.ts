@@ -1,0 +1,149 @@
+// The text prefilter of the two-phase scan: which files of a driver can hold a finding, which names wrap a pin API, and which other files can change a verdict.
+import type { FileIndex } from '../analysis/fileIndex';
+import { PIN_APIS, RELEASE_APIS } from '../analysis/pinApis';
+
+/** A file of one driver scope (a directory, the workspace, or one file) with its text. */
+export interface MemberText { path: string; text: string }
+
+/**
+ * A macro or function a file defines, with the names its body calls (functions) or mentions (macro bodies),
+ * and every identifier in it (`mentions`, defaulting to `uses`): where a flag expression can be evaluated.
+ * The name '' stands for the file's top level (calls outside any function).
+ */
+export interface Definition { name: string; uses: string[]; mentions?: string[] }
+
+export interface RelevanceSelection {
+  /** Targets that can produce a finding: they mention a pin API or wrapper, or hold a forksafe-ignore comment. */
+  analyse: string[];
+  /** Members whose parse can change a verdict in this scope, in member order (may include targets). */
+  context: string[];
+  /** Macro and function names found to reach a pin API (the pin APIs themselves excluded), sorted. */
+  wrappers: string[];
+  /** Members that were parsed to look for wrappers (they mention a pin API or a wrapper name). */
+  parsed: string[];
+}
+
+export const PIN_API_NAMES: readonly string[] = PIN_APIS.map((a) => a.name);
+const RELEASE_API_NAMES: readonly string[] = RELEASE_APIS.map((a) => a.name);
+
+/**
+ * Text that can make a file show a protection (analysis/protections.ts): the vma flags and madvise advice of
+ * grammars/queries/c/protections.scm, the notifier ops types and the notifier calls (all contain one of these).
+ */
+export const PROTECTION_TEXT = /VM_DONTCOPY|VM_WIPEONFORK|MADV_DONTFORK|MADV_WIPEONFORK|mmu_notifier|mmu_interval_notifier|hmm_range_fault/;
+/** FS008 needs no pin: a suppression comment without a reason is reported wherever it is. */
+export const SUPPRESSION_TEXT = /forksafe-ignore/;
+const RELEASE_TEXT = wordsPattern(RELEASE_API_NAMES);
+const PIN_TEXT = wordsPattern(PIN_API_NAMES);
+/** A #define and its name; tolerant of spaces and line continuations so it finds at least what the grammar does. */
+const DEFINE = /#(?:[ \t]|\\\r?\n)*define(?:[ \t]|\\\r?\n)+([A-Za-z_]\w*)/g;
+const IDENTIFIER = /[A-Za-z_]\w*/g;
+
+/** A regular expression matching any of `names` as a whole C identifier. */
+export function wordsPattern(names: readonly string[]): RegExp {
+  return new RegExp(`\\b(?:${names.join('|')})\\b`);
+}
+
+export function mentionsPinApi(text: string): boolean {
+  return PIN_TEXT.test(text);
+}
+
+export function identifiersIn(text: string): Set<string> {
+  return new Set(text.match(IDENTIFIER) ?? []);
+}
+
+/** The #defines of a text with the identifiers of each body (to the end of the logical line). */
+export function macroDefinitionsIn(text: string): Definition[] {
+  const out: Definition[] = [];
+  for (const m of text.matchAll(DEFINE)) {
+    let end = (m.index ?? 0) + m[0].length;
+    for (;;) {
+      const nl = text.indexOf('\n', end);
+      if (nl < 0) { end = text.length; break; }
+      const continued = text[nl - 1] === '\\' || (text[nl - 1] === '\r' && text[nl - 2] === '\\');
+      end = nl + 1;
+      if (!continued) break;
+    }
+    const body = text.slice((m.index ?? 0) + m[0].length, end);
+    out.push({ name: m[1], uses: [...identifiersIn(body)] });
+  }
+  return out;
+}
+
+/** What a parsed file defines: each function with the names it calls, each macro with the names its body mentions, and the top level's calls. */
+export function definitionsFromIndex(index: FileIndex, text: string): Definition[] {
+  const out: Definition[] = [];
+  for (const fn of index.functions) {
+    out.push({ name: fn.name, uses: index.calls.filter((c) => c.fn === fn).map((c) => c.name), mentions: [...identifiersIn(fn.node.text)] });
+  }
+  for (const m of index.macros) out.push({ name: m.name, uses: [...identifiersIn(m.body)] });
+  const topLevel = index.calls.filter((c) => c.fn === undefined).map((c) => c.name);
+  if (topLevel.length > 0) out.push({ name: '', uses: topLevel, mentions: [...identifiersIn(text)] });
+  return out;
+}
+
+/**
+ * Decides, from text and the definitions of the few files that mention a pin API, which files of one driver
+ * scope the analysis needs. The result equals parsing every file because a file outside `context` cannot be
+ * reached by any lookup the analysis makes for a target:
+ *  - pin sites and wrappers: resolution follows only names that reach a pin API. Wrappers are found
+ *    iteratively (parse the files that mention a known name, collect the macros and functions whose bodies
+ *    use it, search the text for the new names, repeat), and every file that defines, calls or mentions one
+ *    is context; a target that mentions none cannot hold a pin site.
+ *  - protections (VM_DONTCOPY, madvise, notifiers) are collected from every file: files with their text are context.
+ *  - release helpers (a driver's put-pages function) need a release API in their text: those files are context.
+ *  - flag macros: a flag or `write` expression is evaluated only inside a function that calls a pin API or
+ *    wrapper (the site, a wrapper, a caller passing the flags) and inside macro bodies, so every file defining
+ *    a macro named in those functions (and, repeatedly, in those macro bodies) is context.
+ * `definitionsOf` parses a member (undefined when it cannot be parsed: it then defines nothing, as in the engine).
+ */
+export function selectRelevantFiles(members: readonly MemberText[], targets: ReadonlySet<string>,
+  definitionsOf: (member: MemberText) => Definition[] | undefined): RelevanceSelection {
+  const known = new Set<string>(PIN_API_NAMES);
+  const examined = new Map<string, Definition[]>();
+  let frontier: string[] = [...PIN_API_NAMES];
+  while (frontier.length > 0) {
+    const pattern = wordsPattern(frontier);
+    for (const m of members) {
+      if (!examined.has(m.path) && pattern.test(m.text)) examined.set(m.path, definitionsOf(m) ?? []);
+    }
+    const next: string[] = [];
+    for (const defs of examined.values()) {
+      for (const d of defs) {
+        if (d.name !== '' && !known.has(d.name) && d.uses.some((u) => known.has(u))) { known.add(d.name); next.push(d.name); }
+      }
+    }
+    frontier = next;
+  }
+  const wrappers = [...known].filter((n) => !PIN_API_NAMES.includes(n)).sort();
+  const analyse = members.filter((m) => targets.has(m.path) && (examined.has(m.path) || SUPPRESSION_TEXT.test(m.text))).map((m) => m.path);
+  // Without any mention of a pin API or wrapper no file of the scope has a pin site: nothing else is needed.
+  if (examined.size === 0) return { analyse, context: [], wrappers, parsed: [] };
+
+  const included = new Set<string>(examined.keys());
+  const names = new Set<string>();
+  for (const defs of examined.values()) {
+    for (const d of defs) if (d.uses.some((u) => known.has(u))) for (const id of d.mentions ?? d.uses) names.add(id);
+  }
+  for (const m of members) {
+    if (!examined.has(m.path) && (PROTECTION_TEXT.test(m.text) || RELEASE_TEXT.test(m.text))) included.add(m.path);
+  }
+  const macros = members.flatMap((m) => macroDefinitionsIn(m.text).map((d) => ({ path: m.path, def: d })));
+  const expanded = new Set<number>();
+  for (let changed = true; changed;) {
+    changed = false;
+    macros.forEach((entry, i) => {
+      if (expanded.has(i) || !names.has(entry.def.name)) return;
+      expanded.add(i);
+      included.add(entry.path);
+      for (const u of entry.def.uses) names.add(u);
+      changed = true;
+    });
+  }
+  return {
+    analyse,
+    context: members.filter((m) => included.has(m.path)).map((m) => m.path),
+    wrappers,
+    parsed: members.filter((m) => examined.has(m.path)).map((m) => m.path),
+  };
+}

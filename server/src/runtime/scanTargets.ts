@@ -1,0 +1,140 @@
+// Expands the scanner's inputs into the C files to report on: folder walking, include/exclude globs (picomatch) and optional .gitignore rules (ignore).
+import * as fs from 'fs';
+import * as path from 'path';
+import picomatch from 'picomatch';
+import ignore from 'ignore';
+import { describeFsError } from './sourceFiles';
+
+export interface InputError { path: string; error: string }
+
+export interface TargetOptions {
+  include: string[];
+  exclude: string[];
+  /** Apply .gitignore files (from the repository root down) as git would. */
+  gitignore: boolean;
+  /** Paths are matched relative to this folder when they are inside it, else relative to the input folder. */
+  root: string;
+}
+
+export interface CollectedTargets {
+  /** Sorted, each file once. */
+  files: string[];
+  errors: InputError[];
+  /** Files named on the command line that the include/exclude/.gitignore rules leave out. */
+  leftOut: string[];
+}
+
+/** Directories never walked, whatever the globs say. */
+const ALWAYS_SKIPPED = new Set(['node_modules', '.git']);
+
+function toPosix(p: string): string {
+  return p.split(path.sep).join('/');
+}
+
+/** The .gitignore rules in force for paths under a directory: its own file and every ancestor's up to the repository root. */
+class GitignoreRules {
+  private readonly perDir = new Map<string, ignore.Ignore | null>();
+  private readonly repoRoots = new Map<string, string>();
+
+  private rulesIn(dir: string): ignore.Ignore | null {
+    let rules = this.perDir.get(dir);
+    if (rules === undefined) {
+      rules = null;
+      try { rules = ignore().add(fs.readFileSync(path.join(dir, '.gitignore'), 'utf8')); } catch { /* no .gitignore here */ }
+      this.perDir.set(dir, rules);
+    }
+    return rules;
+  }
+
+  /** The nearest folder upwards holding .git (the repository root); `start` itself when there is none. */
+  private repoRoot(start: string): string {
+    const cached = this.repoRoots.get(start);
+    if (cached) return cached;
+    let found = start;
+    for (let dir = start; ; dir = path.dirname(dir)) {
+      if (fs.existsSync(path.join(dir, '.git'))) { found = dir; break; }
+      if (path.dirname(dir) === dir) break;
+    }
+    this.repoRoots.set(start, found);
+    return found;
+  }
+
+  /** True when git would ignore `absolute` (a directory when `isDir`): the deepest .gitignore with a verdict wins. */
+  ignores(absolute: string, isDir: boolean): boolean {
+    const top = this.repoRoot(path.dirname(absolute));
+    const chain: string[] = [];
+    for (let dir = path.dirname(absolute); ; dir = path.dirname(dir)) {
+      chain.push(dir);
+      if (dir === top || path.dirname(dir) === dir) break;
+    }
+    for (const dir of chain) {
+      const rules = this.rulesIn(dir);
+      if (!rules) continue;
+      const rel = toPosix(path.relative(dir, absolute)) + (isDir ? '/' : '');
+      const verdict = rules.test(rel);
+      if (verdict.ignored) return true;
+      if (verdict.unignored) return false;
+    }
+    return false;
+  }
+}
+
+/**
+ * Expands files and folders into the C sources to scan (sorted, each once). Folders are walked without
+ * following a symlinked directory twice, so symlink loops end; unreadable folders are reported and skipped.
+ */
+export function collectScanTargets(inputs: string[], opts: TargetOptions): CollectedTargets {
+  const included = picomatch(opts.include, { dot: true });
+  const excluded = opts.exclude.length > 0 ? picomatch(opts.exclude, { dot: true }) : () => false;
+  const gitignore = opts.gitignore ? new GitignoreRules() : undefined;
+  const root = path.resolve(opts.root);
+  const files = new Map<string, string>();
+  const errors: InputError[] = [];
+  const leftOut: string[] = [];
+  const seenDirs = new Set<string>();
+
+  const matchPath = (file: string, base: string): string => {
+    const abs = path.resolve(file);
+    const rel = path.relative(root, abs);
+    return toPosix(rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : path.relative(base, abs) || path.basename(abs));
+  };
+  const add = (file: string): void => {
+    const key = path.resolve(file);
+    if (!files.has(key)) files.set(key, path.normalize(file));
+  };
+
+  const walk = (dir: string, base: string): void => {
+    let real: string;
+    try { real = fs.realpathSync(dir); } catch (err) { errors.push({ path: dir, error: describeFsError(err) }); return; }
+    if (seenDirs.has(real)) return;
+    seenDirs.add(real);
+    let entries: fs.Dirent[];
+    try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch (err) { errors.push({ path: dir, error: describeFsError(err) }); return; }
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      if (ALWAYS_SKIPPED.has(entry.name)) continue;
+      const full = path.join(dir, entry.name);
+      let isDir = entry.isDirectory();
+      let isFile = entry.isFile();
+      if (entry.isSymbolicLink()) {
+        try { const st = fs.statSync(full); isDir = st.isDirectory(); isFile = st.isFile(); } catch (err) { errors.push({ path: full, error: describeFsError(err) }); continue; }
+      }
+      const rel = matchPath(full, base);
+      if (isDir) {
+        if (excluded(rel) || gitignore?.ignores(path.resolve(full), true)) continue;
+        walk(full, base);
+      } else if (isFile && included(rel) && !excluded(rel) && !gitignore?.ignores(path.resolve(full), false)) {
+        add(full);
+      }
+    }
+  };
+
+  for (const input of inputs) {
+    let st: fs.Stats;
+    try { st = fs.statSync(input); } catch (err) { errors.push({ path: input, error: describeFsError(err) }); continue; }
+    if (st.isDirectory()) { walk(input, path.resolve(input)); continue; }
+    const rel = matchPath(input, path.dirname(path.resolve(input)));
+    if (included(rel) && !excluded(rel) && !gitignore?.ignores(path.resolve(input), false)) add(input);
+    else leftOut.push(input);
+  }
+  return { files: [...files.values()].sort(), errors, leftOut };
+}

@@ -1,0 +1,50 @@
+// Which files a scan reports on: folders walked in order, include/exclude globs (picomatch), .gitignore rules (ignore) when asked.
+import { strict as assert } from 'assert';
+import * as path from 'path';
+import { scratchTree } from './runCli';
+import { collectScanTargets } from '../../../server/src/runtime/scanTargets';
+
+describe('scan targets', function () {
+  let dir: string;
+  let remove: () => void;
+  before(function () {
+    ({ dir, remove } = scratchTree({
+      '.git/HEAD': 'ref: refs/heads/main\n',
+      '.gitignore': 'generated/\n*.gen.c\n',
+      'drivers/a.c': '', 'drivers/a.h': '', 'drivers/notes.txt': '', 'drivers/x.gen.c': '',
+      'drivers/generated/g.c': '', 'drivers/sub/.gitignore': 'local.c\n!keep.gen.c\n', 'drivers/sub/local.c': '', 'drivers/sub/keep.gen.c': '',
+      'drivers/sub/b.c': '', 'drivers/test/t.c': '', 'node_modules/m.c': '',
+    }));
+  });
+  after(function () { remove(); });
+
+  const rel = (files: string[]): string[] => files.map((f) => path.relative(dir, f).split(path.sep).join('/'));
+  const defaults = { include: ['**/*.c', '**/*.h'], exclude: ['**/node_modules/**', '**/.git/**'], gitignore: false };
+
+  it('walks folders for .c and .h files, sorted, skipping node_modules and .git', function () {
+    const t = collectScanTargets([dir], { ...defaults, root: dir });
+    assert.deepEqual(rel(t.files), ['drivers/a.c', 'drivers/a.h', 'drivers/generated/g.c', 'drivers/sub/b.c', 'drivers/sub/keep.gen.c', 'drivers/sub/local.c', 'drivers/test/t.c', 'drivers/x.gen.c']);
+    assert.deepEqual(t.errors, []);
+  });
+
+  it('exclude globs prune folders and drop files; include globs select', function () {
+    const t = collectScanTargets([dir], { ...defaults, include: ['**/*.c'], exclude: [...defaults.exclude, '**/test/**', 'drivers/generated'], root: dir });
+    assert.deepEqual(rel(t.files), ['drivers/a.c', 'drivers/sub/b.c', 'drivers/sub/keep.gen.c', 'drivers/sub/local.c', 'drivers/x.gen.c']);
+  });
+
+  it('--gitignore applies every .gitignore from the repository root down, negations included', function () {
+    const t = collectScanTargets([path.join(dir, 'drivers')], { ...defaults, gitignore: true, root: dir });
+    assert.deepEqual(rel(t.files), ['drivers/a.c', 'drivers/a.h', 'drivers/sub/b.c', 'drivers/sub/keep.gen.c', 'drivers/test/t.c']);
+  });
+
+  it('files named on the command line go through the same rules; the ones left out are listed', function () {
+    const t = collectScanTargets([path.join(dir, 'drivers', 'notes.txt'), path.join(dir, 'drivers', 'x.gen.c'), path.join(dir, 'drivers', 'a.c')], { ...defaults, gitignore: true, root: dir });
+    assert.deepEqual(rel(t.files), ['drivers/a.c']);
+    assert.deepEqual(rel(t.leftOut), ['drivers/notes.txt', 'drivers/x.gen.c']);
+  });
+
+  it('each file once, however it is named', function () {
+    const t = collectScanTargets([path.join(dir, 'drivers', 'sub'), path.join(dir, 'drivers', 'sub', 'b.c'), `${dir}/drivers/./sub/b.c`], { ...defaults, root: dir });
+    assert.deepEqual(rel(t.files), ['drivers/sub/b.c', 'drivers/sub/keep.gen.c', 'drivers/sub/local.c']);
+  });
+});

@@ -1,0 +1,160 @@
+// The two-phase scan (text prefilter, iterative wrapper discovery, parse only what can matter) finds exactly what parsing every file finds.
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { pathToFileURL } from 'url';
+import { FIXTURES, ROOT, runCli, scratchTree } from './runCli';
+import { generateTree } from '../../helpers/generatedTree';
+import { analyze } from '../../../server/src/engine';
+import { loadSyntax } from '../../../server/src/runtime/loadSyntax';
+import { resolveSettings } from '../../../server/src/settings';
+import { DriverContextLoader, RELEVANT_TEXT } from '../../../server/src/runtime/driverContext';
+import { Definition, definitionsFromIndex, macroDefinitionsIn, MemberText, PROTECTION_TEXT, selectRelevantFiles } from '../../../server/src/runtime/fileRelevance';
+import { indexFile } from '../../../server/src/analysis/fileIndex';
+import type { CSyntax } from '../../../server/src/analysis/parser';
+
+interface JsonScan { files: number; filesAnalysed: number; findings: unknown[] }
+
+function scanJson(args: string[], cwd: string): JsonScan {
+  const r = runCli(['scan', '--format', 'json', '--fail-on', 'none', ...args], cwd);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as JsonScan;
+}
+
+/** A driver where nothing but the exact selection finds the pin: a wrapper of a wrapper in a file that names no pin API, and flags from two headers that name no FOLL_ flag. */
+const LAYERED: Record<string, string> = {
+  'drv/mr.c': '#include "flags.h"\nint reg_mr(struct mr *mr, unsigned long a, int n)\n{\n\treturn drv_pin_user(mr, a, n, DRV_GUP_FLAGS);\n}\n' +
+    'static int mr_reset(struct drv *d)\n{\n\treturn DRV_REG_RESET;\n}\n',
+  'drv/mid.c': 'int drv_pin_user(struct mr *mr, unsigned long a, int n, unsigned int how)\n{\n\treturn drv_pin_range(a, n, how, mr->pages);\n}\n',
+  'drv/pin.c': 'int drv_pin_range(unsigned long a, int n, unsigned int gup_flags, struct page **pages)\n{\n\treturn get_user_pages_fast(a, n, gup_flags, pages);\n}\n',
+  'drv/flags.h': '#define DRV_GUP_FLAGS (DRV_BASE_FLAGS)\n',
+  'drv/base.h': '#define DRV_BASE_FLAGS 0\n',
+  'drv/mmap.c': 'static int drv_mmap(struct file *f, struct vm_area_struct *vma)\n{\n\tvma->vm_flags |= VM_DONTCOPY;\n\treturn 0;\n}\n',
+  'drv/put.c': 'void drv_put(struct page **p, int n)\n{\n\twhile (n--)\n\t\tput_page(p[n]);\n}\n',
+  'drv/regs.c': 'static int drv_reset(struct drv *d)\n{\n\twritel(0, d->base);\n\treturn DRV_REG_RESET;\n}\n',
+  'drv/regs.h': '#define DRV_REG_RESET 0x40\n',
+};
+
+describe('two-phase scan equals parsing every file', function () {
+  let tree: string;
+  before(function () {
+    tree = fs.mkdtempSync(path.join(os.tmpdir(), 'forksafe-tree-'));
+    generateTree(tree, 7, 60);
+  });
+  after(function () { fs.rmSync(tree, { recursive: true, force: true }); });
+
+  for (const scope of ['directory', 'file', 'workspace']) {
+    it(`fixtures, driver scope ${scope}: same findings, fewer files analysed`, function () {
+      const two = scanJson(['--driver-scope', scope, FIXTURES], ROOT);
+      const all = scanJson(['--driver-scope', scope, '--no-prefilter', FIXTURES], ROOT);
+      assert.ok(two.findings.length > 50);
+      assert.deepEqual(two.findings, all.findings);
+      assert.equal(all.filesAnalysed, all.files);
+      assert.ok(two.filesAnalysed < two.files, `the prefilter skipped files (${two.filesAnalysed} of ${two.files})`);
+    });
+  }
+
+  for (const scope of ['directory', 'workspace']) {
+    it(`generated tree, driver scope ${scope}: same findings, most files never parsed`, function () {
+      const two = scanJson(['--driver-scope', scope, '.'], tree);
+      const all = scanJson(['--driver-scope', scope, '--no-prefilter', '.'], tree);
+      assert.ok(two.findings.length > 20, `${two.findings.length} findings`);
+      assert.deepEqual(two.findings, all.findings);
+      assert.ok(two.filesAnalysed * 3 < two.files, `${two.filesAnalysed} of ${two.files} analysed`);
+    });
+  }
+
+  it('a layered driver: same findings with and without the prefilter, and the wrapper chain is found', function () {
+    const { dir, remove } = scratchTree(LAYERED);
+    try {
+      const two = scanJson(['drv'], dir);
+      const all = scanJson(['--no-prefilter', 'drv'], dir);
+      assert.deepEqual(two.findings, all.findings);
+      assert.ok((two.findings as Array<{ path: string }>).some((f) => f.path === 'drv/mr.c'), JSON.stringify(two.findings));
+    } finally { remove(); }
+  });
+});
+
+describe('file relevance (the prefilter and wrapper discovery)', function () {
+  let syntax: CSyntax;
+  before(async function () { syntax = await loadSyntax(); });
+
+  const members = (files: Record<string, string>): MemberText[] => Object.entries(files).map(([p, text]) => ({ path: p, text }));
+  const definitions = (parsed: string[]) => (m: MemberText): Definition[] | undefined => {
+    parsed.push(m.path);
+    const tree = syntax.parse(m.text).tree!;
+    try { return definitionsFromIndex(indexFile(syntax, tree), m.text); } finally { tree.delete(); }
+  };
+
+  it('finds wrappers iteratively and selects the files that can change a verdict', function () {
+    const parsed: string[] = [];
+    const sel = selectRelevantFiles(members(LAYERED), new Set(Object.keys(LAYERED)), definitions(parsed));
+    assert.deepEqual(sel.wrappers, ['drv_pin_range', 'drv_pin_user', 'reg_mr']);
+    assert.deepEqual(sel.analyse, ['drv/mr.c', 'drv/mid.c', 'drv/pin.c']);
+    assert.deepEqual(sel.context, ['drv/mr.c', 'drv/mid.c', 'drv/pin.c', 'drv/flags.h', 'drv/base.h', 'drv/mmap.c', 'drv/put.c'],
+      'regs.h defines a macro mr.c uses, but only outside the functions that pin: it cannot change a verdict');
+    assert.deepEqual(parsed, ['drv/pin.c', 'drv/mid.c', 'drv/mr.c'], 'parsed only what mentions a pin API or wrapper, each once, round by round');
+  });
+
+  it('a scope without any pin API needs no context; only suppressions are analysed', function () {
+    const parsed: string[] = [];
+    const sel = selectRelevantFiles(members({ 'a.c': 'int a;\n', 'b.c': '/* forksafe-ignore FS001 */\n', 'c.c': 'vma->vm_flags |= VM_DONTCOPY;\n' }), new Set(['a.c', 'b.c', 'c.c']), definitions(parsed));
+    assert.deepEqual([sel.analyse, sel.context, parsed], [['b.c'], [], []]);
+  });
+
+  it('reads macro names and body identifiers across continuation lines', function () {
+    assert.deepEqual(macroDefinitionsIn('#define A(x) \\\n\tB(x, FLAGS)\n# define C 1\nint D;\n'), [{ name: 'A', uses: ['x', 'B', 'FLAGS'] }, { name: 'C', uses: [] }]);
+  });
+
+  it('knows every name the protection search looks for (kept in step with protections.scm and protections.ts)', function () {
+    const scm = fs.readFileSync(path.join(ROOT, 'grammars', 'queries', 'c', 'protections.scm'), 'utf8');
+    const ts = fs.readFileSync(path.join(ROOT, 'server', 'src', 'analysis', 'protections.ts'), 'utf8');
+    const names = [...scm.matchAll(/#any-of\?[^)]*/g)].flatMap((m) => [...m[0].matchAll(/"(\w+)"/g)].map((x) => x[1]));
+    const calls = /NOTIFIER_CALLS = new Set\(\[([^\]]*)\]/.exec(ts)?.[1] ?? '';
+    names.push(...[...calls.matchAll(/'(\w+)'/g)].map((x) => x[1]));
+    assert.ok(names.length >= 10, names.join(' '));
+    for (const n of names) assert.match(n, PROTECTION_TEXT, `${n} is not in PROTECTION_TEXT`);
+  });
+
+  it('the selection matters: a context of only RELEVANT_TEXT files changes the verdict, the selection does not', function () {
+    const files = Object.entries(LAYERED).map(([name, text]) => ({ name, text, uri: pathToFileURL(path.join('/layered', name)).toString(), tree: syntax.parse(text).tree! }));
+    try {
+      const settings = resolveSettings({});
+      const target = files.find((f) => f.name === 'drv/mr.c')!;
+      const run = (keep: (f: typeof files[number]) => boolean): string[] => analyze(syntax, { uri: target.uri, text: target.text, tree: target.tree }, settings,
+        { files: files.filter((f) => f !== target && keep(f)) }).findings.map((f) => `${f.code}:${f.span.start.line}:${f.message}`);
+      const sel = selectRelevantFiles(members(LAYERED), new Set(['drv/mr.c']), definitions([]));
+      const everything = run(() => true);
+      assert.ok(everything.length > 0);
+      assert.deepEqual(run((f) => sel.context.includes(f.name)), everything);
+      assert.notDeepEqual(run((f) => RELEVANT_TEXT.test(f.text)), everything);
+      assert.notDeepEqual(run((f) => f.name !== 'drv/base.h'), everything, 'the flag macro two headers away decides the verdict');
+    } finally {
+      for (const f of files) f.tree.delete();
+    }
+  });
+
+  it('the editor path (DriverContextLoader.contextFor) gives the same findings as every file of the driver', function () {
+    const { dir, remove } = scratchTree(LAYERED);
+    const loader = new DriverContextLoader(syntax);
+    try {
+      const settings = resolveSettings({});
+      const opts = { maxFileBytes: 1 << 20, budgetMs: 5000, scope: 'directory' as const };
+      const target = path.join(dir, 'drv', 'mr.c');
+      const text = fs.readFileSync(target, 'utf8');
+      const uri = pathToFileURL(target).toString();
+      const context = loader.contextFor(target, opts);
+      const names = (context.files ?? []).map((f) => path.basename(new URL(f.uri).pathname)).sort();
+      assert.deepEqual(names, ['base.h', 'flags.h', 'mid.c', 'mmap.c', 'pin.c', 'put.c']);
+      const every = loader.driverFiles(target, opts).map((f) => loader.load(f, opts, false)!);
+      const a = analyze(syntax, { uri, text }, settings, context).findings;
+      const b = analyze(syntax, { uri, text }, settings, { files: every }).findings;
+      assert.ok(a.length > 0);
+      assert.deepEqual(a, b);
+    } finally {
+      loader.dispose();
+      remove();
+    }
+  });
+});
