@@ -150,7 +150,8 @@ function contextFor(uri: string, config: ForksafeSettings): { context: AnalysisC
   const versions = new Map<string, number>();
   for (const doc of documents.all()) {
     const p = uriToPath(doc.uri);
-    if (!p || doc.uri === uri) continue;
+    // The document being analysed goes in too: context selection must follow its unsaved text, not the file on disk.
+    if (!p) continue;
     const t = trees.treeFor(doc, config.timeBudgetMs).tree;
     if (t) open.set(path.resolve(p), { uri: doc.uri, text: doc.getText(), tree: t });
   }

@@ -3,9 +3,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
 import type { CSyntax, Tree } from '../analysis/parser';
+import { makeSourceFile } from '../analysis/workspace';
 import type { KernelVersionLite } from '../analysis/pinApis';
 import { kernelVersionFromMakefile } from '../analysis/kernelVersion';
-import { indexFile } from '../analysis/fileIndex';
 import type { AnalysisContext } from '../engine';
 import type { DriverScope } from '../settings';
 import { isCSourcePath, readSource } from './sourceFiles';
@@ -122,12 +122,12 @@ export class DriverContextLoader {
     }
     const definitionsOf = (m: MemberText): Definition[] | undefined => {
       const open = openOf(m.path);
-      if (open) return definitionsFromIndex(indexFile(this.syntax, open.tree), open.text);
+      if (open) return definitionsFromIndex(makeSourceFile(this.syntax, open.uri, open.text, open.tree).index, open.text);
       const entry = this.entry(m.path, opts);
       if (!entry) return undefined;
       if (!entry.definitions) {
         const loaded = this.load(m.path, opts, false);
-        entry.definitions = loaded ? definitionsFromIndex(indexFile(this.syntax, loaded.tree), loaded.text) : [];
+        entry.definitions = loaded ? definitionsFromIndex(makeSourceFile(this.syntax, loaded.uri, loaded.text, loaded.tree).index, loaded.text) : [];
       }
       return entry.definitions;
     };
