@@ -1,0 +1,131 @@
+// Editor-side numbers: server start → first diagnostics, and didChange → publishDiagnostics over single-character edits.
+import * as fs from 'fs';
+import { BenchLspClient } from '../lspClient';
+import { Prng } from '../corpus/prng';
+
+export interface Percentiles { n: number; min: number; p50: number; p95: number; p99: number; max: number; mean: number }
+
+export function percentiles(values: number[]): Percentiles {
+  const s = [...values].sort((a, b) => a - b);
+  const at = (p: number): number => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];
+  return { n: s.length, min: s[0], p50: at(0.5), p95: at(0.95), p99: at(0.99), max: s[s.length - 1], mean: s.reduce((a, b) => a + b, 0) / (s.length || 1) };
+}
+
+export interface StartupResult {
+  runs: number;
+  /** spawn → first publishDiagnostics of the opened document, ms. */
+  firstDiagnostics: Percentiles;
+  /** spawn → initialize answered (runtime + grammar wasm loaded, queries compiled), ms. */
+  initialize: Percentiles;
+  /** didOpen → first publishDiagnostics (full parse + analysis + context), ms. */
+  openToDiagnostics: Percentiles;
+  diagnostics: number;
+  /** CPU time (user + system) the server process had used when the first diagnostics arrived, ms (robust to a busy machine). */
+  cpuToFirstDiagnostics: Percentiles;
+}
+
+/** utime + stime of a live process, ms (clock ticks of 10 ms on Linux). */
+export function processCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+export async function measureStartup(uri: string, text: string, runs: number): Promise<StartupResult> {
+  const first: number[] = [], init: number[] = [], open: number[] = [], cpu: number[] = [];
+  let diagnostics = 0;
+  for (let i = 0; i < runs; i++) {
+    const client = new BenchLspClient();
+    try {
+      await client.initialize();
+      const tInit = performance.now();
+      const waiting = client.nextDiagnostics(uri, 1);
+      const tOpen = performance.now();
+      await client.open(uri, text);
+      const pub = await waiting;
+      cpu.push(processCpuMs(client.pid));
+      first.push(pub.at - client.spawnedAt);
+      init.push(tInit - client.spawnedAt);
+      open.push(pub.at - tOpen);
+      diagnostics = pub.diagnostics.length;
+      await client.shutdown();
+    } finally {
+      client.kill();
+    }
+  }
+  return { runs, firstDiagnostics: percentiles(first), initialize: percentiles(init), openToDiagnostics: percentiles(open), diagnostics, cpuToFirstDiagnostics: percentiles(cpu) };
+}
+
+export interface EditResult {
+  edits: number;
+  latency: Percentiles;
+  /** Distinct diagnostic counts seen across the edits (the edits are whitespace; one value means every run analysed fully). */
+  diagnosticCounts: number[];
+  openToDiagnosticsMs: number;
+  serverPeakRssKb: number;
+  serverRssKb: number;
+  /** Server CPU time (user + system) over all the edits divided by their number, ms (robust to a busy machine). */
+  serverCpuMsPerEdit: number;
+}
+
+function statusKb(pid: number | undefined, field: string): number {
+  if (pid === undefined) return 0;
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Opens `text` as `uri`, then sends `edits` single-character edits one at a time (a space inserted at the start
+ * of a pseudo-random line, then removed), each awaited until the diagnostics of its version arrive.
+ */
+export async function measureEdits(uri: string, text: string, edits: number, seed: number, nodeFlags: string[] = [], rootUri: string | null = null): Promise<EditResult> {
+  const client = new BenchLspClient(nodeFlags);
+  const rng = new Prng(seed);
+  const lineCount = text.split('\n').length;
+  try {
+    await client.initialize(rootUri);
+    const firstWait = client.nextDiagnostics(uri, 1);
+    const tOpen = performance.now();
+    await client.open(uri, text);
+    const first = await firstWait;
+    const openToDiagnosticsMs = first.at - tOpen;
+    const latencies: number[] = [];
+    const counts = new Set<number>([first.diagnostics.length]);
+    let version = 1;
+    let inserted: number | undefined;
+    const cpu0 = processCpuMs(client.pid);
+    for (let i = 0; i < edits; i++) {
+      version++;
+      let change;
+      if (inserted === undefined) {
+        inserted = rng.int(0, lineCount - 2);
+        change = { range: { start: { line: inserted, character: 0 }, end: { line: inserted, character: 0 } }, text: ' ' };
+      } else {
+        change = { range: { start: { line: inserted, character: 0 }, end: { line: inserted, character: 1 } }, text: '' };
+        inserted = undefined;
+      }
+      const waiting = client.nextDiagnostics(uri, version);
+      const t0 = performance.now();
+      await client.change(uri, version, change);
+      const pub = await waiting;
+      latencies.push(pub.at - t0);
+      counts.add(pub.diagnostics.length);
+    }
+    const serverCpuMsPerEdit = (processCpuMs(client.pid) - cpu0) / edits;
+    const serverPeakRssKb = statusKb(client.pid, 'VmHWM');
+    const serverRssKb = statusKb(client.pid, 'VmRSS');
+    await client.shutdown();
+    return { edits, latency: percentiles(latencies), diagnosticCounts: [...counts].sort((a, b) => a - b), openToDiagnosticsMs, serverPeakRssKb, serverRssKb, serverCpuMsPerEdit };
+  } finally {
+    client.kill();
+  }
+}
