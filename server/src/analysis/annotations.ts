@@ -39,16 +39,22 @@ export function suppresses(s: Suppression, code: RuleCode, line: number): boolea
   return s.reason !== undefined && s.codes.includes(code) && (line === s.comment.startLine || line === s.comment.endLine + 1);
 }
 
-/** An assumption applies on the pin's line, the line above it, or in the comment block right above the enclosing function. */
-export function assumptionApplies(a: Assumption, pinLine: number, fn: Node | undefined, comments: CommentInfo[]): boolean {
-  if (a.comment.startLine === pinLine || a.comment.endLine === pinLine - 1) return true;
-  if (!fn) return false;
-  // Walk up the contiguous run of comments that ends right above the function.
-  let line = fn.startPosition.row - 1;
+/** True when `target` is in the run of comments that ends on the line right above `line` (comments stacked line after line). */
+function inCommentBlockAbove(target: CommentInfo, line: number, comments: CommentInfo[]): boolean {
   const byEnd = new Map(comments.map((c) => [c.endLine, c]));
-  for (let c = byEnd.get(line); c; c = byEnd.get(line)) {
-    if (c === a.comment) return true;
-    line = c.startLine - 1;
+  let at = line - 1;
+  for (let c = byEnd.get(at); c; c = byEnd.get(at)) {
+    if (c === target) return true;
+    at = c.startLine - 1;
   }
   return false;
+}
+
+/**
+ * An assumption applies on the pin's line or anywhere in the block of comments right above it (so a suppression
+ * inserted between the two does not cut it off), or in the comment block right above the enclosing function.
+ */
+export function assumptionApplies(a: Assumption, pinLine: number, fn: Node | undefined, comments: CommentInfo[]): boolean {
+  if (a.comment.startLine === pinLine || inCommentBlockAbove(a.comment, pinLine, comments)) return true;
+  return fn !== undefined && inCommentBlockAbove(a.comment, fn.startPosition.row, comments);
 }

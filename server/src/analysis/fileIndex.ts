@@ -1,6 +1,6 @@
 // One pass over a file's tree: its functions, calls, macros, comments and protection evidence, with nodes kept for the analysis.
 import type { CSyntax, Node, Tree } from './parser';
-import { enclosingFunction, functionBody, functionNameNode, functionParams, namedChildren } from './syntaxTools';
+import { functionBody, functionNameNode, functionParams, namedChildren } from './syntaxTools';
 import { VersionRange, versionRangeOf } from './preprocessor';
 
 export interface FunctionInfo { name: string; node: Node; nameNode: Node; params: string[]; body: Node | undefined }
@@ -53,10 +53,7 @@ export function indexFile(syntax: CSyntax, tree: Tree): FileIndex {
       });
     }
   }
-  const fnOf = (node: Node): FunctionInfo | undefined => {
-    const fn = enclosingFunction(node);
-    return fn ? byNode.get(fn.id) : undefined;
-  };
+  const fnOf = functionLocator(functions);
   const calls: CallInfo[] = [];
   for (const match of syntax.query('calls').matches(tree.rootNode)) {
     const get = (name: string): Node | undefined => match.captures.find((c) => c.name === name)?.node;
@@ -71,4 +68,30 @@ export function indexFile(syntax: CSyntax, tree: Tree): FileIndex {
   }));
   const markers: MarkerInfo[] = syntax.query('protections').captures(tree.rootNode).map((c) => ({ name: c.node.text, node: c.node, fn: fnOf(c.node) }));
   return { functions, calls, macros, comments, markers, hasErrors: tree.rootNode.hasError };
+}
+
+/**
+ * The innermost indexed function containing a node, found by byte range (the ranges of a tree nest) in O(log n).
+ * Walking `node.parent` instead costs O(depth) per step, because tree-sitter finds a parent by descending from the
+ * root: for every call of a 10,000-deep nested call expression that was O(depth³) and never finished.
+ */
+function functionLocator(functions: FunctionInfo[]): (node: Node) => FunctionInfo | undefined {
+  const sorted = [...functions].sort((a, b) => a.node.startIndex - b.node.startIndex);
+  // reach[i]: the furthest end of sorted[0..i]; once it is short of the node's end, no earlier function contains it.
+  const reach: number[] = [];
+  sorted.forEach((f, i) => { reach.push(Math.max(f.node.endIndex, i > 0 ? reach[i - 1] : 0)); });
+  return (node) => {
+    let lo = 0;
+    let hi = sorted.length - 1;
+    let at = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid].node.startIndex <= node.startIndex) { at = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    for (let i = at; i >= 0 && reach[i] >= node.endIndex; i--) {
+      const f = sorted[i];
+      if (f.node.endIndex >= node.endIndex && f.node.id !== node.id) return f;
+    }
+    return undefined;
+  };
 }

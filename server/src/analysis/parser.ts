@@ -14,10 +14,38 @@ export interface GrammarAssets {
 }
 
 export interface ParseResult {
-  /** Undefined when the time budget was hit before the parser finished. */
+  /** Undefined when the time budget was hit before the parser finished, or the tree is deeper than MAX_TREE_DEPTH. */
   tree: Tree | undefined;
   elapsedMs: number;
   budgetHit: boolean;
+  /** The text parsed, but nests deeper than MAX_TREE_DEPTH: it is not analysed. */
+  depthLimitHit?: boolean;
+}
+
+/**
+ * Trees deeper than this are refused. tree-sitter's query cursor keeps depths in 16 bits: past 65,535 levels it loses
+ * matches and matching turns quadratic (minutes for a 5 MB `a+a+…` line), and finding a node's parent descends from
+ * the root, so walks up a deep tree are quadratic too. Real C nests a few hundred levels at most.
+ */
+export const MAX_TREE_DEPTH = 10_000;
+
+/** True when some node of `tree` is more than `limit` levels deep. Skips subtrees too small to reach the limit. */
+export function deeperThan(tree: Tree, limit: number): boolean {
+  const cursor = tree.walk();
+  try {
+    let depth = 0;
+    for (;;) {
+      if (depth > limit) return true;
+      // A subtree of n nodes is at most n - 1 levels deep below its root.
+      if (depth + cursor.currentNode.descendantCount - 1 > limit && cursor.gotoFirstChild()) { depth++; continue; }
+      while (!cursor.gotoNextSibling()) {
+        if (!cursor.gotoParent()) return false;
+        depth--;
+      }
+    }
+  } finally {
+    cursor.delete();
+  }
 }
 
 let runtimeReady: Promise<void> | undefined;
@@ -57,6 +85,10 @@ export class CSyntax {
       },
     });
     if (!tree) this.parser.reset();
+    if (tree && deeperThan(tree, MAX_TREE_DEPTH)) {
+      tree.delete();
+      return { tree: undefined, elapsedMs: performance.now() - started, budgetHit: false, depthLimitHit: true };
+    }
     return { tree: tree ?? undefined, elapsedMs: performance.now() - started, budgetHit };
   }
 

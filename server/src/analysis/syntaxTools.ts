@@ -96,6 +96,13 @@ export function identifiersIn(node: Node): Node[] {
 }
 
 export function isAncestor(ancestor: Node, node: Node): boolean {
+  if (ancestor.id === node.id) return true;
+  // The ranges of a tree nest, so the range decides in O(1). Walking up costs O(depth) per step, because tree-sitter
+  // finds a parent by descending from the root: O(depth²) per call, minutes on 10,000-deep nesting.
+  if (ancestor.startIndex > node.startIndex || ancestor.endIndex < node.endIndex) return false;
+  const larger = ancestor.startIndex < node.startIndex || ancestor.endIndex > node.endIndex;
+  if (larger && node.startIndex < node.endIndex) return true;
+  // Equal ranges or an empty node: only the tree can tell.
   for (let n: Node | null = node; n; n = n.parent) if (n.id === ancestor.id) return true;
   return false;
 }

@@ -15,9 +15,9 @@ const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts', 'vscode');
 /** How long a step may take before it counts as not shown at all: a bound for a failure, not a speed assertion. */
 const STEP_TIMEOUT = 60_000;
 
-/** The 1-based line that examples/rdma_like_mr.c says carries FS001, and that line's text. */
+/** The 1-based line that examples/rdma_mr/rdma_like_mr.c says carries FS001, and that line's text. */
 function pinLine(): { line: number; text: string } {
-  const text = fs.readFileSync(path.join(REPO_ROOT, 'examples', EXAMPLE), 'utf8');
+  const text = fs.readFileSync(path.join(REPO_ROOT, 'examples', 'rdma_mr', EXAMPLE), 'utf8');
   const lines = [...readExpectations(text).byLine].filter(([, codes]) => codes.includes('FS001')).map(([l]) => l);
   assert.equal(lines.length, 1, `${EXAMPLE} should expect FS001 on exactly one line`);
   return { line: lines[0] + 1, text: text.split('\n')[lines[0]].trim() };
@@ -138,7 +138,7 @@ describe('VS Code (code-server): the .vsix as a user sees it', function () {
     assert.match(CodeServer.installExtension(profile, vsix), /was successfully installed/);
     const workspace = path.join(tmp, 'workspace');
     fs.mkdirSync(workspace);
-    fs.copyFileSync(path.join(REPO_ROOT, 'examples', EXAMPLE), path.join(workspace, EXAMPLE));
+    fs.copyFileSync(path.join(REPO_ROOT, 'examples', 'rdma_mr', EXAMPLE), path.join(workspace, EXAMPLE));
 
     server = await CodeServer.start(profile);
     browser = await launchChromium();

@@ -1,7 +1,7 @@
 // Protection search on its own: what counts as VM_DONTCOPY/MADV_DONTFORK/notifier, and at which scope it is found.
 import { strict as assert } from 'assert';
 import { ProtectionFinder, protectionsInFile } from '../../../server/src/analysis/protections';
-import { readAssumptions, readSuppressions, suppresses } from '../../../server/src/analysis/annotations';
+import { assumptionApplies, readAssumptions, readSuppressions, suppresses } from '../../../server/src/analysis/annotations';
 import { Harness } from '../../helpers/analysisHarness';
 
 async function kindsIn(src: string): Promise<string[]> {
@@ -75,6 +75,32 @@ describe('annotations: malformed suppressions', function () {
     try {
       const s = readSuppressions(h.workspace.files[0].index.comments);
       assert.deepEqual(s.map((x) => [x.codes, x.reason]), [[[], undefined], [['FS001'], 'never forked']]);
+    } finally {
+      h.dispose();
+    }
+  });
+});
+
+describe('annotations: where an assumption applies', function () {
+  it('through a stacked block of comments above the pin, but not across code', async function () {
+    const src = [
+      'int reg(struct mr *mr)',                              // 0
+      '{',                                                   // 1
+      '\t// forksafe-assume dontfork: libibverbs madvises',  // 2
+      '\t// forksafe-ignore FS004: audited',                 // 3
+      '\tget_user_pages(0, 1, FOLL_WRITE, mr->pages);',      // 4
+      '\tmr->n = 1;',                                        // 5
+      '\tget_user_pages(0, 1, FOLL_WRITE, mr->more);',       // 6
+      '\treturn 0;',
+      '}',
+    ].join('\n');
+    const h = await Harness.of({ 'a.c': src });
+    try {
+      const comments = h.workspace.files[0].index.comments;
+      const [a] = readAssumptions(comments);
+      const fn = h.call('get_user_pages').call.fn!.node;
+      assert.equal(assumptionApplies(a, 4, fn, comments), true);
+      assert.equal(assumptionApplies(a, 6, fn, comments), false);
     } finally {
       h.dispose();
     }

@@ -1,8 +1,7 @@
 // forksafe.scanWorkspace: walks the workspace folders with the include/exclude globs, analyses files that are not open, publishes their diagnostics and reports work-done progress.
-import * as fs from 'fs';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
-import picomatch from 'picomatch';
+import { collectScanTargets, InputError } from '../../runtime/scanTargets';
 import type { Report } from '../../engine';
 import type { ForksafeSettings } from '../../settings';
 import type { ScanWorkspaceResult } from '../protocol';
@@ -27,41 +26,13 @@ export interface ScanDeps {
   progress: ScanProgress;
 }
 
-interface Matchers { include: (p: string) => boolean; exclude: (p: string) => boolean }
-
-function matchersFor(settings: ForksafeSettings): Matchers {
-  return { include: picomatch(settings.include, { dot: true }), exclude: picomatch(settings.exclude, { dot: true }) };
-}
-
-/** Files under `root` that the globs select, sorted; excluded directories are not entered, symlinked directories are entered once. */
-export function collectWorkspaceFiles(root: string, settings: ForksafeSettings): string[] {
-  const m = matchersFor(settings);
-  const out: string[] = [];
-  const seen = new Set<string>();
-  const walk = (dir: string, rel: string): void => {
-    let real: string;
-    try { real = fs.realpathSync(dir); } catch { return; }
-    if (seen.has(real)) return;
-    seen.add(real);
-    let entries: fs.Dirent[];
-    try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch { return; }
-    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-      const childRel = rel ? `${rel}/${e.name}` : e.name;
-      const full = path.join(dir, e.name);
-      let isDir = e.isDirectory();
-      let isFile = e.isFile();
-      if (e.isSymbolicLink()) {
-        try { const st = fs.statSync(full); isDir = st.isDirectory(); isFile = st.isFile(); } catch { continue; }
-      }
-      if (isDir) {
-        if (!m.exclude(childRel) && !m.exclude(`${childRel}/`)) walk(full, childRel);
-      } else if (isFile && m.include(childRel) && !m.exclude(childRel)) {
-        out.push(full);
-      }
-    }
-  };
-  walk(root, '');
-  return out;
+/**
+ * Files under `root` that the globs select, sorted, and the entries that could not be read (unreadable folders,
+ * symlink loops, dangling links). The same walker as `forksafe scan`, so the editor and CI select the same files.
+ */
+export function collectWorkspaceFiles(root: string, settings: ForksafeSettings): { files: string[]; errors: InputError[] } {
+  const { files, errors } = collectScanTargets([root], { include: settings.include, exclude: settings.exclude, gitignore: false, root });
+  return { files, errors };
 }
 
 /** Lets pending requests (hover, code actions, edits) run between files. */
@@ -76,7 +47,9 @@ export async function scanWorkspace(deps: ScanDeps): Promise<ScanWorkspaceResult
     const files: Array<{ file: string; uri: string }> = [];
     for (const root of deps.roots) {
       const settings = await deps.settingsFor(pathToFileURL(root).toString());
-      for (const file of collectWorkspaceFiles(root, settings)) files.push({ file, uri: pathToFileURL(file).toString() });
+      const collected = collectWorkspaceFiles(root, settings);
+      for (const e of collected.errors) deps.log(`workspace scan: ${e.path}: ${e.error}; skipped`);
+      for (const file of collected.files) files.push({ file, uri: pathToFileURL(file).toString() });
     }
     let lastPercent = -1;
     for (const [i, { file, uri }] of files.entries()) {
