@@ -1,5 +1,5 @@
 // The one entry point for the language server and the CLI: text in, Report out, so the editor and CI never disagree.
-import type { CSyntax, Tree } from './analysis/parser';
+import { MAX_TREE_DEPTH, type CSyntax, type Tree } from './analysis/parser';
 import type { Finding, Fix, RelatedLocation, SiteArg, SiteDetails } from './analysis/finding';
 import { RULES, RuleCode, Severity } from './analysis/rules';
 import { spanOf } from './analysis/span';
@@ -38,6 +38,8 @@ export interface AnalyzeInput {
   tree?: Tree;
   /** Set by a caller whose own parse of this text hit the time budget (editor path). */
   parseBudgetHitAfterMs?: number;
+  /** Set with parseBudgetHitAfterMs when the caller's parse was refused for nesting too deep, not for time. */
+  parseDepthLimitHit?: boolean;
 }
 
 /** What the host (server or CLI) knows beyond the file: the other parsed files of the driver and the tree's kernel version. */
@@ -80,10 +82,18 @@ export function analyze(syntax: CSyntax, input: AnalyzeInput, settings: Forksafe
   let tree = input.tree;
   let ownTree = false;
   let budgetHitAfterMs = input.parseBudgetHitAfterMs;
+  let depthHit = input.parseDepthLimitHit === true;
   if (!tree && budgetHitAfterMs === undefined) {
     const parsed = syntax.parse(input.text, undefined, settings.timeBudgetMs);
     report.stats.parseMs = parsed.elapsedMs;
-    if (parsed.tree) { tree = parsed.tree; ownTree = true; } else budgetHitAfterMs = parsed.elapsedMs;
+    if (parsed.tree) { tree = parsed.tree; ownTree = true; } else { budgetHitAfterMs = parsed.elapsedMs; depthHit = parsed.depthLimitHit === true; }
+  }
+  if (!tree && depthHit) {
+    // Counted as cut short (budgetHit), like a time-out: `skipped` means over the size limit.
+    report.stats.budgetHit = true;
+    report.notes.push(`${input.uri}: not analysed: it nests more than ${MAX_TREE_DEPTH} levels deep`);
+    pushIncomplete(report, settings, `forksafe did not analyse this file: its code nests more than ${MAX_TREE_DEPTH} levels deep, far beyond any real driver (generated or corrupted input?), and tree-sitter's queries are unreliable past that. Pins in it are not checked.`);
+    return report;
   }
   if (!tree) {
     const ms = Math.round(budgetHitAfterMs ?? 0);

@@ -139,6 +139,8 @@ describe('robustness: deep trees (regressions found by the fuzz suite)', functio
     assert.equal(parsed.depthLimitHit, true);
     const report = analyze(syntax, { uri: 'file:///deep/sum.c', text }, resolveSettings({ timeBudgetMs: 60000 }));
     assert.deepEqual(report.findings.map((f) => f.code), ['FS009']);
+    assert.match(report.findings[0].message, /nests more than 10000 levels deep/, 'says why, and does not suggest raising the time budget');
+    assert.doesNotMatch(report.findings[0].message, /timeBudgetMs/);
     assert.equal(report.stats.budgetHit, true);
     assert.equal(report.notes.length, 1);
   });

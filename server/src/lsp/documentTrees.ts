@@ -45,14 +45,14 @@ export class DocumentTrees {
   }
 
   /** The tree for the document's current text, re-parsed incrementally when edits arrived since the last call. */
-  treeFor(document: TextDocument, budgetMs: number): { tree: Tree | undefined; budgetHit: boolean; parseMs: number } {
+  treeFor(document: TextDocument, budgetMs: number): { tree: Tree | undefined; budgetHit: boolean; parseMs: number; depthLimitHit?: boolean } {
     let entry = this.entries.get(document.uri);
     if (entry?.tree && entry.version === document.version) return { tree: entry.tree, budgetHit: false, parseMs: 0 };
     const parsed = this.syntax.parse(document.getText(), entry?.tree, budgetMs);
     entry?.tree?.delete();
     entry = { tree: parsed.tree, version: document.version };
     this.entries.set(document.uri, entry);
-    return { tree: parsed.tree, budgetHit: parsed.budgetHit, parseMs: parsed.elapsedMs };
+    return { tree: parsed.tree, budgetHit: parsed.budgetHit, parseMs: parsed.elapsedMs, depthLimitHit: parsed.depthLimitHit };
   }
 
   close(uri: string): void {

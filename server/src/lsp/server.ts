@@ -120,6 +120,7 @@ async function validate(uri: string): Promise<void> {
     const report = analyze(syntax, {
       uri, text, tree: parsed?.tree,
       parseBudgetHitAfterMs: parsed && !parsed.tree ? parsed.parseMs : undefined,
+      parseDepthLimitHit: parsed?.depthLimitHit,
     }, config, context?.context);
     for (const note of report.notes) log(note);
     const link = docsLinkFor(config);
@@ -200,7 +201,7 @@ function analyzeFromDisk(file: string, uri: string, config: ForksafeSettings): R
   for (const note of read.notes) log(note);
   const parsed = syntax.parse(read.text, undefined, config.timeBudgetMs);
   try {
-    return analyze(syntax, { uri, text: read.text, tree: parsed.tree, parseBudgetHitAfterMs: parsed.tree ? undefined : parsed.elapsedMs }, config, contextFor(uri, config)?.context);
+    return analyze(syntax, { uri, text: read.text, tree: parsed.tree, parseBudgetHitAfterMs: parsed.tree ? undefined : parsed.elapsedMs, parseDepthLimitHit: parsed.depthLimitHit }, config, contextFor(uri, config)?.context);
   } finally {
     parsed.tree?.delete();
   }
