@@ -48,7 +48,7 @@ code { font-family: var(--vscode-editor-font-family, monospace); }
 .facts dd { margin: 0; }
 .controls { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: center; margin: 12px 0; }
 table.timeline { border-collapse: separate; border-spacing: 4px; }
-table.timeline th { text-align: left; font-weight: normal; vertical-align: bottom; max-width: 9em; }
+table.timeline th { text-align: left; font-weight: normal; vertical-align: bottom; max-width: 9em; overflow-wrap: anywhere; }
 table.timeline th.row { font-weight: bold; }
 td.cell { vertical-align: top; }
 .box { border-radius: 4px; padding: 4px 6px; min-width: 7em; min-height: 2.6em; border: 1px solid #333; color: #fff; }
@@ -133,7 +133,7 @@ ${frameCss}</style>
 <label>Kernel era <select id="era">${r.eras.map((e) => option(e.id, `${e.name}${e.shipped ? '' : ' (never released alone)'}`, e.id === r.era.id)).join('')}</select></label>
 <label>Event order <select id="order">${r.orders.map((x) => option(x.id, `${x.title}${x.id === r.worstOrder ? ' (worst)' : ''}`, x.id === r.order)).join('')}</select></label>
 ${r.protectionsFound.length > 0 ? `<label><input type="checkbox" id="protections"${r.withProtections ? ' checked' : ''}> with the protection found (${escapeHtml(r.protectionsFound.join(' + '))})</label>` : ''}
-<span><button id="first" type="button">⏮</button> <button id="prev" type="button">◀ step</button> <span id="step-label">step ${initial} of ${r.steps.length - 1}</span> <button id="next" type="button">step ▶</button> <button id="last" type="button">⏭</button></span>
+<span><button id="first" type="button" title="first step">first</button> <button id="prev" type="button">◀ step</button> <span id="step-label">step ${initial} of ${r.steps.length - 1}</span> <button id="next" type="button">step ▶</button> <button id="last" type="button" title="last step">last</button></span>
 ${r.docs ? `<a href="${escapeHtml(r.docs)}">${escapeHtml(r.site.codes[0] ?? 'rule')} rule</a>` : ''}
 </div>
 <table class="timeline">
