@@ -1,35 +1,18 @@
-// A small seeded PRNG (mulberry32) for reproducible fuzz and edit sequences: the same seed gives the same inputs on every machine.
+// Seeded randomness for reproducible fuzz and edit sequences: the same seed gives the same inputs on every machine.
+import { Prng } from '../../bench/corpus/prng';
 
-/** Deterministic pseudo-random numbers; not for cryptography. */
-export class Random {
-  private state: number;
-
+/**
+ * Deterministic pseudo-random numbers; not for cryptography. The generator is the benchmark corpus's (one mulberry32
+ * in the repo); this adds what fuzzing needs: raw bytes and a checked pick.
+ */
+export class Random extends Prng {
   constructor(readonly seed: number) {
-    this.state = seed >>> 0;
+    super(seed);
   }
 
-  /** A float in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  /** An integer in [min, max] (both included). */
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1));
-  }
-
-  /** True with probability `p`. */
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-
-  pick<T>(items: readonly T[]): T {
+  override pick<T>(items: readonly T[]): T {
     if (items.length === 0) throw new Error('Random.pick: empty list');
-    return items[this.int(0, items.length - 1)];
+    return super.pick(items);
   }
 
   bytes(n: number): Uint8Array {
@@ -39,8 +22,8 @@ export class Random {
   }
 
   /** An independent generator derived from this one, so one consumer cannot shift another's sequence. */
-  fork(): Random {
-    return new Random(this.int(0, 0xffffffff));
+  override fork(salt = 0): Random {
+    return new Random((this.int(0, 0xffffffff) ^ Math.imul(salt + 1, 0x85ebca6b)) >>> 0);
   }
 }
 
