@@ -18,7 +18,7 @@ const indexes = new WeakMap<Tree, FileIndex>();
 export function makeSourceFile(syntax: CSyntax, uri: string, text: string, tree: Tree): SourceFile {
   let index = indexes.get(tree);
   if (!index) {
-    index = indexFile(syntax, tree);
+    index = indexFile(syntax, tree, text);
     indexes.set(tree, index);
   }
   return { uri, text, tree, index };
