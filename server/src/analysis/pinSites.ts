@@ -1,9 +1,9 @@
 // Finds pin sites: direct calls of pinning APIs and calls of the macros and wrapper functions that reach one, across the driver.
 import type { Node } from './parser';
-import { findPinApi, nearestSignature, refKindOf, PinApi, PinApiSignature, RefKind, KernelVersionLite } from './pinApis';
+import { findPinApi, nearestSignature, refKindOf, signatureFor, PinApi, PinApiSignature, RefKind, KernelVersionLite } from './pinApis';
 import type { CallInfo, FunctionInfo, MacroInfo } from './fileIndex';
 import { Binding, Scope, scopeOfCall } from './flags';
-import { VersionRange, inVersionRange } from './preprocessor';
+import { VersionRange, inVersionRange, intersectVersionRanges } from './preprocessor';
 import { unwrapParens, namedChildren, identifiersIn } from './syntaxTools';
 import { isNullPages } from './lifetime';
 import type { SourceFile, Workspace } from './workspace';
@@ -35,15 +35,6 @@ export interface PinSite {
 }
 
 const MAX_CHAIN = 6;
-
-function intersectRanges(a: VersionRange | undefined, b: VersionRange | undefined): VersionRange | undefined {
-  if (!a) return b;
-  if (!b) return a;
-  const n = (v?: KernelVersionLite) => (v ? v.major * 1000 + v.minor : undefined);
-  const from = n(a.from) === undefined ? b.from : n(b.from) === undefined ? a.from : n(a.from)! >= n(b.from)! ? a.from : b.from;
-  const until = n(a.until) === undefined ? b.until : n(b.until) === undefined ? a.until : n(a.until)! <= n(b.until)! ? a.until : b.until;
-  return { from, until };
-}
 
 /** Follows a binding through wrapper parameters to the expression written at the outermost call. */
 export function bindingSource(binding: Binding): Binding {
@@ -128,7 +119,7 @@ export class PinSiteFinder {
         inner = this.resolve(callee.text, innerArgs, file, depth + 1, visiting, probe, macro.node);
       }
     }
-    return inner.map((r) => ({ ...r, chain: [link, ...r.chain], versions: intersectRanges(macro.versions, r.versions),
+    return inner.map((r) => ({ ...r, chain: [link, ...r.chain], versions: intersectVersionRanges(macro.versions, r.versions),
       apiCall: r.chain.length === 0 ? { uri: file.uri, node: macro.node } : r.apiCall }));
   }
 
@@ -170,9 +161,7 @@ export class PinSiteFinder {
   }
 }
 
-/** When probing without arguments, use the layout in force for the version. */
+/** When probing without arguments, use the layout in force for the version (else the newest). */
 function apiArity(api: PinApi, kernel: KernelVersionLite): number {
-  const sig = api.signatures.find((s) => s.backport === undefined && kernel.major * 1000 + kernel.minor >= s.from.major * 1000 + s.from.minor &&
-    (!s.until || kernel.major * 1000 + kernel.minor < s.until.major * 1000 + s.until.minor)) ?? api.signatures[api.signatures.length - 1];
-  return sig?.params.length ?? 0;
+  return (signatureFor(api, kernel) ?? api.signatures[api.signatures.length - 1])?.params.length ?? 0;
 }

@@ -29,7 +29,8 @@ function negate(r: VersionRange): VersionRange | undefined {
   return undefined; // a bounded range's complement is two ranges; we do not narrow then
 }
 
-function intersect(a: VersionRange | undefined, b: VersionRange | undefined): VersionRange | undefined {
+/** The versions in both ranges (either may be open at either end, or absent = all versions). */
+export function intersectVersionRanges(a: VersionRange | undefined, b: VersionRange | undefined): VersionRange | undefined {
   if (!a) return b;
   if (!b) return a;
   const later = (x?: KernelVersionLite, y?: KernelVersionLite) => (!x ? y : !y ? x : x.major * 1000 + x.minor >= y.major * 1000 + y.minor ? x : y);
@@ -49,7 +50,7 @@ export function versionRangeOf(node: Node): VersionRange | undefined {
       const cond = owner?.childForFieldName('condition');
       const r = cond ? rangeFromCondition(cond.text) : undefined;
       const neg = r ? negate(r) : undefined;
-      if (neg) range = intersect(range, neg);
+      if (neg) range = intersectVersionRanges(range, neg);
       if (owner) { child = owner; p = owner; }
       continue;
     }
@@ -57,7 +58,7 @@ export function versionRangeOf(node: Node): VersionRange | undefined {
     const alternative = p.childForFieldName('alternative');
     if (alternative && alternative.id === child.id) continue;
     const r = cond ? rangeFromCondition(cond.text) : undefined;
-    if (r) range = intersect(range, r);
+    if (r) range = intersectVersionRanges(range, r);
   }
   return range;
 }
