@@ -1,6 +1,6 @@
 // Kernel-version conditionals: which versions a definition inside #if LINUX_VERSION_CODE ... / #else applies to.
 import type { Node } from './parser';
-import type { KernelVersionLite } from './pinApis';
+import { compareKernelVersions, type KernelVersionLite } from './pinApis';
 
 /** [from, until): until exclusive; either end open. */
 export interface VersionRange { from?: KernelVersionLite; until?: KernelVersionLite }
@@ -33,8 +33,8 @@ function negate(r: VersionRange): VersionRange | undefined {
 export function intersectVersionRanges(a: VersionRange | undefined, b: VersionRange | undefined): VersionRange | undefined {
   if (!a) return b;
   if (!b) return a;
-  const later = (x?: KernelVersionLite, y?: KernelVersionLite) => (!x ? y : !y ? x : x.major * 1000 + x.minor >= y.major * 1000 + y.minor ? x : y);
-  const earlier = (x?: KernelVersionLite, y?: KernelVersionLite) => (!x ? y : !y ? x : x.major * 1000 + x.minor <= y.major * 1000 + y.minor ? x : y);
+  const later = (x?: KernelVersionLite, y?: KernelVersionLite) => (!x ? y : !y ? x : compareKernelVersions(x, y) >= 0 ? x : y);
+  const earlier = (x?: KernelVersionLite, y?: KernelVersionLite) => (!x ? y : !y ? x : compareKernelVersions(x, y) <= 0 ? x : y);
   return { from: later(a.from, b.from), until: earlier(a.until, b.until) };
 }
 
@@ -65,10 +65,7 @@ export function versionRangeOf(node: Node): VersionRange | undefined {
 
 export function inVersionRange(v: KernelVersionLite, r: VersionRange | undefined): boolean {
   if (!r) return true;
-  const n = v.major * 1000 + v.minor;
-  if (r.from && n < r.from.major * 1000 + r.from.minor) return false;
-  if (r.until && n >= r.until.major * 1000 + r.until.minor) return false;
-  return true;
+  return (!r.from || compareKernelVersions(v, r.from) >= 0) && (!r.until || compareKernelVersions(v, r.until) < 0);
 }
 
 export function describeVersionRange(r: VersionRange | undefined): string {

@@ -4,6 +4,7 @@ import type { LifetimeReason } from '../analysis/lifetime';
 import type { ProtectionKind, ProtectionPlace } from '../analysis/protections';
 import type { Tri } from '../analysis/flags';
 import type { KernelVersionLite, RefKind } from '../analysis/pinApis';
+import { kernelAtLeast } from '../simulation/kernelEra';
 
 export interface SiteFacts {
   api: string;
@@ -52,10 +53,6 @@ function v(k: KernelVersionLite): string {
   return `${k.major}.${k.minor}`;
 }
 
-function atLeast(k: KernelVersionLite, major: number, minor: number): boolean {
-  return k.major > major || (k.major === major && k.minor >= minor);
-}
-
 function callName(f: SiteFacts): string {
   return f.via.length > 0 ? `${f.via[0]}() (reaching ${f.api}())` : `${f.api}()`;
 }
@@ -78,12 +75,12 @@ function kernelPhrase(f: SiteFacts): string {
 export function remedy(f: SiteFacts): string {
   const protect = 'set VM_DONTCOPY on the vma in the driver (or have userspace call madvise(MADV_DONTFORK) and state it with a forksafe-assume comment), or follow the CPU page tables with an mmu interval notifier';
   if (f.ref === 'get') {
-    if (atLeast(f.kernel, 5, 9)) return `Use ${f.pinEquivalent ?? 'pin_user_pages*'}() with FOLL_LONGTERM (kernels from 5.9 copy FOLL_PIN pages to the child at fork, 70e806e4e645), or ${protect}.`;
-    if (atLeast(f.kernel, 5, 6)) return `On ${v(f.kernel)} even pin_user_pages*() is not copied at fork (that came in 5.9): ${protect}; converting to ${f.pinEquivalent ?? 'pin_user_pages*'}() with FOLL_LONGTERM also fixes it from 5.9 on.`;
+    if (kernelAtLeast(f.kernel, 5, 9)) return `Use ${f.pinEquivalent ?? 'pin_user_pages*'}() with FOLL_LONGTERM (kernels from 5.9 copy FOLL_PIN pages to the child at fork, 70e806e4e645), or ${protect}.`;
+    if (kernelAtLeast(f.kernel, 5, 6)) return `On ${v(f.kernel)} even pin_user_pages*() is not copied at fork (that came in 5.9): ${protect}; converting to ${f.pinEquivalent ?? 'pin_user_pages*'}() with FOLL_LONGTERM also fixes it from 5.9 on.`;
     return `pin_user_pages*() does not exist before 5.6: ${protect}.`;
   }
-  if (!atLeast(f.kernel, 5, 9)) return `Kernels before 5.9 do not copy pinned pages at fork (70e806e4e645): ${protect}.`;
-  if (f.write === 'never' && !atLeast(f.kernel, 5, 19)) {
+  if (!kernelAtLeast(f.kernel, 5, 9)) return `Kernels before 5.9 do not copy pinned pages at fork (70e806e4e645): ${protect}.`;
+  if (f.write === 'never' && !kernelAtLeast(f.kernel, 5, 19)) {
     // The only FOLL_PIN case left exposed on 5.9-5.18: a read-only pin taken on a page still COW-shared with a child.
     return `Before 5.19 a read-only pin can land on a page still shared copy-on-write with an earlier child: pin with FOLL_WRITE as well (GUP then breaks COW and the parent owns the page), require 5.19 or later (PageAnonExclusive unshares read-only pins), or ${protect}.`;
   }
