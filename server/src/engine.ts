@@ -6,6 +6,7 @@ import { spanOf } from './analysis/span';
 import { identifiersIn, unwrapParens } from './analysis/syntaxTools';
 import type { ForksafeSettings } from './settings';
 import { fingerprintOf } from './analysis/fingerprint';
+import { namesThatMatter } from './analysis/inertEdits';
 import { makeSourceFile, SourceFile, Workspace } from './analysis/workspace';
 import { PinSiteFinder, PinSite, bindingSource } from './analysis/pinSites';
 import { Binding, Evidence, FlagResolver, FlagValue, orValues, tri, truthTri, Tri } from './analysis/flags';
@@ -29,6 +30,10 @@ export interface Report {
   /** Every pin site analysed in this file, with or without findings (hover and the simulation view explain them all). */
   sites?: SiteDetails[];
   stats: { bytes: number; parseMs: number; analyzeMs: number; budgetHit: boolean; skipped: boolean; sites: number };
+  /** Set when the caller asked for no quick fixes (`AnalyzeInput.fixes === false`): every finding's `fixes` is empty, not "none apply". */
+  fixesOmitted?: boolean;
+  /** With `AnalyzeInput.watchNames`: the names whose mention in an edited function may change this report (analysis/inertEdits.ts). */
+  watchNames?: ReadonlySet<string>;
 }
 
 export interface AnalyzeInput {
@@ -40,6 +45,14 @@ export interface AnalyzeInput {
   parseBudgetHitAfterMs?: number;
   /** Set with parseBudgetHitAfterMs when the caller's parse was refused for nesting too deep, not for time. */
   parseDepthLimitHit?: boolean;
+  /**
+   * Compute quick fixes (default true). They cost more than the findings (the release path of every site is followed
+   * through the driver), and only the JSON/SARIF outputs and the editor's code actions use them: the server publishes
+   * diagnostics first and asks for fixes afterwards, the CLI only for the formats that print them.
+   */
+  fixes?: boolean;
+  /** Fill `Report.watchNames` (the editor path, to tell later edits that cannot change the report: analysis/inertEdits.ts). */
+  watchNames?: boolean;
 }
 
 /** What the host (server or CLI) knows beyond the file: the other parsed files of the driver and the tree's kernel version. */
@@ -72,6 +85,7 @@ export function analyze(syntax: CSyntax, input: AnalyzeInput, settings: Forksafe
     stats: { bytes: input.text.length, parseMs: 0, analyzeMs: 0, budgetHit: false, skipped: false, sites: 0 },
   };
   const limit = settings.maxFileSizeKb * 1024;
+  if (input.fixes === false) report.fixesOmitted = true;
   if (input.text.length > limit) {
     report.stats.skipped = true;
     const kb = Math.round(input.text.length / 1024);
@@ -110,7 +124,9 @@ export function analyze(syntax: CSyntax, input: AnalyzeInput, settings: Forksafe
       .map((f) => makeSourceFile(syntax, f.uri, f.text, f.tree));
     workspace = new Workspace(syntax, [file, ...others]);
     const deadline = performance.now() + Math.max(0, settings.timeBudgetMs - report.stats.parseMs);
-    new FileAnalysis(workspace, file, settings, kernel, report, deadline).run();
+    const analysis = new FileAnalysis(workspace, file, settings, kernel, report, deadline, input.fixes !== false);
+    analysis.run();
+    if (input.watchNames) report.watchNames = namesThatMatter(workspace, analysis.storedFields);
   } finally {
     workspace?.dispose();
     if (ownTree) tree.delete();
@@ -142,10 +158,12 @@ class FileAnalysis {
   private readonly protections: ProtectionFinder;
   private readonly suppressions: Suppression[];
   private textLines: string[] | undefined;
+  /** Struct fields pinned pages are kept in: a function mentioning one may release them (inertEdits.ts). */
+  readonly storedFields = new Set<string>();
 
   constructor(private readonly workspace: Workspace, private readonly file: SourceFile, private readonly settings: ForksafeSettings,
     private readonly kernel: { version: KernelVersionLite; source: string }, private readonly report: Report,
-    private readonly deadline: number) {
+    private readonly deadline: number, private readonly withFixes: boolean) {
     this.flags = new FlagResolver(workspace);
     this.lifetimes = new LifetimeAnalyzer(workspace);
     this.protections = new ProtectionFinder(workspace);
@@ -207,7 +225,10 @@ class FileAnalysis {
       ? this.lifetimes.analyze(pagesArg.node, pagesArg.scope, r.apiCall.node.type === 'call_expression' && r.chain.every((c) => c.kind === 'function') ? r.apiCall.node : site.call.node, longterm, longtermEvidence)
       : { longLived: longterm === 'always', reason: longterm === 'always' ? 'longterm' : 'kept', evidence: [], releases: [] };
     // Release calls of a stored field elsewhere in the driver (the MR's destroy path) count as this pin's release path.
-    if (lifetime.storedField) lifetime.releases.push(...this.fieldReleases(lifetime.storedField));
+    if (lifetime.storedField) {
+      lifetime.releases.push(...this.fieldReleases(lifetime.storedField));
+      this.storedFields.add(lifetime.storedField);
+    }
 
     const fns = [site.call.fn, ...r.chain.filter((c) => c.kind === 'function').map((c) => this.workspace.functionsNamed(c.name)[0]?.item)];
     let protections: Protection[] = this.protections.find(this.file, fns);
@@ -233,7 +254,7 @@ class FileAnalysis {
     const outcome = describeOutcome(bare.worst);
     // One fact per protection kind, the nearest one (protections come sorted nearest first).
     const protFacts: ProtectionFact[] = (unverified.length > 0 && seen.length === 0 ? unverified : seen)
-      .filter((p, i, all) => all.findIndex((q) => q.kind === p.kind) === i).map((p) => ({ kind: p.kind, place: p.place, where: where(p.evidence), reason: p.place === 'assumed' ? p.evidence.message.replace(/^assumed: /, '') : undefined }));
+      .filter((p, i, all) => all.findIndex((q) => q.kind === p.kind) === i).map((p) => ({ kind: p.kind, place: p.place, where: where(p.evidence), at: { uri: p.evidence.uri, line: p.evidence.node.startPosition.row }, reason: p.place === 'assumed' ? p.evidence.message.replace(/^assumed: /, '') : undefined }));
 
     const rel: RelatedLocation[] = [];
     for (const c of r.chain) rel.push({ uri: c.uri, span: spanOf(c.definition), message: `${c.name} (${c.kind}) reaches ${api.name}()` });
@@ -287,7 +308,7 @@ class FileAnalysis {
       const finding = this.push(code, site.call.node, siteMessage({ code, facts, outcome, protectedOutcome, protections: protFacts }), [...rel, ...extra], ...fingerprintBase);
       if (!finding) return;
       finding.site = details;
-      finding.fixes = fixesFor(code, finding.span.start.line);
+      if (this.withFixes) finding.fixes = fixesFor(code, finding.span.start.line);
       details.codes.push(code);
     };
 
@@ -321,6 +342,7 @@ class FileAnalysis {
       if (!finding) continue;
       finding.site = details;
       details.codes.push('FS006');
+      if (!this.withFixes) continue;
       const fix = release.uri === this.file.uri ? releaseFix(release, r.ref) : undefined;
       const suppress = suppressionFix('FS006', this.file.uri, this.lines(), finding.span.start.line);
       finding.fixes = [fix, suppress].filter((f): f is Fix => f !== undefined);

@@ -11,7 +11,7 @@ export type ProtectionPlace = 'function' | 'file' | 'driver' | 'assumed';
 
 export interface Protection { kind: ProtectionKind; place: ProtectionPlace; evidence: Evidence }
 
-const NOTIFIER_CALLS = new Set([
+export const NOTIFIER_CALLS: ReadonlySet<string> = new Set([
   'mmu_notifier_register', '__mmu_notifier_register', 'mmu_notifier_get', 'mmu_notifier_get_locked',
   'mmu_interval_notifier_insert', 'mmu_interval_notifier_insert_locked', 'hmm_range_fault',
 ]);

@@ -22,7 +22,14 @@ export interface SiteFacts {
   alternatives: string[];
 }
 
-export interface ProtectionFact { kind: ProtectionKind; place: ProtectionPlace; where: string; reason?: string }
+export interface ProtectionFact {
+  kind: ProtectionKind; place: ProtectionPlace;
+  /** `file.c:LINE` as the message prints it. */
+  where: string;
+  reason?: string;
+  /** The file and zero-based line `where` names: a report reused after an edit that moves this line must be recomputed. */
+  at?: { uri: string; line: number };
+}
 
 const PROTECTION_NAMES: Record<ProtectionKind, string> = {
   dontfork: 'VM_DONTCOPY / MADV_DONTFORK',

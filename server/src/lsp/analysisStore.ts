@@ -14,6 +14,8 @@ export interface StoredAnalysis {
   contextVersions: Map<string, number>;
   /** The rule page link for a code (docsBaseUrl or the shipped docs). */
   docsLink: (code: string) => string;
+  /** Set when something the analysis may have read besides the document (another document, a file on disk, settings) changed since. */
+  contextStale?: boolean;
 }
 
 export class AnalysisStore {
@@ -34,6 +36,11 @@ export class AnalysisStore {
   current(uri: string, version: number | undefined): StoredAnalysis | undefined {
     const a = this.byUri.get(uri);
     return a && version !== undefined && a.version === version ? a : undefined;
+  }
+
+  /** Another document, a file on disk or the settings changed: no stored analysis (but `except`'s) may be reused as is. */
+  markContextChanged(except?: string): void {
+    for (const a of this.byUri.values()) if (a.uri !== except) a.contextStale = true;
   }
 
   delete(uri: string): void {

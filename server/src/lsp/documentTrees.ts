@@ -1,8 +1,42 @@
 // One parsed tree per open document, kept in step with edits so each re-parse is incremental.
 import { TextDocument, TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
 import { applyEdit, CSyntax, Tree } from '../analysis/parser';
+import { IndexRange, touchedRegion, TouchedRegion } from '../analysis/inertEdits';
+import { EditSpan, editedRange } from '../incremental';
 
-interface Entry { tree: Tree | undefined; version: number }
+/** What changed between two parses of a document: enough to tell whether the previous report still holds (incremental.ts). */
+export interface DocumentChange {
+  fromVersion: number;
+  toVersion: number;
+  /** The text of `fromVersion`. */
+  previousText: string;
+  /** All edits since `fromVersion` as one replaced range. */
+  edit: EditSpan;
+  /** Where the syntax changed (`oldTree.getChangedRanges(newTree)`), in the new text's offsets. */
+  changedRanges: IndexRange[];
+  /** The items the edited range touched in the old tree (in the new text's offsets), or why that was refused. */
+  oldRegion: TouchedRegion | string;
+}
+
+interface Entry {
+  tree: Tree | undefined;
+  version: number;
+  /** The text `tree` was parsed from. */
+  text: string;
+  /** Edits applied to `tree` since it was parsed, merged into one range; 'whole' after a full replacement. */
+  pending?: EditSpan | 'whole';
+  /** The change the last re-parse went through, kept until the next one. */
+  lastChange?: DocumentChange;
+}
+
+/** Merges an edit of the current text (offsets a..b replaced by `length` units) into the range edited since the last parse. */
+function mergeEdit(pending: EditSpan | undefined, a: number, b: number, length: number): EditSpan {
+  if (!pending) return { startIndex: a, oldEndIndex: b, newEndIndex: a + length };
+  // The merged range in current-text offsets ends at the later of the two ends; map that end back to the parsed text.
+  const currentEnd = Math.max(pending.newEndIndex, b);
+  const oldEnd = currentEnd === pending.newEndIndex ? pending.oldEndIndex : currentEnd - pending.newEndIndex + pending.oldEndIndex;
+  return { startIndex: Math.min(pending.startIndex, a), oldEndIndex: oldEnd, newEndIndex: currentEnd + length - (b - a) };
+}
 
 /** Position after inserting `text` at (line, character), in UTF-16 units. */
 function endOfInsert(start: { line: number; character: number }, text: string): { row: number; column: number } {
@@ -29,6 +63,7 @@ export class DocumentTrees {
       if (entry?.tree && 'range' in change) {
         const startIndex = current.offsetAt(change.range.start);
         const oldEndIndex = current.offsetAt(change.range.end);
+        if (entry.pending !== 'whole') entry.pending = mergeEdit(entry.pending, startIndex, oldEndIndex, change.text.length);
         applyEdit(entry.tree, {
           startIndex, oldEndIndex, newEndIndex: startIndex + change.text.length,
           startPosition: { row: change.range.start.line, column: change.range.start.character },
@@ -38,6 +73,7 @@ export class DocumentTrees {
       } else if (entry) {
         entry.tree?.delete();
         entry.tree = undefined;
+        entry.pending = 'whole';
       }
       current = TextDocument.update(current, [change], version);
     }
@@ -48,11 +84,29 @@ export class DocumentTrees {
   treeFor(document: TextDocument, budgetMs: number): { tree: Tree | undefined; budgetHit: boolean; parseMs: number; depthLimitHit?: boolean } {
     let entry = this.entries.get(document.uri);
     if (entry?.tree && entry.version === document.version) return { tree: entry.tree, budgetHit: false, parseMs: 0 };
-    const parsed = this.syntax.parse(document.getText(), entry?.tree, budgetMs);
-    entry?.tree?.delete();
-    entry = { tree: parsed.tree, version: document.version };
+    const text = document.getText();
+    const old = entry?.tree;
+    const parsed = this.syntax.parse(text, old, budgetMs);
+    let lastChange: DocumentChange | undefined;
+    if (entry && old && parsed.tree && entry.pending && entry.pending !== 'whole') {
+      const edit = entry.pending;
+      const changedRanges = old.getChangedRanges(parsed.tree).map((r) => ({ startIndex: r.startIndex, endIndex: r.endIndex }));
+      const range = editedRange(edit, changedRanges);
+      lastChange = {
+        fromVersion: entry.version, toVersion: document.version, previousText: entry.text, edit, changedRanges,
+        oldRegion: touchedRegion(old, range.startIndex, range.endIndex),
+      };
+    }
+    old?.delete();
+    entry = { tree: parsed.tree, version: document.version, text, lastChange };
     this.entries.set(document.uri, entry);
     return { tree: parsed.tree, budgetHit: parsed.budgetHit, parseMs: parsed.elapsedMs, depthLimitHit: parsed.depthLimitHit };
+  }
+
+  /** The change the document's tree went through to reach `version`, when its last re-parse was from a tree of an earlier version. */
+  changeTo(uri: string, version: number): DocumentChange | undefined {
+    const c = this.entries.get(uri)?.lastChange;
+    return c && c.toVersion === version ? c : undefined;
   }
 
   close(uri: string): void {

@@ -6,6 +6,7 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyze, Report } from '../engine';
+import { reuseReport } from '../incremental';
 import type { CSyntax, Tree } from '../analysis/parser';
 import type { ForksafeSettings } from '../settings';
 import { findAssetRoot } from '../runtime/assets';
@@ -74,6 +75,7 @@ connection.onInitialized(() => {
 
 connection.onDidChangeConfiguration(() => {
   settings.clear();
+  store.markContextChanged();
   for (const doc of documents.all()) schedule(doc.uri);
 });
 
@@ -116,17 +118,12 @@ async function validate(uri: string): Promise<void> {
     const text = document.getText();
     const oversize = text.length > config.maxFileSizeKb * 1024;
     const parsed = oversize ? undefined : trees.treeFor(document, config.timeBudgetMs);
-    const context = contextFor(uri, config);
-    const report = analyze(syntax, {
-      uri, text, tree: parsed?.tree,
-      parseBudgetHitAfterMs: parsed && !parsed.tree ? parsed.parseMs : undefined,
-      parseDepthLimitHit: parsed?.depthLimitHit,
-    }, config, context?.context);
-    for (const note of report.notes) log(note);
-    const link = docsLinkFor(config);
-    store.set({ uri, version: document.version, report, settings: config, contextVersions: context?.versions ?? new Map(), docsLink: link });
-    await connection.sendDiagnostics({ uri, version: document.version, diagnostics: report.findings.map((f) => toDiagnostic(f, link, document.version)) });
-    sendStatus(report, uri);
+    const reused = parsed?.tree ? reusedAnalysis(document, parsed.tree, config) : undefined;
+    const a = reused ?? analyzeOpen(document, config, parsed, false);
+    if (!reused) for (const note of a.report.notes) log(note);
+    store.set(a);
+    await connection.sendDiagnostics({ uri, version: document.version, diagnostics: a.report.findings.map((f) => toDiagnostic(f, a.docsLink, document.version)) });
+    sendStatus(a.report, uri);
   } catch (err) {
     log(`analysis of ${uri} failed (the server keeps running): ${(err as Error)?.stack ?? String(err)}`);
     store.delete(uri);
@@ -134,8 +131,45 @@ async function validate(uri: string): Promise<void> {
   }
 }
 
-// Fires on open and on every change.
-documents.onDidChangeContent((e) => schedule(e.document.uri));
+/**
+ * Analyses an open document at its current version. Diagnostics go out without quick fixes (they cost more than the
+ * findings); a code action request computes them for the version it asks about (`withFixes`).
+ */
+function analyzeOpen(document: TextDocument, config: ForksafeSettings, parsed: ReturnType<DocumentTrees['treeFor']> | undefined, withFixes: boolean): StoredAnalysis {
+  const uri = document.uri;
+  const context = contextFor(uri, config);
+  const report = analyze(syntax!, {
+    uri, text: document.getText(), tree: parsed?.tree,
+    parseBudgetHitAfterMs: parsed && !parsed.tree ? parsed.parseMs : undefined,
+    parseDepthLimitHit: parsed?.depthLimitHit,
+    fixes: withFixes, watchNames: true,
+  }, config, context?.context);
+  return { uri, version: document.version, report, settings: config, contextVersions: context?.versions ?? new Map(), docsLink: docsLinkFor(config) };
+}
+
+/**
+ * The previous analysis moved by the edit, when the edit cannot change it (incremental.ts): nothing the analysis read
+ * elsewhere changed since (other documents, files on disk, settings), and the edit stayed inside a function that
+ * names no pin, wrapper, release, protection or annotation. Most keystrokes in a large file are such edits.
+ */
+function reusedAnalysis(document: TextDocument, tree: Tree, config: ForksafeSettings): StoredAnalysis | undefined {
+  const prev = store.get(document.uri);
+  const change = trees?.changeTo(document.uri, document.version);
+  if (!prev || !change || prev.version !== change.fromVersion || prev.settings !== config || prev.contextStale) return undefined;
+  const result = reuseReport({
+    previous: prev.report, previousText: change.previousText, text: document.getText(), tree,
+    edit: change.edit, changedRanges: change.changedRanges, oldRegion: change.oldRegion,
+  });
+  if (!('report' in result)) return undefined;
+  return { ...prev, version: document.version, report: result.report };
+}
+
+// Fires on open and on every change. Another document's text is context of this one (its driver's files): analyses
+// made before it changed cannot be reused after an edit.
+documents.onDidChangeContent((e) => {
+  store.markContextChanged(e.document.uri);
+  schedule(e.document.uri);
+});
 function uriToPath(uri: string): string | undefined {
   try { return uri.startsWith('file:') ? fileURLToPath(uri) : undefined; } catch { return undefined; }
 }
@@ -175,10 +209,32 @@ connection.onHover((params) => {
   return document && a ? handleHover(params, document, a) : null;
 });
 
+/**
+ * The current analysis with its quick fixes: published analyses carry none (fixes cost more than the findings), so the
+ * first code action request for a version computes them, with the settings and trees that version was analysed with.
+ */
+function analysisWithFixes(document: TextDocument): StoredAnalysis | undefined {
+  const a = store.current(document.uri, document.version);
+  if (!a || !a.report.fixesOmitted || !trees || !syntax) return a;
+  try {
+    const oversize = document.getText().length > a.settings.maxFileSizeKb * 1024;
+    const full = analyzeOpen(document, a.settings, oversize ? undefined : trees.treeFor(document, a.settings.timeBudgetMs), true);
+    store.set(full);
+    const same = JSON.stringify(full.report.findings.map((f) => [f.code, f.span, f.fingerprint, f.message])) ===
+      JSON.stringify(a.report.findings.map((f) => [f.code, f.span, f.fingerprint, f.message]));
+    // Only when another document changed the context since the diagnostics went out: publish what the fixes belong to.
+    if (!same) void connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics: full.report.findings.map((f) => toDiagnostic(f, full.docsLink, document.version)) });
+    return full;
+  } catch (err) {
+    log(`quick fixes for ${document.uri} failed (the server keeps running): ${(err as Error)?.stack ?? String(err)}`);
+    return a;
+  }
+}
+
 connection.onCodeAction((params) => {
   const document = documents.get(params.textDocument.uri);
   if (!document) return [];
-  return handleCodeActions(params, store.get(params.textDocument.uri), {
+  return handleCodeActions(params, analysisWithFixes(document) ?? store.get(params.textDocument.uri), {
     documentVersion: document.version,
     openVersion: (u) => documents.get(u)?.version,
     supportsDisabled: clientSupports.disabledActions,
@@ -201,7 +257,7 @@ function analyzeFromDisk(file: string, uri: string, config: ForksafeSettings): R
   for (const note of read.notes) log(note);
   const parsed = syntax.parse(read.text, undefined, config.timeBudgetMs);
   try {
-    return analyze(syntax, { uri, text: read.text, tree: parsed.tree, parseBudgetHitAfterMs: parsed.tree ? undefined : parsed.elapsedMs, parseDepthLimitHit: parsed.depthLimitHit }, config, contextFor(uri, config)?.context);
+    return analyze(syntax, { uri, text: read.text, tree: parsed.tree, parseBudgetHitAfterMs: parsed.tree ? undefined : parsed.elapsedMs, parseDepthLimitHit: parsed.depthLimitHit, fixes: false }, config, contextFor(uri, config)?.context);
   } finally {
     parsed.tree?.delete();
   }
@@ -252,10 +308,12 @@ connection.onDidChangeWatchedFiles((e) => {
     const p = uriToPath(change.uri);
     if (p) driverContext?.evict(p);
   }
+  store.markContextChanged();
   for (const doc of documents.all()) schedule(doc.uri);
 });
 
 documents.onDidClose((e) => {
+  store.markContextChanged(e.document.uri);
   trees?.close(e.document.uri);
   settings.forget(e.document.uri);
   store.delete(e.document.uri);

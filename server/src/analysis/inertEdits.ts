@@ -1,0 +1,140 @@
+// Which edits cannot change a file's report: an edit confined to the body of a function that the analysis never reads.
+//
+// The analysis reads a function's body only when the function can matter to a pin: it calls a pin API or a wrapper
+// of one (sites, wrappers, callers that choose flags), it releases pages, it shows a protection (VM_DONTCOPY,
+// madvise, notifiers), it holds a forksafe- comment, or it touches the field a pin's pages are kept in. Everything
+// else in a function is looked up by name only (is `foo` a wrapper? does `foo` release its parameter?) and answers
+// "no" as long as the function names none of the above. So an edit whose old and new text both lie strictly inside
+// one function definition, when that function's old and new text mention none of those names (nor a preprocessor
+// directive, nor a flag or protection name), leaves every finding as it was, only moved by the edit. The editor
+// then republishes the previous report shifted (lsp/server.ts) instead of re-running the analysis; the property is
+// checked against full analyses in test/unit/analysis/inertEdits.test.ts.
+import type { Node, Tree } from './parser';
+import type { Workspace } from './workspace';
+import type { FunctionInfo } from './fileIndex';
+import { PIN_APIS, RELEASE_APIS } from './pinApis';
+import { NOTIFIER_CALLS } from './protections';
+
+/**
+ * Text that makes a function matter whatever the driver's names are: a macro defined or undefined inside it (flag
+ * values are looked up by macro name anywhere in the driver), forksafe annotations, gup flags, protection markers,
+ * and the pin and release API families. Other directives (`#ifdef CONFIG_PM` around register writes, common in
+ * function bodies) only matter through what they enclose; changes to the code's structure are caught by the extent
+ * and changed-range checks of incremental.ts.
+ */
+const ALWAYS_RELEVANT = /#[ \t]*(?:define|undef)|#[ \t]*\\|forksafe|FOLL_|VM_DONTCOPY|VM_WIPEONFORK|MADV_|mmu_notifier|mmu_interval_notifier|hmm_range|user_page|vaddr_frames/;
+const IDENTIFIER = /[A-Za-z_]\w*/g;
+
+/**
+ * The names whose mention makes a function matter to this analysis: the pin APIs and every function or macro of the
+ * workspace that reaches one through calls (a wrapper, a caller of a wrapper, and so on up), the release and notifier
+ * APIs, and `extra` (the struct fields pinned pages are kept in).
+ */
+export function namesThatMatter(workspace: Workspace, extra: Iterable<string>): Set<string> {
+  const known = new Set<string>(PIN_APIS.map((a) => a.name));
+  const defs: Array<{ name: string; uses: string[] }> = [];
+  for (const file of workspace.files) {
+    const callsOf = new Map<FunctionInfo, string[]>();
+    for (const c of file.index.calls) {
+      if (!c.fn) continue;
+      const list = callsOf.get(c.fn);
+      if (list) list.push(c.name);
+      else callsOf.set(c.fn, [c.name]);
+    }
+    for (const fn of file.index.functions) defs.push({ name: fn.name, uses: callsOf.get(fn) ?? [] });
+    for (const m of file.index.macros) defs.push({ name: m.name, uses: m.body.match(IDENTIFIER) ?? [] });
+  }
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const d of defs) {
+      if (!known.has(d.name) && d.uses.some((u) => known.has(u))) { known.add(d.name); grew = true; }
+    }
+  }
+  for (const a of RELEASE_APIS) known.add(a.name);
+  for (const n of NOTIFIER_CALLS) known.add(n);
+  for (const n of extra) known.add(n);
+  return known;
+}
+
+/** True when `text` can be edited freely inside a function body without changing the report: it names nothing that matters. */
+export function isInertText(text: string, names: ReadonlySet<string>): boolean {
+  if (ALWAYS_RELEVANT.test(text)) return false;
+  IDENTIFIER.lastIndex = 0;
+  for (let m = IDENTIFIER.exec(text); m; m = IDENTIFIER.exec(text)) if (names.has(m[0])) return false;
+  return true;
+}
+
+/** Nodes that hold top-level items: functions, declarations and comments are found inside these and nowhere else in C. */
+const CONTAINERS = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef']);
+
+export interface IndexRange { startIndex: number; endIndex: number }
+
+/** The top-level items an edited range touches, in one tree. */
+export interface TouchedRegion {
+  /** The touched items and the range itself, as one span of the tree's text. */
+  startIndex: number;
+  endIndex: number;
+  /** The range lies inside one function definition (its body or header): line moves there cannot separate a comment from what it annotates. */
+  insideFunction: boolean;
+  /** A run of comments right before or after the touched items holds a forksafe annotation (line-adjacency matters to it). */
+  besideAnnotation: boolean;
+}
+
+/**
+ * The items of the innermost container (the file, or a preprocessor block) that overlap [start, end], descending
+ * only while the range lies inside one container child: a few steps, whatever the file's depth. Refused (a reason
+ * string) when the range touches a directive (a #define, a block's #if line or condition) rather than items.
+ */
+export function touchedRegion(tree: Tree, start: number, end: number): TouchedRegion | string {
+  let container: Node = tree.rootNode;
+  for (let depth = 0; depth < 64; depth++) {
+    // Overlap is strict: text inserted right before an item does not touch it, a deletion between two items touches neither.
+    const overlaps = (c: Node): boolean => (end > start ? c.startIndex < end && c.endIndex > start : c.startIndex < start && c.endIndex > start);
+    const touched: Node[] = [];
+    for (let c: Node | null = container.firstChildForIndex(start); c && c.startIndex <= end; c = c.nextSibling) if (overlaps(c)) touched.push(c);
+    const only = touched.length === 1 ? touched[0] : undefined;
+    if (only && CONTAINERS.has(only.type) && only.startIndex < start && end < only.endIndex) {
+      container = only;
+      continue;
+    }
+    for (const t of touched) {
+      if (!t.isNamed) return 'the edit touches a preprocessor directive';
+      if (t.type.startsWith('preproc_') && t.type !== 'preproc_include') return 'the edit touches a preprocessor directive or block';
+      if (container.type !== 'translation_unit' && !isItemOf(container, t)) return 'the edit touches a preprocessor condition';
+    }
+    const first = touched[0];
+    const last = touched[touched.length - 1];
+    const before = first ? first.previousNamedSibling : precedingNamed(container, start);
+    const after = last ? last.nextNamedSibling : followingNamed(container, start);
+    return {
+      startIndex: Math.min(start, first?.startIndex ?? start),
+      endIndex: Math.max(end, last?.endIndex ?? end),
+      insideFunction: !!only && only.type === 'function_definition' && only.startIndex < start && end < only.endIndex,
+      besideAnnotation: annotatedRun(before, (n) => n.previousNamedSibling) || annotatedRun(after, (n) => n.nextNamedSibling),
+    };
+  }
+  return 'the file nests preprocessor blocks too deeply';
+}
+
+/** True for a block's items, false for its own parts (the #if condition, the #ifdef name). */
+function isItemOf(container: Node, child: Node): boolean {
+  for (const field of ['condition', 'name']) {
+    const part = container.childForFieldName(field);
+    if (part && part.startIndex === child.startIndex && part.endIndex === child.endIndex) return false;
+  }
+  return true;
+}
+
+function precedingNamed(container: Node, index: number): Node | null {
+  const next = container.firstNamedChildForIndex(index);
+  return next ? next.previousNamedSibling : container.lastNamedChild;
+}
+
+function followingNamed(container: Node, index: number): Node | null {
+  return container.firstNamedChildForIndex(index);
+}
+
+function annotatedRun(from: Node | null, step: (n: Node) => Node | null): boolean {
+  for (let n = from; n && n.type === 'comment'; n = step(n)) if (/forksafe/.test(n.text)) return true;
+  return false;
+}

@@ -1,0 +1,187 @@
+// The editor's fast path (server/src/incremental.ts): whenever it reuses a report after an edit, that report equals a
+// full analysis of the edited text (findings, messages, related locations, quick fixes, sites and watch names), on
+// every fixture driver under random edits aimed at function bodies; and it does apply to most edits of ordinary code.
+import { strict as assert } from 'assert';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import type { TextDocumentContentChangeEvent } from 'vscode-languageserver-protocol';
+import { analyze, Report } from '../../server/src/engine';
+import { reuseReport } from '../../server/src/incremental';
+import type { CSyntax, Node, Tree } from '../../server/src/analysis/parser';
+import { DocumentTrees } from '../../server/src/lsp/documentTrees';
+import { loadSyntax } from '../../server/src/runtime/loadSyntax';
+import { resolveSettings } from '../../server/src/settings';
+import { listFixtureDrivers } from '../helpers/fixtures';
+import { countFromEnv, Random, seedFromEnv } from '../helpers/random';
+
+const SEED = seedFromEnv('FORKSAFE_FUZZ_SEED', 0x1ec2e7);
+const EDITS_PER_FILE = countFromEnv('FORKSAFE_INCREMENTAL_EDITS', 24);
+
+/** What gets typed: harmless code, and everything that must force a new analysis (names, braces, comments, directives). */
+const TYPED = [
+  ' ', ' ', '\t', '\n', 'x', 'i', 'tmp', 'int y = 0;', 'y++;', 'foo(1);', 'return 0;', 'return -EINVAL;', 'goto out;', 'out:',
+  '{', '}', '(', ')', ';', '/*', '*/', '// note\n', '"', '\'', '#if 0\n', '#endif\n', '#ifdef CONFIG_PM\n', '#else\n', 'get_user_pages', 'pin_user_pages_fast',
+  'FOLL_WRITE', '| FOLL_LONGTERM', 'put_page(p);', 'unpin_user_pages(p, n);', 'mr->pages = p;', 'kfree(p);',
+  '// forksafe-ignore FS001: reviewed\n', 'vm_flags_set(vma, VM_DONTCOPY);', 'mmu_interval_notifier_insert', '\u00e9',
+];
+
+function functionBodies(tree: Tree): Node[] {
+  const out: Node[] = [];
+  const walk = (n: Node, depth: number): void => {
+    if (depth > 4) return;
+    for (const c of n.namedChildren) {
+      if (!c) continue;
+      if (c.type === 'function_definition') { const b = c.childForFieldName('body'); if (b) out.push(b); } else walk(c, depth + 1);
+    }
+  };
+  walk(tree.rootNode, 0);
+  return out;
+}
+
+/** One didChange: 1-3 edits, most inside a function body, some typed names of the file itself (a wrapper's, a field's). */
+function randomChanges(doc: TextDocument, tree: Tree | undefined, rng: Random): TextDocumentContentChangeEvent[] {
+  const changes: TextDocumentContentChangeEvent[] = [];
+  let text = doc.getText();
+  let current = TextDocument.create(doc.uri, 'c', doc.version, text);
+  const n = rng.chance(0.2) ? rng.int(2, 3) : 1;
+  const bodies = tree ? functionBodies(tree) : [];
+  const names = text.match(/[A-Za-z_]\w{3,}/g) ?? ['x'];
+  for (let i = 0; i < n; i++) {
+    let a: number;
+    const where = rng.next();
+    if (bodies.length > 0 && i === 0 && where < 0.6) {
+      const body = rng.pick(bodies);
+      a = rng.int(body.startIndex + 1, Math.max(body.startIndex + 1, body.endIndex - 1));
+    } else if (where < 0.85) {
+      // The start of a line: between items, before a comment, a directive or a function header.
+      const line = rng.int(0, current.lineCount - 1);
+      a = current.offsetAt({ line, character: 0 });
+    } else {
+      a = rng.int(0, text.length);
+    }
+    a = Math.min(a, text.length);
+    const roll = rng.next();
+    const len = roll < 0.6 ? 0 : roll < 0.9 ? rng.int(1, 6) : rng.int(1, 80);
+    const b = Math.min(text.length, a + len);
+    // A name of the file itself: a wrapper's, a field's, or a flag macro's (redefined inside a function body).
+    const own = rng.chance(0.2) ? `\n#define ${rng.pick(names)} 0\n` : rng.pick(names);
+    const inserted = roll < 0.75 ? (rng.chance(0.15) ? own : rng.pick(TYPED)) : '';
+    const change = { range: { start: current.positionAt(a), end: current.positionAt(b) }, text: inserted };
+    changes.push(change);
+    current = TextDocument.update(current, [change], doc.version + 1);
+    text = current.getText();
+  }
+  return changes;
+}
+
+function comparable(r: Report): unknown {
+  return { findings: r.findings, sites: r.sites, notes: r.notes, kernel: r.kernel, watchNames: [...(r.watchNames ?? [])].sort(), fixesOmitted: r.fixesOmitted };
+}
+
+interface Tally { edits: number; reused: number; refused: Map<string, number> }
+
+/**
+ * Opens `text`, then for each episode applies `perEpisode` random didChanges from the original text (so damage such as
+ * an unclosed comment does not pile up), and checks every reused report against a full analysis of the same text.
+ */
+function exercise(syntax: CSyntax, uri: string, original: string, settings: ReturnType<typeof resolveSettings>,
+  context: { files: Array<{ uri: string; text: string; tree: Tree }> }, episodes: number, perEpisode: number,
+  pickChanges: (doc: TextDocument, tree: Tree | undefined) => TextDocumentContentChangeEvent[], tally: Tally, label: string): void {
+  const trees = new DocumentTrees(syntax);
+  try {
+    for (let e = 0; e < episodes; e++) {
+      trees.close(uri);
+      let doc = TextDocument.create(uri, 'c', 1, original);
+      let tree = trees.treeFor(doc, 5000).tree;
+      let previous = analyze(syntax, { uri, text: original, tree, watchNames: true }, settings, context);
+      for (let i = 0; i < perEpisode; i++) {
+        const changes = pickChanges(doc, tree);
+        doc = trees.update(doc, changes, doc.version + 1);
+        tree = trees.treeFor(doc, 5000).tree;
+        const text = doc.getText();
+        const fresh = analyze(syntax, { uri, text, tree, watchNames: true }, settings, context);
+        const change = trees.changeTo(uri, doc.version);
+        tally.edits++;
+        if (tree && change) {
+          const result = reuseReport({ previous, previousText: change.previousText, text, tree, edit: change.edit, changedRanges: change.changedRanges, oldRegion: change.oldRegion });
+          if ('report' in result) {
+            tally.reused++;
+            assert.deepStrictEqual(comparable(result.report), comparable(fresh), `${label}, episode ${e}, edit ${i}: ${JSON.stringify(changes)}`);
+            previous = result.report;
+            continue;
+          }
+          tally.refused.set(result.reason, (tally.refused.get(result.reason) ?? 0) + 1);
+        }
+        previous = fresh;
+      }
+    }
+  } finally {
+    trees.close(uri);
+  }
+}
+
+function summary(t: Tally): string {
+  return `${t.reused} of ${t.edits} reused; refused: ${[...t.refused.entries()].map(([r, n]) => `${n} ${r}`).join('; ')}`;
+}
+
+/** An ordinary driver function that pins nothing: what most of a large file is. */
+function coldFunction(i: number): string {
+  return `static int helper_${i}(struct xdev *xd, unsigned int reg)\n{\n\tu32 val = readl(xd->mmio + reg);\n\tint ret = 0;\n\n` +
+    `\tif (val & 0x${(i * 37 % 255).toString(16)}) {\n\t\tret = -EIO;\n\t\tgoto out;\n\t}\n` +
+    (i % 2 ? '#ifdef CONFIG_PM\n\tval |= XDEV_PM_BIT;\n#endif\n' : '') + `\twritel(val | ${i}, xd->mmio + reg);\nout:\n\treturn ret;\n}\n\n`;
+}
+
+describe('incremental: a reused report equals a full analysis', function () {
+  this.timeout(600_000);
+  let syntax: CSyntax;
+  before(async () => { syntax = await loadSyntax(); });
+
+  it(`on every fixture driver, random edits aimed at function bodies (${EDITS_PER_FILE} per file, seed ${SEED.toString(16)})`, function () {
+    const rng = new Random(SEED);
+    const tally: Tally = { edits: 0, reused: 0, refused: new Map() };
+    for (const driver of listFixtureDrivers()) {
+      const kernel = driver.files.map((x) => x.expectations.kernel).find((k) => k !== undefined);
+      const settings = resolveSettings(kernel ? { kernelVersion: kernel } : {});
+      const parsed = driver.files.map((f) => ({ f, uri: `file://${f.path}`, tree: syntax.parse(f.text).tree! }));
+      try {
+        for (const file of driver.files) {
+          const context = { files: parsed.filter((p) => p.f !== file).map((p) => ({ uri: p.uri, text: p.f.text, tree: p.tree })) };
+          exercise(syntax, `file://${file.path}`, file.text, settings, context, Math.ceil(EDITS_PER_FILE / 4), 4,
+            (doc, tree) => randomChanges(doc, tree, rng), tally, file.name);
+        }
+      } finally {
+        for (const p of parsed) p.tree.delete();
+      }
+    }
+    // Fixture files are small and nearly every function in them pins, releases or protects: few edits can be reused,
+    // but those must be exact, and the refusals must come for all the reasons.
+    if (process.env.FORKSAFE_VERBOSE) console.log(summary(tally));
+    assert.ok(tally.reused >= 20, summary(tally));
+    for (const reason of ['names a pin', 'preprocessor', 'forksafe comment']) {
+      assert.ok([...tally.refused.keys()].some((r) => r.includes(reason)), `no refusal because ${reason}: ${summary(tally)}`);
+    }
+  });
+
+  it('in a large file of ordinary functions around real pin sites, most edits reuse the report and it stays exact', function () {
+    const rng = new Random(SEED ^ 0x5a5a);
+    const tally: Tally = { edits: 0, reused: 0, refused: new Map() };
+    const drivers = listFixtureDrivers().filter((d) => d.files.length === 1).slice(0, 12);
+    for (const driver of drivers) {
+      const file = driver.files[0];
+      const cold = Array.from({ length: 30 }, (_, i) => coldFunction(i));
+      const text = cold.slice(0, 15).join('') + file.text + '\n' + cold.slice(15).join('');
+      const kernel = file.expectations.kernel;
+      exercise(syntax, `file://${file.path}`, text, resolveSettings(kernel ? { kernelVersion: kernel } : {}), { files: [] }, 3, 8, (doc, tree) => {
+        // What a user types inside an ordinary function: letters, spaces, new lines, a statement, a deletion.
+        const bodies = tree ? functionBodies(tree).filter((b) => /helper_\d+\(struct xdev/.test(b.parent?.text.slice(0, 60) ?? '')) : [];
+        const body = rng.pick(bodies);
+        const at = TextDocument.create(doc.uri, 'c', doc.version, doc.getText());
+        const a = rng.int(body.startIndex + 1, body.endIndex - 2);
+        const deleting = rng.chance(0.25) && /\w/.test(doc.getText()[a] ?? '');
+        const typed = rng.pick([' ', '\n', '\t', 'v', 'al', 'int z = 1;\n', 'ret = 0;', 'z']);
+        return [{ range: { start: at.positionAt(a), end: at.positionAt(deleting ? a + 1 : a) }, text: deleting ? '' : typed }];
+      }, tally, file.name);
+    }
+    if (process.env.FORKSAFE_VERBOSE) console.log(summary(tally));
+    assert.ok(tally.reused >= tally.edits * 0.8, summary(tally));
+  });
+});
