@@ -126,7 +126,7 @@ export function analyze(syntax: CSyntax, input: AnalyzeInput, settings: Forksafe
     const deadline = performance.now() + Math.max(0, settings.timeBudgetMs - report.stats.parseMs);
     const analysis = new FileAnalysis(workspace, file, settings, kernel, report, deadline, input.fixes !== false);
     analysis.run();
-    if (input.watchNames) report.watchNames = namesThatMatter(workspace, analysis.storedFields);
+    if (input.watchNames) report.watchNames = namesThatMatter(workspace, [...analysis.storedFields, ...workspace.macroValuesRead]);
   } finally {
     workspace?.dispose();
     if (ownTree) tree.delete();

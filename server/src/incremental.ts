@@ -2,7 +2,7 @@
 import type { Tree } from './analysis/parser';
 import type { Finding, Fix, RelatedLocation, SiteArg, SiteDetails, TextEditSpan } from './analysis/finding';
 import type { Position, Span } from './analysis/span';
-import { IndexRange, isInertText, touchedRegion, TouchedRegion } from './analysis/inertEdits';
+import { countDefines, IndexRange, isInertText, touchedRegion, TouchedRegion } from './analysis/inertEdits';
 import type { Report } from './engine';
 
 /** Every change since the previous text as one replaced range, in UTF-16 offsets: previous[start, oldEnd) became text[start, newEnd). */
@@ -22,15 +22,20 @@ export interface ReuseInput {
   oldRegion: TouchedRegion | string;
 }
 
-/** The edit and every range whose syntax changed, as one range of the new text. */
-export function editedRange(edit: EditSpan, changedRanges: readonly IndexRange[]): IndexRange {
+/**
+ * The edit and every range whose syntax changed, as one range of the new text, widened to whole lines: code that
+ * shares a line with an edit counts as touched (a suppression fix copies its line's indentation, a directive owns
+ * its line).
+ */
+export function editedRange(edit: EditSpan, changedRanges: readonly IndexRange[], text: string): IndexRange {
   let startIndex = edit.startIndex;
   let endIndex = edit.newEndIndex;
   for (const r of changedRanges) {
     startIndex = Math.min(startIndex, r.startIndex);
     endIndex = Math.max(endIndex, r.endIndex);
   }
-  return { startIndex, endIndex };
+  const lineEnd = text.indexOf('\n', endIndex);
+  return { startIndex: text.lastIndexOf('\n', startIndex - 1) + 1, endIndex: lineEnd < 0 ? text.length : lineEnd };
 }
 
 export type ReuseResult = { report: Report } | { reason: string };
@@ -41,7 +46,7 @@ export function reuseReport(input: ReuseInput): ReuseResult {
   const names = previous.watchNames;
   if (!names) return { reason: 'the previous report has no watch names' };
   if (previous.stats.budgetHit || previous.stats.skipped) return { reason: 'the previous analysis was cut short' };
-  const range = editedRange(edit, input.changedRanges);
+  const range = editedRange(edit, input.changedRanges, text);
   const now = touchedRegion(input.tree, range.startIndex, range.endIndex);
   if (typeof now === 'string') return { reason: now };
   const old = input.oldRegion;
@@ -50,9 +55,13 @@ export function reuseReport(input: ReuseInput): ReuseResult {
   // Whole lines: a finding's quick fix reads its whole line (the indentation of a suppression comment), so code sharing
   // a line with the edit counts as edited.
   const delta = edit.newEndIndex - edit.oldEndIndex;
-  if (!isInertText(wholeLines(text, now.startIndex, now.endIndex), names) || !isInertText(wholeLines(previousText, old.startIndex, old.endIndex - delta), names)) {
+  const nowText = wholeLines(text, now.startIndex, now.endIndex);
+  const oldText = wholeLines(previousText, old.startIndex, old.endIndex - delta);
+  if (!isInertText(nowText, names) || !isInertText(oldText, names)) {
     return { reason: 'the edited code names a pin, release, protection, wrapper, flag macro or annotation' };
   }
+  // A #define inside a function body, or one more or fewer at top level, can give a name the analysis reads a value.
+  if (countDefines(nowText) !== now.macroItems || countDefines(oldText) !== old.macroItems) return { reason: 'the edit adds or removes a #define' };
   const start = pointAt(previousText, edit.startIndex);
   const shift = new Shift(start, advance(previousText, start, edit.startIndex, edit.oldEndIndex), advance(text, start, edit.startIndex, edit.newEndIndex));
   // forksafe comments apply to the line right below them: outside a function body, moving lines next to one matters.
@@ -69,7 +78,8 @@ export function reuseReport(input: ReuseInput): ReuseResult {
 
 function wholeLines(text: string, start: number, end: number): string {
   const from = text.lastIndexOf('\n', start - 1) + 1;
-  const to = text.indexOf('\n', end);
+  // A directive's range ends after its newline: its line is already whole.
+  const to = end > start && text[end - 1] === '\n' ? end : text.indexOf('\n', end);
   return text.slice(from, to < 0 ? text.length : to);
 }
 

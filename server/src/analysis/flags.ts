@@ -158,7 +158,7 @@ export class FlagResolver {
         const callee = n.childForFieldName('function');
         const args = n.childForFieldName('arguments');
         if (callee?.type === 'identifier' && args) {
-          const macro = this.workspace.macrosNamed(callee.text).find((m) => m.item.params !== undefined);
+          const macro = this.workspace.macroValuesNamed(callee.text).find((m) => m.item.params !== undefined);
           if (macro) {
             const body = this.workspace.macroExpression(macro.item);
             if (body) {
@@ -209,7 +209,7 @@ export class FlagResolver {
       out.origins.set(name, this.evidence(n, scope, `${name} is set here`));
       return out;
     }
-    const macros = this.workspace.macrosNamed(name).filter((m) => m.item.params === undefined);
+    const macros = this.workspace.macroValuesNamed(name).filter((m) => m.item.params === undefined);
     if (macros.length > 0) {
       const values = macros.map((m) => {
         const body = this.workspace.macroExpression(m.item);

@@ -16,14 +16,20 @@ import { PIN_APIS, RELEASE_APIS } from './pinApis';
 import { NOTIFIER_CALLS } from './protections';
 
 /**
- * Text that makes a function matter whatever the driver's names are: a macro defined or undefined inside it (flag
- * values are looked up by macro name anywhere in the driver), forksafe annotations, gup flags, protection markers,
- * and the pin and release API families. Other directives (`#ifdef CONFIG_PM` around register writes, common in
- * function bodies) only matter through what they enclose; changes to the code's structure are caught by the extent
- * and changed-range checks of incremental.ts.
+ * Text that makes code matter whatever the driver's names are: forksafe annotations, gup flags, protection markers,
+ * and the pin and release API families. Directives (`#ifdef CONFIG_PM` around register writes, common in function
+ * bodies) only matter through what they enclose; `#define`s are counted separately (`DEFINES`); changes to the
+ * code's structure are caught by the changed-range checks of incremental.ts.
  */
-const ALWAYS_RELEVANT = /#[ \t]*(?:define|undef)|#[ \t]*\\|forksafe|FOLL_|VM_DONTCOPY|VM_WIPEONFORK|MADV_|mmu_notifier|mmu_interval_notifier|hmm_range|user_page|vaddr_frames/;
+const ALWAYS_RELEVANT = /forksafe|FOLL_|VM_DONTCOPY|VM_WIPEONFORK|MADV_|mmu_notifier|mmu_interval_notifier|hmm_range|user_page|vaddr_frames/;
 const IDENTIFIER = /[A-Za-z_]\w*/g;
+/** A macro definition or removal (also split over a line continuation right after the `#`). */
+const DEFINES = /#(?:[ \t]|\\\r?\n)*(?:define|undef)\b/g;
+
+/** How many #define/#undef directives a text holds. */
+export function countDefines(text: string): number {
+  return text.match(DEFINES)?.length ?? 0;
+}
 
 /**
  * The names whose mention makes a function matter to this analysis: the pin APIs and every function or macro of the
@@ -78,6 +84,8 @@ export interface TouchedRegion {
   insideFunction: boolean;
   /** A run of comments right before or after the touched items holds a forksafe annotation (line-adjacency matters to it). */
   besideAnnotation: boolean;
+  /** Touched macro definitions (#define items): the only #defines the region's text may hold. */
+  macroItems: number;
 }
 
 /**
@@ -99,7 +107,7 @@ export function touchedRegion(tree: Tree, start: number, end: number): TouchedRe
     }
     for (const t of touched) {
       if (!t.isNamed) return 'the edit touches a preprocessor directive';
-      if (t.type.startsWith('preproc_') && t.type !== 'preproc_include') return 'the edit touches a preprocessor directive or block';
+      if (t.type.startsWith('preproc_') && !ITEM_DIRECTIVES.has(t.type)) return 'the edit touches a preprocessor directive or block';
       if (container.type !== 'translation_unit' && !isItemOf(container, t)) return 'the edit touches a preprocessor condition';
     }
     const first = touched[0];
@@ -111,10 +119,17 @@ export function touchedRegion(tree: Tree, start: number, end: number): TouchedRe
       endIndex: Math.max(end, last?.endIndex ?? end),
       insideFunction: !!only && only.type === 'function_definition' && only.startIndex < start && end < only.endIndex,
       besideAnnotation: annotatedRun(before, (n) => n.previousNamedSibling) || annotatedRun(after, (n) => n.nextNamedSibling),
+      macroItems: touched.filter((t) => t.type === 'preproc_def' || t.type === 'preproc_function_def').length,
     };
   }
   return 'the file nests preprocessor blocks too deeply';
 }
+
+/**
+ * Directives that are items, not blocks: an #include, and a macro definition. A macro matters only by its name (a
+ * wrapper of a pin API, or a flag macro the analysis read: both in the watch names, so the text check refuses them).
+ */
+const ITEM_DIRECTIVES = new Set(['preproc_include', 'preproc_def', 'preproc_function_def']);
 
 /** True for a block's items, false for its own parts (the #if condition, the #ifdef name). */
 function isItemOf(container: Node, child: Node): boolean {

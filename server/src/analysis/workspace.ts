@@ -55,6 +55,15 @@ export class Workspace {
     return this.macrosByName.get(name) ?? [];
   }
 
+  /** Names whose macro definitions were read for their value (flag evaluation): defining one anywhere may change a verdict. */
+  readonly macroValuesRead = new Set<string>();
+
+  /** `macrosNamed`, for reading a macro's value: the name is remembered in `macroValuesRead`. */
+  macroValuesNamed(name: string): Located<MacroInfo>[] {
+    this.macroValuesRead.add(name);
+    return this.macrosNamed(name);
+  }
+
   callsTo(name: string): Located<CallInfo>[] {
     return this.callsByName.get(name) ?? [];
   }

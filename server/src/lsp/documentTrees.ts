@@ -91,7 +91,7 @@ export class DocumentTrees {
     if (entry && old && parsed.tree && entry.pending && entry.pending !== 'whole') {
       const edit = entry.pending;
       const changedRanges = old.getChangedRanges(parsed.tree).map((r) => ({ startIndex: r.startIndex, endIndex: r.endIndex }));
-      const range = editedRange(edit, changedRanges);
+      const range = editedRange(edit, changedRanges, text);
       lastChange = {
         fromVersion: entry.version, toVersion: document.version, previousText: entry.text, edit, changedRanges,
         oldRegion: touchedRegion(old, range.startIndex, range.endIndex),
