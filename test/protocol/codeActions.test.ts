@@ -150,6 +150,27 @@ describe('protocol: code actions', function () {
     assert.equal(editsOf(again[0].edit!).get(uri)!.version, 2);
   });
 
+  it('after edits in an ordinary function (the moved report, no new analysis), the fixes equal those of a fresh open of the same text', async function () {
+    const helper = 'static int helper(int x)\n{\n\treturn x + 1;\n}\n';
+    const { uri } = await openFresh(helper + TEXT);
+    // Code actions once, so the stored report carries fixes that the edits below must move.
+    await actions(uri, await server.diagnosticsForCurrentVersion(uri));
+    let text = helper + TEXT;
+    for (const [line, character, typed] of [[2, 1, 'int y = x;\n\t'], [2, 0, '\n'], [3, 8, ' '], [1, 1, '\n']] as const) {
+      await server.change(uri, [{ range: { start: { line, character }, end: { line, character } }, text: typed }]);
+      const lines = text.split('\n');
+      lines[line] = lines[line].slice(0, character) + typed + lines[line].slice(character);
+      text = lines.join('\n');
+    }
+    const moved = await server.diagnosticsForCurrentVersion(uri);
+    const fresh = await openFresh(text);
+    assert.deepEqual(moved.map((d) => [d.code, d.range, d.message]), fresh.diags.map((d) => [d.code, d.range, d.message]));
+    const strip = (list: CodeAction[], u: string) => list.map((a) => [a.title, a.edit ? editsOf(a.edit).get(u)!.edits : undefined]);
+    assert.deepEqual(strip(await actions(uri, moved, ['quickfix']), uri), strip(await actions(fresh.uri, fresh.diags, ['quickfix']), fresh.uri));
+    const [convert] = await actions(uri, moved, ['quickfix']);
+    assert.deepEqual(editsOf(convert.edit!).get(uri)!.edits.map((e) => e.range.start.line), [10, 10, 16], text);
+  });
+
   it('source.fixAll.forksafe applies every safe fix of the file and is idempotent', async function () {
     const text = TEXT + 'struct buf { struct page **bufs; };\nint pin2(struct buf *b, unsigned long a)\n{\n\treturn pin_user_pages_fast(a, 1, FOLL_WRITE, b->bufs);\n}\n';
     const { uri, diags } = await openFresh(text);

@@ -47,6 +47,17 @@ function endOfInsert(start: { line: number; character: number }, text: string): 
   return { row: start.line + lines, column: text.length - lastBreak - 1 };
 }
 
+/** What the re-parse from `old` to `tree` changed; undefined (the caller analyses afresh) if tree-sitter cannot tell. */
+function describeChange(old: Tree, tree: Tree, entry: Entry, edit: EditSpan, toVersion: number, text: string): DocumentChange | undefined {
+  try {
+    const changedRanges = old.getChangedRanges(tree).map((r) => ({ startIndex: r.startIndex, endIndex: r.endIndex }));
+    const range = editedRange(edit, changedRanges, text);
+    return { fromVersion: entry.version, toVersion, previousText: entry.text, edit, changedRanges, oldRegion: touchedRegion(old, range.startIndex, range.endIndex) };
+  } catch {
+    return undefined;
+  }
+}
+
 export class DocumentTrees {
   private readonly entries = new Map<string, Entry>();
 
@@ -89,13 +100,7 @@ export class DocumentTrees {
     const parsed = this.syntax.parse(text, old, budgetMs);
     let lastChange: DocumentChange | undefined;
     if (entry && old && parsed.tree && entry.pending && entry.pending !== 'whole') {
-      const edit = entry.pending;
-      const changedRanges = old.getChangedRanges(parsed.tree).map((r) => ({ startIndex: r.startIndex, endIndex: r.endIndex }));
-      const range = editedRange(edit, changedRanges, text);
-      lastChange = {
-        fromVersion: entry.version, toVersion: document.version, previousText: entry.text, edit, changedRanges,
-        oldRegion: touchedRegion(old, range.startIndex, range.endIndex),
-      };
+      lastChange = describeChange(old, parsed.tree, entry, entry.pending, document.version, text);
     }
     old?.delete();
     entry = { tree: parsed.tree, version: document.version, text, lastChange };

@@ -156,10 +156,17 @@ function reusedAnalysis(document: TextDocument, tree: Tree, config: ForksafeSett
   const prev = store.get(document.uri);
   const change = trees?.changeTo(document.uri, document.version);
   if (!prev || !change || prev.version !== change.fromVersion || prev.settings !== config || prev.contextStale) return undefined;
-  const result = reuseReport({
-    previous: prev.report, previousText: change.previousText, text: document.getText(), tree,
-    edit: change.edit, changedRanges: change.changedRanges, oldRegion: change.oldRegion,
-  });
+  let result: ReturnType<typeof reuseReport>;
+  try {
+    result = reuseReport({
+      previous: prev.report, previousText: change.previousText, text: document.getText(), tree,
+      edit: change.edit, changedRanges: change.changedRanges, oldRegion: change.oldRegion,
+    });
+  } catch (err) {
+    // The fast path must never cost a diagnostic: a failure here means a full analysis, and a line in the log.
+    log(`reusing the previous report of ${document.uri} failed, analysing again: ${(err as Error)?.stack ?? String(err)}`);
+    return undefined;
+  }
   if (!('report' in result)) return undefined;
   return { ...prev, version: document.version, report: result.report };
 }
