@@ -6,7 +6,8 @@ import { spanOf } from './analysis/span';
 import { identifiersIn, unwrapParens } from './analysis/syntaxTools';
 import type { ForksafeSettings } from './settings';
 import { fingerprintOf } from './analysis/fingerprint';
-import { namesThatMatter } from './analysis/inertEdits';
+import { API_NAMES, isInertText, namesThatMatter } from './analysis/inertEdits';
+import { planFirstLook } from './analysis/firstLook';
 import { makeSourceFile, SourceFile, Workspace } from './analysis/workspace';
 import { PinSiteFinder, PinSite, bindingSource } from './analysis/pinSites';
 import { Binding, Evidence, FlagResolver, FlagValue, orValues, tri, truthTri, Tri } from './analysis/flags';
@@ -34,6 +35,8 @@ export interface Report {
   fixesOmitted?: boolean;
   /** With `AnalyzeInput.watchNames`: the names whose mention in an edited function may change this report (analysis/inertEdits.ts). */
   watchNames?: ReadonlySet<string>;
+  /** `watchNames` without the struct fields pinned pages are kept in: those matter to quick fixes (the release path), not to findings. */
+  findingNames?: ReadonlySet<string>;
 }
 
 export interface AnalyzeInput {
@@ -126,13 +129,44 @@ export function analyze(syntax: CSyntax, input: AnalyzeInput, settings: Forksafe
     const deadline = performance.now() + Math.max(0, settings.timeBudgetMs - report.stats.parseMs);
     const analysis = new FileAnalysis(workspace, file, settings, kernel, report, deadline, input.fixes !== false);
     analysis.run();
-    if (input.watchNames) report.watchNames = namesThatMatter(workspace, [...analysis.storedFields, ...workspace.macroValuesRead]);
+    if (input.watchNames) {
+      report.findingNames = namesThatMatter(workspace, workspace.macroValuesRead);
+      report.watchNames = new Set([...report.findingNames, ...analysis.storedFields]);
+    }
   } finally {
     workspace?.dispose();
     if (ownTree) tree.delete();
   }
   report.stats.analyzeMs = performance.now() - started;
   return report;
+}
+
+/**
+ * The first analysis of a file that has no driver context, parsing only the items that can matter
+ * (analysis/firstLook.ts): for the editor's open, where parsing and indexing the whole file is most of the wait for
+ * the first diagnostics. Undefined when this text does not allow it or the result cannot be shown equal to
+ * `analyze` (the partial parse has errors, or a left-out item names something the analysis watches); the caller
+ * then runs `analyze`. Without quick fixes, with watch names.
+ */
+export function analyzeFirstLook(syntax: CSyntax, input: { uri: string; text: string }, settings: ForksafeSettings, context?: AnalysisContext): Report | undefined {
+  if (settings.driverScope !== 'file' && (context?.files?.length ?? 0) > 0) return undefined;
+  if (input.text.length > settings.maxFileSizeKb * 1024) return undefined;
+  const plan = planFirstLook(input.text, API_NAMES);
+  if (!plan) return undefined;
+  const parsed = syntax.parseRanges(input.text, plan.included, settings.timeBudgetMs);
+  if (!parsed.tree) return undefined;
+  try {
+    if (parsed.tree.rootNode.hasError) return undefined;
+    const report = analyze(syntax, { uri: input.uri, text: input.text, tree: parsed.tree, fixes: false, watchNames: true }, settings, context);
+    // Fixes are not computed here (a code action re-analyses the whole tree), so only what findings depend on must be inert.
+    const watched = report.findingNames;
+    if (!watched || report.stats.budgetHit) return undefined;
+    for (const item of plan.excluded) if (!isInertText(input.text.slice(item.start, item.end), watched)) return undefined;
+    report.stats.parseMs = parsed.elapsedMs;
+    return report;
+  } finally {
+    parsed.tree.delete();
+  }
 }
 
 function pushIncomplete(report: Report, settings: ForksafeSettings, message: string): void {

@@ -74,7 +74,7 @@ function randomChanges(doc: TextDocument, tree: Tree | undefined, rng: Random): 
 }
 
 function comparable(r: Report): unknown {
-  return { findings: r.findings, sites: r.sites, notes: r.notes, kernel: r.kernel, watchNames: [...(r.watchNames ?? [])].sort(), fixesOmitted: r.fixesOmitted };
+  return { findings: r.findings, sites: r.sites, notes: r.notes, kernel: r.kernel, watchNames: [...(r.watchNames ?? [])].sort(), findingNames: [...(r.findingNames ?? [])].sort(), fixesOmitted: r.fixesOmitted };
 }
 
 interface Tally { edits: number; reused: number; refused: Map<string, number> }

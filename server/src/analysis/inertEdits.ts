@@ -31,6 +31,9 @@ export function countDefines(text: string): number {
   return text.match(DEFINES)?.length ?? 0;
 }
 
+/** The kernel API names that matter in any driver: pin, release and notifier calls. */
+export const API_NAMES: readonly string[] = [...PIN_APIS.map((a) => a.name), ...RELEASE_APIS.map((a) => a.name), ...NOTIFIER_CALLS];
+
 /**
  * The names whose mention makes a function matter to this analysis: the pin APIs and every function or macro of the
  * workspace that reaches one through calls (a wrapper, a caller of a wrapper, and so on up), the release and notifier
@@ -38,6 +41,7 @@ export function countDefines(text: string): number {
  */
 export function namesThatMatter(workspace: Workspace, extra: Iterable<string>): Set<string> {
   const known = new Set<string>(PIN_APIS.map((a) => a.name));
+  const api = new Set(API_NAMES);
   const defs: Array<{ name: string; uses: string[] }> = [];
   for (const file of workspace.files) {
     const callsOf = new Map<FunctionInfo, string[]>();
@@ -56,8 +60,7 @@ export function namesThatMatter(workspace: Workspace, extra: Iterable<string>): 
       if (!known.has(d.name) && d.uses.some((u) => known.has(u))) { known.add(d.name); grew = true; }
     }
   }
-  for (const a of RELEASE_APIS) known.add(a.name);
-  for (const n of NOTIFIER_CALLS) known.add(n);
+  for (const n of api) known.add(n);
   for (const n of extra) known.add(n);
   return known;
 }

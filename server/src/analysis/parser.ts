@@ -1,8 +1,8 @@
 // The tree-sitter façade: one initialised C grammar, parsing with a time budget, compiled queries.
 // Pure: it is handed the wasm paths/bytes and query texts; it never reads files itself.
-import { Parser, Language, Query, Tree, Node, Edit, Point } from 'web-tree-sitter';
+import { Parser, Language, Query, Tree, Node, Edit, Point, Range } from 'web-tree-sitter';
 
-export type { Tree, Node, Query, Point };
+export type { Tree, Node, Query, Point, Range };
 
 export interface GrammarAssets {
   /** Absolute path of web-tree-sitter.wasm (the runtime), handed to Parser.init's locateFile. */
@@ -74,10 +74,11 @@ export class CSyntax {
    * Parses `text`, reusing `oldTree` (already edited with `applyEdit`) when given.
    * Gives up after `budgetMs` so a pathological file cannot hang the server.
    */
-  parse(text: string, oldTree?: Tree, budgetMs = 5000): ParseResult {
+  parse(text: string, oldTree?: Tree, budgetMs = 5000, includedRanges?: Range[]): ParseResult {
     const started = performance.now();
     let budgetHit = false;
     const tree = this.parser.parse(text, oldTree ?? null, {
+      ...(includedRanges ? { includedRanges } : {}),
       progressCallback: () => {
         // web-tree-sitter cancels the parse when this callback returns true.
         if (performance.now() - started > budgetMs) budgetHit = true;
@@ -90,6 +91,26 @@ export class CSyntax {
       return { tree: undefined, elapsedMs: performance.now() - started, budgetHit: false, depthLimitHit: true };
     }
     return { tree: tree ?? undefined, elapsedMs: performance.now() - started, budgetHit };
+  }
+
+  /**
+   * Parses only the given [start, end) offset ranges of `text` (tree-sitter's included ranges): the tree's nodes keep
+   * the whole text's offsets and positions, everything outside is as if absent. Ranges ascending, not overlapping.
+   */
+  parseRanges(text: string, ranges: Array<{ start: number; end: number }>, budgetMs = 5000): ParseResult {
+    const lineStarts = [0];
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+    const point = (offset: number): Point => {
+      let lo = 0;
+      let hi = lineStarts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (lineStarts[mid] <= offset) lo = mid; else hi = mid - 1;
+      }
+      return { row: lo, column: offset - lineStarts[lo] };
+    };
+    const included = ranges.map((r) => ({ startIndex: r.start, endIndex: r.end, startPosition: point(r.start), endPosition: point(r.end) }));
+    return this.parse(text, undefined, budgetMs, included);
   }
 
   query(name: string): Query {

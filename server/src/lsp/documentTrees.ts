@@ -114,6 +114,11 @@ export class DocumentTrees {
     return c && c.toVersion === version ? c : undefined;
   }
 
+  /** Whether the document has been parsed since it was opened. */
+  has(uri: string): boolean {
+    return this.entries.has(uri);
+  }
+
   close(uri: string): void {
     this.entries.get(uri)?.tree?.delete();
     this.entries.delete(uri);

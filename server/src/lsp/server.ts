@@ -5,7 +5,7 @@ import {
   CodeActionKind, createConnection, DidChangeConfigurationNotification, ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { analyze, Report } from '../engine';
+import { analyze, analyzeFirstLook, Report } from '../engine';
 import { reuseReport } from '../incremental';
 import type { CSyntax, Tree } from '../analysis/parser';
 import type { ForksafeSettings } from '../settings';
@@ -117,9 +117,10 @@ async function validate(uri: string): Promise<void> {
   try {
     const text = document.getText();
     const oversize = text.length > config.maxFileSizeKb * 1024;
-    const parsed = oversize ? undefined : trees.treeFor(document, config.timeBudgetMs);
+    const first = oversize || trees.has(uri) ? undefined : firstAnalysis(document, config);
+    const parsed = oversize || first ? undefined : trees.treeFor(document, config.timeBudgetMs);
     const reused = parsed?.tree ? reusedAnalysis(document, parsed.tree, config) : undefined;
-    const a = reused ?? analyzeOpen(document, config, parsed, false);
+    const a = first ?? reused ?? analyzeOpen(document, config, parsed, false);
     if (!reused) for (const note of a.report.notes) log(note);
     store.set(a);
     await connection.sendDiagnostics({ uri, version: document.version, diagnostics: a.report.findings.map((f) => toDiagnostic(f, a.docsLink, document.version)) });
@@ -145,6 +146,22 @@ function analyzeOpen(document: TextDocument, config: ForksafeSettings, parsed: R
     fixes: withFixes, watchNames: true,
   }, config, context?.context);
   return { uri, version: document.version, report, settings: config, contextVersions: context?.versions ?? new Map(), docsLink: docsLinkFor(config) };
+}
+
+/**
+ * The first analysis of a just-opened document without driver context, parsing only the items that can matter
+ * (engine.ts `analyzeFirstLook`); the whole tree, which later edits re-parse incrementally, is parsed right after
+ * the diagnostics are out. Undefined when the shortcut does not apply.
+ */
+function firstAnalysis(document: TextDocument, config: ForksafeSettings): StoredAnalysis | undefined {
+  const context = contextFor(document.uri, config);
+  if ((context?.context.files?.length ?? 0) > 0 && config.driverScope !== 'file') return undefined;
+  const report = analyzeFirstLook(syntax!, { uri: document.uri, text: document.getText() }, config, context?.context);
+  if (!report) return undefined;
+  setImmediate(() => {
+    if (documents.get(document.uri)?.version === document.version && !trees?.has(document.uri)) trees?.treeFor(document, config.timeBudgetMs);
+  });
+  return { uri: document.uri, version: document.version, report, settings: config, contextVersions: context?.versions ?? new Map(), docsLink: docsLinkFor(config) };
 }
 
 /**
@@ -188,6 +205,9 @@ function uriToPath(uri: string): string | undefined {
 function contextFor(uri: string, config: ForksafeSettings): { context: AnalysisContext; versions: Map<string, number> } | undefined {
   const file = uriToPath(uri);
   if (!file || !driverContext || !trees) return undefined;
+  const opts = { maxFileBytes: config.maxFileSizeKb * 1024, budgetMs: config.timeBudgetMs, scope: config.driverScope, workspaceRoots };
+  // A file alone in its driver (or driverScope "file"): no open document needs parsing for context.
+  if (driverContext.driverFiles(file, opts).length === 0) return { context: { files: [], detectedKernel: driverContext.detectKernel(file) }, versions: new Map() };
   const open = new Map<string, { uri: string; text: string; tree: Tree }>();
   const versions = new Map<string, number>();
   for (const doc of documents.all()) {
@@ -197,7 +217,7 @@ function contextFor(uri: string, config: ForksafeSettings): { context: AnalysisC
     const t = trees.treeFor(doc, config.timeBudgetMs).tree;
     if (t) open.set(path.resolve(p), { uri: doc.uri, text: doc.getText(), tree: t });
   }
-  const context = driverContext.contextFor(file, { maxFileBytes: config.maxFileSizeKb * 1024, budgetMs: config.timeBudgetMs, scope: config.driverScope, workspaceRoots }, open);
+  const context = driverContext.contextFor(file, opts, open);
   for (const f of context.files ?? []) {
     const doc = documents.get(f.uri);
     if (doc) versions.set(f.uri, doc.version);
