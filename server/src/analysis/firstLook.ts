@@ -12,87 +12,106 @@ export interface TextItem { start: number; end: number; kind: 'code' | 'directiv
 /**
  * Top-level items of C text: directives (a line from `#`, with continuations), comments outside items, and code
  * items (a function definition up to its closing brace, anything else up to its `;`). Undefined when the text does
- * not split cleanly (unbalanced braces, an unterminated comment or string, braces split across #if branches).
+ * not split cleanly (unbalanced braces or parentheses, an unterminated comment or string, braces split across #if
+ * branches): tree-sitter's error recovery could then join items the split separates.
  */
 export function splitTopLevel(text: string): TextItem[] | undefined {
   const items: TextItem[] = [];
   const n = text.length;
-  let i = 0;
+  // Jumps from one character that matters to the next with a native regex: a character loop in JavaScript is slow
+  // until the JIT warms up, and this runs once, cold, when a file is opened.
+  const SPECIAL = /[\n#/"'{};()[\]]/g;
   let depth = 0;
+  // Open ( and [: an item must not end inside them (tree-sitter's error recovery would join it to the next one).
+  let parens = 0;
   let itemStart = -1;
   let header = -1; // where the first top-level `{` of the current item is
-  let lineStart = true;
-  const skipLineComment = (): void => { while (i < n && text[i] !== '\n') i++; };
-  const skipBlockComment = (): boolean => {
-    const close = text.indexOf('*/', i + 2);
-    if (close < 0) return false;
-    i = close + 2;
-    return true;
-  };
-  const skipQuoted = (q: string): boolean => {
-    for (i++; i < n; i++) {
-      const c = text[i];
-      if (c === '\\') { i++; continue; }
-      if (c === q) { i++; return true; }
-      if (c === '\n') return false;
+  let i = 0;
+  const startItemIn = (from: number, to: number): void => {
+    if (itemStart >= 0) return;
+    for (let k = from; k < to; k++) {
+      const c = text.charCodeAt(k);
+      if (c !== 32 && c !== 9 && c !== 13 && c !== 10 && c !== 12 && c !== 11) { itemStart = k; header = -1; return; }
     }
-    return false;
   };
   while (i < n) {
-    const c = text[i];
-    if (c === '\n') { lineStart = true; i++; continue; }
-    if (c === ' ' || c === '\t' || c === '\r' || c === '\f' || c === '\v') { i++; continue; }
-    if (c === '#' && lineStart) {
-      const from = text.lastIndexOf('\n', i - 1) + 1;
-      // To the end of the line, following backslash continuations and comments that span lines.
-      while (i < n && text[i] !== '\n') {
-        if (text[i] === '/' && text[i + 1] === '*') { if (!skipBlockComment()) return undefined; continue; }
-        if (text[i] === '\\' && (text[i + 1] === '\n' || (text[i + 1] === '\r' && text[i + 2] === '\n'))) { i += text[i + 1] === '\r' ? 3 : 2; continue; }
-        i++;
+    SPECIAL.lastIndex = i;
+    const m = SPECIAL.exec(text);
+    if (!m) { startItemIn(i, n); break; }
+    const at = m.index;
+    startItemIn(i, at);
+    const c = text[at];
+    i = at + 1;
+    if (c === '\n') continue;
+    if (c === '#') {
+      const from = text.lastIndexOf('\n', at - 1) + 1;
+      if (!/^[ \t]*$/.test(text.slice(from, at))) { startItemIn(at, at + 1); continue; }
+      // A directive: to the end of the line, following backslash continuations and comments that span lines.
+      let k = at;
+      while (k < n && text[k] !== '\n') {
+        if (text[k] === '/' && text[k + 1] === '*') { const close = text.indexOf('*/', k + 2); if (close < 0) return undefined; k = close + 2; continue; }
+        if (text[k] === '\\' && (text[k + 1] === '\n' || (text[k + 1] === '\r' && text[k + 2] === '\n'))) { k += text[k + 1] === '\r' ? 3 : 2; continue; }
+        k++;
       }
-      if (i < n) i++;
+      i = k < n ? k + 1 : k;
       if (itemStart < 0) items.push({ start: from, end: i, kind: 'directive', name: /^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)/.exec(text.slice(from, i))?.[1] });
-      lineStart = true;
       continue;
     }
-    lineStart = false;
-    if (c === '/' && text[i + 1] === '/') {
-      const from = i;
-      skipLineComment();
-      // With its newline: a line comment that ends a parsed range without one would run on into the next range.
-      if (i < n) i++;
-      lineStart = true;
-      if (itemStart < 0) items.push({ start: from, end: i, kind: 'comment' });
+    if (c === '/') {
+      if (text[at + 1] === '/') {
+        const nl = text.indexOf('\n', at);
+        // With its newline: a line comment that ends a parsed range without one would run on into the next range.
+        i = nl < 0 ? n : nl + 1;
+        if (itemStart < 0) items.push({ start: at, end: i, kind: 'comment' });
+        continue;
+      }
+      if (text[at + 1] === '*') {
+        const close = text.indexOf('*/', at + 2);
+        if (close < 0) return undefined;
+        i = close + 2;
+        if (itemStart < 0) items.push({ start: at, end: i, kind: 'comment' });
+        continue;
+      }
+      startItemIn(at, at + 1);
       continue;
     }
-    if (c === '/' && text[i + 1] === '*') {
-      const from = i;
-      if (!skipBlockComment()) return undefined;
-      if (itemStart < 0) items.push({ start: from, end: i, kind: 'comment' });
+    startItemIn(at, at + 1);
+    if (c === '"' || c === '\'') {
+      let k = at + 1;
+      for (; k < n; k++) {
+        const q = text[k];
+        if (q === '\\') { k++; continue; }
+        if (q === c || q === '\n') break;
+      }
+      if (k >= n || text[k] !== c) return undefined;
+      i = k + 1;
       continue;
     }
-    if (itemStart < 0) { itemStart = i; header = -1; }
-    if (c === '"' || c === '\'') { if (!skipQuoted(c)) return undefined; continue; }
-    if (c === '{') {
-      if (depth === 0 && header < 0) header = i;
+    if (c === '(' || c === '[') {
+      parens++;
+    } else if (c === ')' || c === ']') {
+      if (--parens < 0) return undefined;
+    } else if (c === '{') {
+      if (depth === 0 && header < 0) header = at;
       depth++;
     } else if (c === '}') {
       if (--depth < 0) return undefined;
       if (depth === 0) {
+        if (parens !== 0) return undefined;
         const head = text.slice(itemStart, header);
         // A function definition ends at its brace; a struct, enum or initialiser goes on to its `;`.
         if (head.includes(')') && !head.includes('=') && !/^\s*(?:typedef|struct|union|enum)\b/.test(head)) {
-          items.push({ start: itemStart, end: i + 1, kind: 'code', name: functionName(head) });
+          items.push({ start: itemStart, end: at + 1, kind: 'code', name: functionName(head) });
           itemStart = -1;
         }
       }
     } else if (c === ';' && depth === 0) {
-      items.push({ start: itemStart, end: i + 1, kind: 'code' });
+      if (parens !== 0) return undefined;
+      items.push({ start: itemStart, end: at + 1, kind: 'code' });
       itemStart = -1;
     }
-    i++;
   }
-  return depth === 0 && itemStart < 0 ? items : undefined;
+  return depth === 0 && parens === 0 && itemStart < 0 ? items : undefined;
 }
 
 /** The name a function definition's header declares: the identifier right before its parameter list. */

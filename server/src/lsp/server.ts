@@ -125,6 +125,7 @@ async function validate(uri: string): Promise<void> {
     store.set(a);
     await connection.sendDiagnostics({ uri, version: document.version, diagnostics: a.report.findings.map((f) => toDiagnostic(f, a.docsLink, document.version)) });
     sendStatus(a.report, uri);
+    if (first) setImmediate(() => confirmFirstLook(document, config, a));
   } catch (err) {
     log(`analysis of ${uri} failed (the server keeps running): ${(err as Error)?.stack ?? String(err)}`);
     store.delete(uri);
@@ -150,7 +151,7 @@ function analyzeOpen(document: TextDocument, config: ForksafeSettings, parsed: R
 
 /**
  * The first analysis of a just-opened document without driver context, parsing only the items that can matter
- * (engine.ts `analyzeFirstLook`); the whole tree, which later edits re-parse incrementally, is parsed right after
+ * (engine.ts `analyzeFirstLook`); `validate` parses the whole tree, which later edits re-parse incrementally, once
  * the diagnostics are out. Undefined when the shortcut does not apply.
  */
 function firstAnalysis(document: TextDocument, config: ForksafeSettings): StoredAnalysis | undefined {
@@ -158,10 +159,29 @@ function firstAnalysis(document: TextDocument, config: ForksafeSettings): Stored
   if ((context?.context.files?.length ?? 0) > 0 && config.driverScope !== 'file') return undefined;
   const report = analyzeFirstLook(syntax!, { uri: document.uri, text: document.getText() }, config, context?.context);
   if (!report) return undefined;
-  setImmediate(() => {
-    if (documents.get(document.uri)?.version === document.version && !trees?.has(document.uri)) trees?.treeFor(document, config.timeBudgetMs);
-  });
   return { uri: document.uri, version: document.version, report, settings: config, contextVersions: context?.versions ?? new Map(), docsLink: docsLinkFor(config) };
+}
+
+/**
+ * After a first look's diagnostics are out: parse the whole text (so the next edit re-parses incrementally) and
+ * analyse it in full. The first look is built to equal this (test/unit/firstLook.test.ts); should a broken file's
+ * error recovery still part them, the full analysis is what stays, republished, and the log says so.
+ */
+function confirmFirstLook(document: TextDocument, config: ForksafeSettings, quick: StoredAnalysis): void {
+  const uri = document.uri;
+  if (documents.get(uri)?.version !== document.version || store.get(uri) !== quick || trees?.has(uri)) return;
+  try {
+    const full = analyzeOpen(document, config, trees?.treeFor(document, config.timeBudgetMs), false);
+    store.set(full);
+    const key = (r: Report): string => JSON.stringify(r.findings.map((f) => [f.code, f.span, f.message, f.fingerprint]));
+    if (key(full.report) !== key(quick.report)) {
+      log(`${uri}: the first look differed from the full analysis; diagnostics republished from the full analysis`);
+      void connection.sendDiagnostics({ uri, version: document.version, diagnostics: full.report.findings.map((f) => toDiagnostic(f, full.docsLink, document.version)) });
+      sendStatus(full.report, uri);
+    }
+  } catch (err) {
+    log(`full analysis after the first look of ${uri} failed (the server keeps running): ${(err as Error)?.stack ?? String(err)}`);
+  }
 }
 
 /**
