@@ -1,4 +1,4 @@
-// Phase two of `forksafe scan`: analyses the targets of one chunk with the engine, the chunk's context parsed once; runs in a worker thread or inline.
+// Phase two of `forksafe scan`: analyses the targets of one chunk with the engine, the chunk's context parsed once (or already parsed by phase one, in this thread); runs in a worker thread or inline.
 import * as path from 'path';
 import { pathToFileURL } from 'url';
 import type { CSyntax } from '../analysis/parser';
@@ -6,7 +6,7 @@ import type { Finding } from '../analysis/finding';
 import { analyze } from '../engine';
 import type { ForksafeSettings } from '../settings';
 import { ContextOptions, DriverContextLoader, LoadedFile } from '../runtime/driverContext';
-import { readScanSource } from '../runtime/sourceFiles';
+import { readScanSource, SourceRead } from '../runtime/sourceFiles';
 import type { ScanChunk } from './scanPlan';
 
 /** What one target produced; plain data, so it crosses from a worker thread by structured clone. */
@@ -19,34 +19,48 @@ export interface FileResult {
   error?: string;
 }
 
-export function analyzeChunk(syntax: CSyntax, chunk: ScanChunk, settings: ForksafeSettings, onFile?: () => void): FileResult[] {
-  const loader = new DriverContextLoader(syntax);
-  const opts: ContextOptions = { maxFileBytes: settings.maxFileSizeKb * 1024, budgetMs: settings.timeBudgetMs, scope: settings.driverScope };
+export interface ChunkOptions {
+  /** Compute quick fixes: only the outputs that print them (JSON, SARIF) ask; findings are otherwise the same. */
+  fixes: boolean;
+  onFile?: () => void;
+  /**
+   * The files of the chunk's group as phase one read and parsed them (same thread only): used, not disposed. Without
+   * it the chunk reads and parses its files itself.
+   */
+  loader?: DriverContextLoader;
+}
+
+export function analyzeChunk(syntax: CSyntax, chunk: ScanChunk, settings: ForksafeSettings, opts: ChunkOptions): FileResult[] {
+  const loader = opts.loader ?? new DriverContextLoader(syntax);
+  const contextOptions: ContextOptions = { maxFileBytes: settings.maxFileSizeKb * 1024, budgetMs: settings.timeBudgetMs, scope: settings.driverScope };
   const out: FileResult[] = [];
   try {
     const context: Array<{ key: string; file: LoadedFile }> = [];
     for (const p of chunk.context) {
-      const file = loader.load(p, opts, false);
+      const file = loader.load(p, contextOptions, false);
       if (file) context.push({ key: path.resolve(p), file });
     }
     for (const target of chunk.targets) {
-      out.push(analyzeTarget(syntax, loader, target, context, settings));
-      onFile?.();
+      out.push(analyzeTarget(syntax, loader, target, context, settings, contextOptions, opts.fixes));
+      opts.onFile?.();
     }
   } finally {
-    loader.dispose();
+    if (loader !== opts.loader) loader.dispose();
   }
   return out;
 }
 
 function analyzeTarget(syntax: CSyntax, loader: DriverContextLoader, target: string, context: Array<{ key: string; file: LoadedFile }>,
-  settings: ForksafeSettings): FileResult {
-  const read = readScanSource(target);
+  settings: ForksafeSettings, contextOptions: ContextOptions, fixes: boolean): FileResult {
+  // A target within the size limit is usually context too, so the loader holds its text already; a larger one is read
+  // here, as the engine reports FS009 for it. Both reads give the same text and notes.
+  const cached = loader.source(target, contextOptions);
+  const read: SourceRead = cached ? { ok: true, path: target, ...cached } : readScanSource(target);
   if (!read.ok) return { path: target, findings: [], notes: [], error: read.error };
   const key = path.resolve(target);
   const own = context.find((c) => c.key === key && c.file.text === read.text);
   try {
-    const report = analyze(syntax, { uri: pathToFileURL(key).toString(), text: read.text, tree: own?.file.tree }, settings, {
+    const report = analyze(syntax, { uri: pathToFileURL(key).toString(), text: read.text, tree: own?.file.tree, fixes }, settings, {
       files: context.filter((c) => c.key !== key).map((c) => c.file),
       detectedKernel: loader.detectKernel(target),
     });

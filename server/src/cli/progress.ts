@@ -3,8 +3,8 @@ import { SingleBar } from 'cli-progress';
 import type { ScanReport } from './scanReport';
 
 export interface Progress {
-  /** Starts (or restarts) the bar for a phase of `total` files. */
-  phase(name: string, total: number): void;
+  /** Starts (or restarts) the bar for a phase of `total` files, `done` of them already done. */
+  phase(name: string, total: number, done?: number): void;
   tick(): void;
   stop(): void;
 }
@@ -20,9 +20,9 @@ export function createProgress(stream: NodeJS.WriteStream, enabled: boolean): Pr
   });
   let running = false;
   return {
-    phase(name, total) {
+    phase(name, total, done = 0) {
       if (running) bar.stop();
-      bar.start(total, 0, { phase: name.padEnd(8) });
+      bar.start(total, done, { phase: name.padEnd(8) });
       running = true;
     },
     tick() { if (running) bar.increment(); },

@@ -1,4 +1,4 @@
-// `forksafe scan`: options, files, the two-phase scan (prefilter on the main thread, analysis on workers), baseline, output format and exit code.
+// `forksafe scan`: options, files, the two-phase scan (prefilter on the main thread, each driver analysed as soon as it is planned, on its trees or on workers), baseline, output format and exit code.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -16,7 +16,7 @@ import { createProgress, summaryLine } from './progress';
 import { ConfigError, parseScanOptions, SCAN_USAGE, ScanOptions, UsageError } from './scanOptions';
 import { planScan } from './scanPlan';
 import { compareReported, makeLocator, ReportedError, ReportedFinding, ScanReport } from './scanReport';
-import { runChunks } from './workerPool';
+import { ChunkRunner } from './workerPool';
 
 export interface ScanIo {
   out: (s: string) => void;
@@ -51,13 +51,26 @@ export async function runScan(args: string[], io: ScanIo): Promise<number> {
   for (const p of collected.leftOut) io.err(`forksafe: ${p}: left out by the include/exclude${opts.gitignore ? '/.gitignore' : ''} rules\n`);
 
   const progress = createProgress(io.errStream, opts.progress);
-  const jobs = opts.jobs ?? os.availableParallelism();
   const inputFolders = opts.inputs.filter((p) => { try { return fs.statSync(p).isDirectory(); } catch { return false; } });
-  progress.phase('reading', collected.files.length);
-  const plan = await planScan(collected.files, { settings, prefilter: opts.prefilter, jobs, inputFolders, syntax: loadSyntax, onFileRead: () => progress.tick() });
-  progress.phase('analysing', plan.analysed);
+  // The analysis runs while the plan reads on (in this thread on the plan's trees, or on workers): the bar shows the
+  // reading first, then the files still being analysed. Without -j, workers start only for chunks worth one.
+  const jobs = opts.jobs ?? os.availableParallelism();
   const workerNotes: string[] = [];
-  const results = await runChunks(plan.chunks, { settings, jobs, onFile: () => progress.tick(), onWorkerFailure: (m) => workerNotes.push(m) });
+  let analysedSoFar = 0;
+  let analysing = false;
+  const runner = new ChunkRunner({
+    // Only the JSON and SARIF outputs print quick fixes; the engine computes none for the others.
+    settings, fixes: opts.format === 'json' || opts.format === 'sarif', jobs, explicitJobs: opts.jobs !== undefined, syntax: loadSyntax,
+    onFile: () => { analysedSoFar++; if (analysing) progress.tick(); }, onWorkerFailure: (m) => workerNotes.push(m),
+  });
+  progress.phase('reading', collected.files.length);
+  const plan = await planScan(collected.files, {
+    settings, prefilter: opts.prefilter, jobs, inputFolders, syntax: loadSyntax,
+    onFileRead: () => progress.tick(), onChunks: (chunks, loader) => runner.submit(chunks, loader),
+  });
+  progress.phase('analysing', plan.analysed, analysedSoFar);
+  analysing = true;
+  const results = await runner.finish();
   progress.stop();
 
   const locate = makeLocator(cwd, opts.root);

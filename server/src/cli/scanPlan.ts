@@ -1,21 +1,27 @@
-// Phase one of `forksafe scan`, on the main thread: groups the targets by driver scope, runs the text prefilter and wrapper discovery once per group, and cuts the files to analyse into chunks.
-import * as fs from 'fs';
+// Phase one of `forksafe scan`, on the main thread: groups the targets by driver scope, runs the prefilter (on bytes, then on the text of the groups that may pin) and wrapper discovery once per group, and hands each group's chunks over as soon as they are cut, with the trees discovery parsed.
 import * as path from 'path';
 import type { CSyntax } from '../analysis/parser';
-import { indexFile } from '../analysis/fileIndex';
+import { makeSourceFile } from '../analysis/workspace';
 import type { ForksafeSettings } from '../settings';
-import { listDriverFiles } from '../runtime/driverContext';
-import { Definition, definitionsFromIndex, MemberText, mentionsPinApi, selectRelevantFiles } from '../runtime/fileRelevance';
-import { readScanSource, readSource } from '../runtime/sourceFiles';
+import { ContextOptions, DriverContextLoader, listDriverFiles } from '../runtime/driverContext';
+import { Definition, definitionsFromIndex, MemberText, selectRelevantFiles } from '../runtime/fileRelevance';
 import type { InputError } from '../runtime/scanTargets';
+import { ByteArena } from '../runtime/sourceFiles';
+import { ReadMember, readGroup } from './groupReader';
 
 /** Files analysed together: each target gets the chunk's context files (parsed once per chunk) as its driver. */
-export interface ScanChunk { targets: string[]; context: string[] }
+export interface ScanChunk {
+  targets: string[];
+  context: string[];
+  /** Source bytes of the chunk's files (targets and context, each once): what analysing it costs, roughly. */
+  bytes: number;
+}
 
 export interface ScanPlan {
-  chunks: ScanChunk[];
   /** Targets that will be analysed (the rest cannot hold a finding). */
   analysed: number;
+  /** Chunks handed to onChunks. */
+  chunks: number;
   /** Targets that could not be read, found while reading for the prefilter. */
   errors: InputError[];
   stats: { groups: number; groupsWithPins: number; parsedForDiscovery: number; wrappers: number };
@@ -25,13 +31,19 @@ export interface PlanOptions {
   settings: ForksafeSettings;
   /** False: every target is analysed with every file of its scope as context. */
   prefilter: boolean;
-  /** How many workers will share the chunks: a large group is cut into up to this many. */
+  /** How many analysers may share the chunks: a large group is cut into up to this many. */
   jobs: number;
   /** Folders given on the command line (the roots of the workspace scope). */
   inputFolders: string[];
   /** Loaded only when a group mentions a pin API (the files that do are parsed to find wrappers). */
   syntax: () => Promise<CSyntax>;
   onFileRead?: () => void;
+  /**
+   * Receives each group's chunks, in order, as soon as they are cut. `loader` holds the group's files as discovery read
+   * and parsed them (trees and indexes included); it is disposed when the returned promise settles, so a chunk
+   * analysed in this thread before then parses nothing twice.
+   */
+  onChunks: (chunks: ScanChunk[], loader: DriverContextLoader) => void | Promise<void>;
 }
 
 /** Below this many targets a group is not cut further: each chunk parses the context again. */
@@ -71,44 +83,64 @@ function cut(targets: string[], jobs: number): string[][] {
 export async function planScan(targets: string[], opts: PlanOptions): Promise<ScanPlan> {
   const { settings } = opts;
   const maxBytes = settings.maxFileSizeKb * 1024;
-  const plan: ScanPlan = { chunks: [], analysed: 0, errors: [], stats: { groups: 0, groupsWithPins: 0, parsedForDiscovery: 0, wrappers: 0 } };
+  const contextOptions: ContextOptions = { maxFileBytes: maxBytes, budgetMs: settings.timeBudgetMs, scope: settings.driverScope };
+  const plan: ScanPlan = { analysed: 0, chunks: 0, errors: [], stats: { groups: 0, groupsWithPins: 0, parsedForDiscovery: 0, wrappers: 0 } };
   const wrappers = new Set<string>();
   let syntax: CSyntax | undefined;
+  // A group's bytes are needed until its texts are decoded: one arena, reset per group.
+  const arena = new ByteArena();
   for (const group of groupTargets(targets, settings, opts.inputFolders)) {
     plan.stats.groups++;
-    const isTarget = new Set(group.targets);
-    const members: MemberText[] = [];
-    const oversize: string[] = [];
-    for (const file of group.members) {
-      if (isTarget.has(file)) {
-        const read = readScanSource(file);
-        opts.onFileRead?.();
-        if (!read.ok) { plan.errors.push({ path: file, error: read.error }); isTarget.delete(file); continue; }
-        if (read.text.length > maxBytes) oversize.push(file);
-        members.push({ path: file, text: read.text });
-        continue;
-      }
-      let size: number;
-      try { size = fs.statSync(file).size; } catch { continue; }
-      if (size > maxBytes) continue; // never context: the loader skips it too
-      const read = readSource(file, maxBytes);
-      if (read.ok) members.push({ path: file, text: read.text });
-    }
+    const read = readGroup(group, { maxBytes, prefilter: opts.prefilter }, arena);
+    for (let i = 0; i < read.targetsRead; i++) opts.onFileRead?.();
+    plan.errors.push(...read.errors);
+    const isTarget = new Set(read.members.filter((m) => m.target).map((m) => m.path));
+    const members = read.members;
+
+    // The group's files for the analysis: created (and the grammar loaded) only when the group needs a parse.
+    let loader: DriverContextLoader | undefined;
+    const needLoader = async (): Promise<DriverContextLoader> => {
+      syntax ??= await opts.syntax();
+      loader ??= new DriverContextLoader(syntax);
+      return loader;
+    };
+    /** Hands a member's text to the loader once (it is not read again), when the loader would accept the file at all. */
+    const kept = new Set<string>();
+    const keep = (l: DriverContextLoader, m: ReadMember): void => {
+      if (m.size > maxBytes || kept.has(m.path) || m.text === undefined) return;
+      kept.add(m.path);
+      l.adopt(m.path, { text: m.text, notes: m.notes ?? [], mtimeMs: m.mtimeMs, size: m.size });
+    };
+
     let analyse: string[];
     let context: string[];
     if (!opts.prefilter) {
       analyse = group.targets.filter((t) => isTarget.has(t));
       context = members.map((m) => m.path);
+    } else if (!read.mayPin) {
+      // No file of the group can name a pin API: what selectRelevantFiles returns then (only suppressions are analysed,
+      // nothing is context), decided on the bytes (groupReader.ts) without decoding the group.
+      const chosen = new Set(read.chosen);
+      analyse = group.targets.filter((t) => chosen.has(t));
+      context = [];
     } else {
-      const pinned = members.some((m) => mentionsPinApi(m.text));
-      if (pinned && !syntax) syntax = await opts.syntax();
-      const definitionsOf = (m: MemberText): Definition[] | undefined => {
-        const parsed = syntax!.parse(m.text, undefined, settings.timeBudgetMs);
+      const l = await needLoader();
+      const texts: MemberText[] = members.map((m) => ({ path: m.path, text: m.text! }));
+      const byPath = new Map(members.map((m) => [m.path, m]));
+      const definitionsOf = (t: MemberText): Definition[] | undefined => {
+        const m = byPath.get(t.path)!;
+        if (m.size <= maxBytes) {
+          // Parsed through the group's loader, which keeps the tree; makeSourceFile caches its index for the analysis.
+          keep(l, m);
+          const loaded = l.load(m.path, contextOptions, false);
+          return loaded ? definitionsFromIndex(makeSourceFile(syntax!, loaded.uri, loaded.text, loaded.tree).index, loaded.text) : undefined;
+        }
+        const parsed = syntax!.parse(t.text, undefined, settings.timeBudgetMs);
         if (!parsed.tree) return undefined;
-        try { return definitionsFromIndex(indexFile(syntax!, parsed.tree), m.text); } finally { parsed.tree.delete(); }
+        try { return definitionsFromIndex(makeSourceFile(syntax!, m.path, t.text, parsed.tree).index, t.text); } finally { parsed.tree.delete(); }
       };
-      const selection = selectRelevantFiles(members, isTarget, definitionsOf);
-      const chosen = new Set([...selection.analyse, ...oversize]);
+      const selection = selectRelevantFiles(texts, isTarget, definitionsOf);
+      const chosen = new Set([...selection.analyse, ...read.chosen]);
       analyse = group.targets.filter((t) => chosen.has(t));
       context = selection.context;
       if (selection.parsed.length > 0) plan.stats.groupsWithPins++;
@@ -116,7 +148,22 @@ export async function planScan(targets: string[], opts: PlanOptions): Promise<Sc
       for (const w of selection.wrappers) wrappers.add(w);
     }
     plan.analysed += analyse.length;
-    for (const part of cut(analyse, opts.jobs)) plan.chunks.push({ targets: part, context });
+    if (analyse.length === 0) { loader?.dispose(); continue; }
+    const l = await needLoader();
+    const byPath = new Map(members.map((m) => [m.path, m]));
+    // The analysis reads nothing again: the targets' and the context's texts go to the loader beside the trees.
+    for (const p of new Set([...analyse, ...context])) keep(l, byPath.get(p)!);
+    const inContext = new Set(context);
+    const contextBytes = context.reduce((sum, p) => sum + byPath.get(p)!.size, 0);
+    const chunks: ScanChunk[] = cut(analyse, opts.jobs).map((part) => ({
+      targets: part, context, bytes: contextBytes + part.reduce((sum, p) => sum + (inContext.has(p) ? 0 : byPath.get(p)!.size), 0),
+    }));
+    plan.chunks += chunks.length;
+    try {
+      await opts.onChunks(chunks, l);
+    } finally {
+      l.dispose();
+    }
   }
   plan.stats.wrappers = wrappers.size;
   return plan;

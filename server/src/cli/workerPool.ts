@@ -1,13 +1,14 @@
-// Runs the scan's chunks on the main thread plus worker threads (one analyser per core by default; each loads the grammar once); results come back in chunk order whatever finished first.
+// Runs the scan's chunks as the plan hands them over: in this thread, on the trees phase one parsed, or on worker threads (each loads the grammar once and parses its chunks itself) when the work pays for them; results come back in chunk order whatever finished first.
 import * as fs from 'fs';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
+import type { CSyntax } from '../analysis/parser';
 import type { ForksafeSettings } from '../settings';
-import { loadSyntax } from '../runtime/loadSyntax';
+import type { DriverContextLoader } from '../runtime/driverContext';
 import { analyzeChunk, FileResult } from './analyzeChunk';
 import type { ScanChunk } from './scanPlan';
 
-export interface WorkerInit { settings: ForksafeSettings }
+export interface WorkerInit { settings: ForksafeSettings; fixes: boolean }
 export interface ToWorker { id: number; chunk: ScanChunk }
 export type FromWorker =
   | { type: 'progress' }
@@ -20,70 +21,140 @@ export function workerScriptPath(): string | undefined {
   return fs.existsSync(script) ? script : undefined;
 }
 
+/**
+ * Without -j, a chunk goes to a worker only when it has this many bytes of source to parse. A worker costs about
+ * 0.1 s to start (bundle, wasm, queries) plus its first parses on cold wasm, and it parses again what phase one
+ * already parsed in this thread; 4 MiB is about half a second of parsing, a chunk the main thread would otherwise
+ * analyse while the rest of the tree waits for phase one.
+ */
+export const WORKER_CHUNK_BYTES = 4 * 1024 * 1024;
+
 export interface RunOptions {
   settings: ForksafeSettings;
-  /** Analysers: this thread plus jobs - 1 worker threads; 1 (or no worker script) analyses in this thread only. */
+  /** Quick fixes in the findings (the JSON and SARIF outputs print them). */
+  fixes: boolean;
+  /** Analysers at most: this thread plus jobs - 1 worker threads; 1 (or no worker script) analyses in this thread only. */
   jobs: number;
+  /** jobs came from -j: any chunk may go to a worker. Otherwise only chunks of WORKER_CHUNK_BYTES or more do. */
+  explicitJobs: boolean;
+  /** Loads the grammar for this thread (when it analyses a chunk). */
+  syntax: () => Promise<CSyntax>;
   onFile?: () => void;
   /** A worker died; its chunk is analysed again in this thread. */
   onWorkerFailure?: (message: string) => void;
+  /** The worker script (default workerScriptPath()); tests hand in one that fails. */
+  workerScript?: string;
 }
 
-/** How many workers a scan of `chunks` gets: never more than there are chunks. */
-export function workerCount(jobs: number, chunks: number): number {
-  return Math.max(1, Math.min(jobs, chunks));
+/** Whether a chunk of `bytes` is worth a worker thread (when one is free or may be started). */
+export function wantsWorker(bytes: number, explicitJobs: boolean): boolean {
+  return explicitJobs || bytes >= WORKER_CHUNK_BYTES;
 }
 
-export async function runChunks(chunks: ScanChunk[], opts: RunOptions): Promise<FileResult[]> {
-  if (chunks.length === 0) return [];
-  const results: Array<FileResult[] | undefined> = new Array(chunks.length).fill(undefined);
-  const script = workerScriptPath();
-  const count = workerCount(opts.jobs, chunks.length);
-  const queue = { next: 0 };
-  const syntax = await loadSyntax();
-  // The main thread is one of the `count` analysers: it already holds the grammar, and a worker would need its own.
-  const workers = count > 1 && script ? runOnWorkers(script, count - 1, chunks, queue, results, opts) : Promise.resolve();
-  while (queue.next < chunks.length) {
-    const i = queue.next++;
-    results[i] = analyzeChunk(syntax, chunks[i], opts.settings, opts.onFile);
-    // Let the workers' messages in between chunks: they are waiting for their next chunk.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+interface WorkerSlot {
+  /** The chunk it is analysing; undefined when idle. */
+  current: number | undefined;
+  /** It ended (closed, failed or crashed): it takes no more chunks. */
+  stopped: boolean;
+  give(id: number): void;
+  /** Ends the worker once its current chunk is done. */
+  close(): void;
+  /** Settles when the worker has ended (finished or failed). */
+  ended: Promise<void>;
+}
+
+export class ChunkRunner {
+  private readonly chunks: ScanChunk[] = [];
+  private readonly results: Array<FileResult[] | undefined> = [];
+  private readonly workers: WorkerSlot[] = [];
+  private readonly script: string | undefined;
+  private syntax: CSyntax | undefined;
+
+  constructor(private readonly opts: RunOptions) {
+    this.script = opts.workerScript ?? workerScriptPath();
   }
-  await workers;
-  for (const [i, chunk] of chunks.entries()) results[i] ??= analyzeChunk(syntax, chunk, opts.settings, opts.onFile);
-  return results.flatMap((r) => r ?? []);
-}
 
-/** Hands chunks out one at a time to whichever worker is free; a chunk whose worker fails is left for the caller. */
-function runOnWorkers(script: string, count: number, chunks: ScanChunk[], queue: { next: number }, results: Array<FileResult[] | undefined>,
-  opts: RunOptions): Promise<void> {
-  return new Promise((resolve) => {
-    let alive = count;
-    const finish = (): void => { if (--alive === 0) resolve(); };
-    for (let w = 0; w < count; w++) {
-      const worker = new Worker(script, { workerData: { settings: opts.settings } satisfies WorkerInit });
-      let current: number | undefined;
-      let done = false;
-      const stop = (failure?: string): void => {
-        if (done) return;
-        done = true;
-        if (failure !== undefined) opts.onWorkerFailure?.(failure);
-        void worker.terminate();
-        finish();
-      };
-      const give = (): void => {
-        if (queue.next >= chunks.length) { stop(); return; }
-        current = queue.next++;
-        worker.postMessage({ id: current, chunk: chunks[current] } satisfies ToWorker);
-      };
-      worker.on('message', (msg: FromWorker) => {
-        if (msg.type === 'progress') { opts.onFile?.(); return; }
-        if (msg.type === 'done') { results[msg.id] = msg.results; current = undefined; give(); return; }
-        stop(`a worker failed (its files are analysed again in the main thread): ${msg.error}`);
-      });
-      worker.on('error', (err) => stop(`a worker crashed (its files are analysed again in the main thread): ${err.message}`));
-      worker.on('exit', (code) => { if (!done) stop(`a worker exited with code ${code}${current !== undefined ? ' while analysing' : ''}`); });
-      give();
+  /** Worker threads started so far (0: everything ran in this thread). */
+  get workerCount(): number {
+    return this.workers.length;
+  }
+
+  /**
+   * Takes a group's chunks: each goes to a free worker (or a new one, up to jobs - 1) when it is worth one, else it
+   * is analysed now, in this thread, on `loader`'s files (which phase one parsed).
+   */
+  async submit(chunks: ScanChunk[], loader: DriverContextLoader | undefined): Promise<void> {
+    for (const chunk of chunks) {
+      const id = this.chunks.push(chunk) - 1;
+      const worker = this.workerFor(chunk);
+      if (worker) { worker.give(id); continue; }
+      this.syntax ??= await this.opts.syntax();
+      this.results[id] = analyzeChunk(this.syntax, chunk, this.opts.settings, { fixes: this.opts.fixes, onFile: this.opts.onFile, loader });
     }
-  });
+    // Let the workers' messages in: a worker that finished is free for the next group's chunks.
+    if (this.workers.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
+  /** Waits for the workers, analyses here what a failed worker left, and returns the results in chunk order. */
+  async finish(): Promise<FileResult[]> {
+    for (const w of this.workers) w.close();
+    await Promise.all(this.workers.map((w) => w.ended));
+    for (const [i, chunk] of this.chunks.entries()) {
+      if (this.results[i]) continue;
+      this.syntax ??= await this.opts.syntax();
+      this.results[i] = analyzeChunk(this.syntax, chunk, this.opts.settings, { fixes: this.opts.fixes, onFile: this.opts.onFile });
+    }
+    return this.results.flatMap((r) => r ?? []);
+  }
+
+  private workerFor(chunk: ScanChunk): WorkerSlot | undefined {
+    if (!this.script || this.opts.jobs <= 1 || !wantsWorker(chunk.bytes, this.opts.explicitJobs)) return undefined;
+    const idle = this.workers.find((w) => w.current === undefined && !w.stopped);
+    if (idle) return idle;
+    if (this.workers.length >= this.opts.jobs - 1) return undefined;
+    const started = this.startWorker(this.script);
+    this.workers.push(started);
+    return started;
+  }
+
+  private startWorker(script: string): WorkerSlot {
+    const worker = new Worker(script, { workerData: { settings: this.opts.settings, fixes: this.opts.fixes } satisfies WorkerInit });
+    let finish: () => void = () => undefined;
+    const ended = new Promise<void>((resolve) => { finish = resolve; });
+    let closing = false;
+    const stop = (failure?: string): void => {
+      if (slot.stopped) return;
+      slot.stopped = true;
+      if (failure !== undefined) this.opts.onWorkerFailure?.(failure);
+      void worker.terminate();
+      finish();
+    };
+    const slot: WorkerSlot = {
+      current: undefined,
+      stopped: false,
+      give: (id) => {
+        slot.current = id;
+        worker.postMessage({ id, chunk: this.chunks[id] } satisfies ToWorker);
+      },
+      close: () => {
+        closing = true;
+        if (slot.current === undefined) stop();
+      },
+      ended,
+    };
+    worker.on('message', (msg: FromWorker) => {
+      if (msg.type === 'progress') { this.opts.onFile?.(); return; }
+      if (msg.type === 'done') {
+        this.results[msg.id] = msg.results;
+        slot.current = undefined;
+        if (closing) stop();
+        return;
+      }
+      // A failed worker stays busy (never idle again): its chunk is left for finish().
+      stop(`a worker failed (its files are analysed again in the main thread): ${msg.error}`);
+    });
+    worker.on('error', (err) => stop(`a worker crashed (its files are analysed again in the main thread): ${err.message}`));
+    worker.on('exit', (code) => { if (!slot.stopped) stop(`a worker exited with code ${code}${slot.current !== undefined ? ' while analysing' : ''}`); });
+    return slot;
+  }
 }

@@ -14,7 +14,10 @@ import { Definition, definitionsFromIndex, MemberText, selectRelevantFiles } fro
 /** Files that mention a pin API, a flag, or a protection. The editor adds them to the exact selection, which uses the saved text of the file being edited. */
 export const RELEVANT_TEXT = /user_pages|vaddr_frames|FOLL_|VM_DONTCOPY|VM_WIPEONFORK|MADV_DONTFORK|MADV_WIPEONFORK|mmu_notifier|mmu_interval_notifier|hmm_range_fault/;
 
-interface Entry { mtimeMs: number; size: number; uri: string; text: string; tree: Tree | undefined; definitions?: Definition[] }
+interface Entry { mtimeMs: number; size: number; uri: string; text: string; notes: string[]; tree: Tree | undefined; definitions?: Definition[] }
+
+/** A file a caller has already read and decoded, with the stat it read it under. */
+export interface ReadSource { text: string; notes: string[]; mtimeMs: number; size: number }
 
 export interface ContextOptions { maxFileBytes: number; budgetMs: number; scope: DriverScope; workspaceRoots?: string[] }
 
@@ -59,10 +62,25 @@ export class DriverContextLoader {
       this.evict(file);
       const read = readSource(file, opts.maxFileBytes);
       if (!read.ok) return undefined;
-      entry = { mtimeMs: st.mtimeMs, size: st.size, uri: pathToFileURL(file).toString(), text: read.text, tree: undefined };
+      entry = { mtimeMs: st.mtimeMs, size: st.size, uri: pathToFileURL(file).toString(), text: read.text, notes: read.notes, tree: undefined };
       this.files.set(file, entry);
     }
     return entry;
+  }
+
+  /**
+   * Seeds the cache with a file the caller read (the scan's prefilter): it is not read again while its mtime and size
+   * stay, and the tree a later load parses is kept here for every later load (the scan's analysis phase).
+   */
+  adopt(file: string, source: ReadSource): void {
+    this.evict(file);
+    this.files.set(file, { mtimeMs: source.mtimeMs, size: source.size, uri: pathToFileURL(file).toString(), text: source.text, notes: source.notes, tree: undefined });
+  }
+
+  /** The text of a file and its decoding notes, from the cache or read now (undefined when unreadable or over the limit). */
+  source(file: string, opts: ContextOptions): { text: string; notes: string[] } | undefined {
+    const entry = this.entry(file, opts);
+    return entry && { text: entry.text, notes: entry.notes };
   }
 
   /** A parsed file from disk (undefined when unreadable, over the limit, irrelevant or not parseable in budget). */

@@ -8,9 +8,10 @@ export interface MemberText { path: string; text: string }
 /**
  * A macro or function a file defines, with the names its body calls (functions) or mentions (macro bodies),
  * and every identifier in it (`mentions`, defaulting to `uses`): where a flag expression can be evaluated.
+ * `mentions` is listed on demand: the selection needs it only for the few definitions that reach a pin API.
  * The name '' stands for the file's top level (calls outside any function).
  */
-export interface Definition { name: string; uses: string[]; mentions?: string[] }
+export interface Definition { name: string; uses: string[]; mentions?: () => Iterable<string> }
 
 export interface RelevanceSelection {
   /** Targets that can produce a finding: they mention a pin API or wrapper, or hold a forksafe-ignore comment. */
@@ -34,9 +35,14 @@ export const PROTECTION_TEXT = /VM_DONTCOPY|VM_WIPEONFORK|MADV_DONTFORK|MADV_WIP
 /** FS008 needs no pin: a suppression comment without a reason is reported wherever it is. */
 export const SUPPRESSION_TEXT = /forksafe-ignore/;
 const RELEASE_TEXT = wordsPattern(RELEASE_API_NAMES);
+/** PROTECTION_TEXT or RELEASE_TEXT in one pass (a union tests true exactly when one of the two does). */
+const PROTECTION_OR_RELEASE_TEXT = new RegExp(`${PROTECTION_TEXT.source}|${RELEASE_TEXT.source}`);
 const PIN_TEXT = wordsPattern(PIN_API_NAMES);
-/** A #define and its name; tolerant of spaces and line continuations so it finds at least what the grammar does. */
-const DEFINE = /#(?:[ \t]|\\\r?\n)*define(?:[ \t]|\\\r?\n)+([A-Za-z_]\w*)/g;
+/**
+ * A #define and its name; tolerant of spaces and line continuations so it finds at least what the grammar does.
+ * Sticky: tried only where a '#' is (every match starts with one), which skips the text between at memchr speed.
+ */
+const DEFINE = /#(?:[ \t]|\\\r?\n)*define(?:[ \t]|\\\r?\n)+([A-Za-z_]\w*)/y;
 const IDENTIFIER = /[A-Za-z_]\w*/g;
 
 /** A regular expression matching any of `names` as a whole C identifier. */
@@ -48,15 +54,53 @@ export function mentionsPinApi(text: string): boolean {
   return PIN_TEXT.test(text);
 }
 
+/**
+ * Byte tests that stand for text tests before a file is decoded (the scan decodes only the files it keeps).
+ * UTF-8 decoding, strict or lossy (runtime/sourceFiles.ts), turns every ASCII byte into that character and never
+ * makes an ASCII character out of other bytes (an ASCII byte inside a broken sequence ends it with U+FFFD and is
+ * then decoded as itself); dropping a BOM removes U+FEFF only. So an ASCII string is in the decoded text exactly
+ * when its bytes are in the file, and:
+ *  - mayMentionPinApi(bytes) false => mentionsPinApi(text) false: every pin API name contains one of PIN_ANCHORS;
+ *  - holdsSuppression(bytes) === SUPPRESSION_TEXT.test(text): the pattern is one ASCII literal.
+ */
+const PIN_ANCHORS: readonly Buffer[] = anchorsOf(PIN_API_NAMES, ['user_pages', 'vaddr_frames']).map((a) => Buffer.from(a, 'latin1'));
+const SUPPRESSION_BYTES = Buffer.from(SUPPRESSION_TEXT.source, 'latin1');
+
+/** `preferred` plus each name that contains none of them: every name then contains one of the result. */
+function anchorsOf(names: readonly string[], preferred: readonly string[]): string[] {
+  const out = [...preferred];
+  for (const n of names) if (!out.some((a) => n.includes(a))) out.push(n);
+  return out;
+}
+
+/** False when the file cannot name a pin API (see above); true means "decode it and look". */
+export function mayMentionPinApi(bytes: Uint8Array): boolean {
+  const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return PIN_ANCHORS.some((a) => b.includes(a));
+}
+
+/** SUPPRESSION_TEXT on the bytes: the same answer as on the decoded text (see above). */
+export function holdsSuppression(bytes: Uint8Array): boolean {
+  const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return b.includes(SUPPRESSION_BYTES);
+}
+
 export function identifiersIn(text: string): Set<string> {
   return new Set(text.match(IDENTIFIER) ?? []);
 }
 
-/** The #defines of a text with the identifiers of each body (to the end of the logical line). */
-export function macroDefinitionsIn(text: string): Definition[] {
-  const out: Definition[] = [];
-  for (const m of text.matchAll(DEFINE)) {
-    let end = (m.index ?? 0) + m[0].length;
+/** A #define found in a text: its name and where its body (the rest of the logical line) is. */
+interface MacroSpan { name: string; bodyStart: number; bodyEnd: number }
+
+/** The #defines of a text, in order: what `DEFINE` matches left to right, without overlaps. */
+function macroSpansIn(text: string): MacroSpan[] {
+  const out: MacroSpan[] = [];
+  for (let at = text.indexOf('#'); at >= 0; at = text.indexOf('#', at)) {
+    DEFINE.lastIndex = at;
+    const m = DEFINE.exec(text);
+    if (!m) { at++; continue; }
+    const bodyStart = at + m[0].length;
+    let end = bodyStart;
     for (;;) {
       const nl = text.indexOf('\n', end);
       if (nl < 0) { end = text.length; break; }
@@ -64,21 +108,33 @@ export function macroDefinitionsIn(text: string): Definition[] {
       end = nl + 1;
       if (!continued) break;
     }
-    const body = text.slice((m.index ?? 0) + m[0].length, end);
-    out.push({ name: m[1], uses: [...identifiersIn(body)] });
+    out.push({ name: m[1], bodyStart, bodyEnd: end });
+    at = bodyStart;
   }
   return out;
+}
+
+/** The #defines of a text with the identifiers of each body (to the end of the logical line). */
+export function macroDefinitionsIn(text: string): Definition[] {
+  return macroSpansIn(text).map((s) => ({ name: s.name, uses: [...identifiersIn(text.slice(s.bodyStart, s.bodyEnd))] }));
 }
 
 /** What a parsed file defines: each function with the names it calls, each macro with the names its body mentions, and the top level's calls. */
 export function definitionsFromIndex(index: FileIndex, text: string): Definition[] {
   const out: Definition[] = [];
+  const callsOf = new Map<FileIndex['functions'][number] | undefined, string[]>();
+  for (const c of index.calls) {
+    const list = callsOf.get(c.fn);
+    if (list) list.push(c.name); else callsOf.set(c.fn, [c.name]);
+  }
+  // A node's text is the tree's source between its indexes: slicing `text` lists the same identifiers without the node.
+  const identifiersBetween = (start: number, end: number) => (): Iterable<string> => identifiersIn(text.slice(start, end));
   for (const fn of index.functions) {
-    out.push({ name: fn.name, uses: index.calls.filter((c) => c.fn === fn).map((c) => c.name), mentions: [...identifiersIn(fn.node.text)] });
+    out.push({ name: fn.name, uses: callsOf.get(fn) ?? [], mentions: identifiersBetween(fn.node.startIndex, fn.node.endIndex) });
   }
   for (const m of index.macros) out.push({ name: m.name, uses: [...identifiersIn(m.body)] });
-  const topLevel = index.calls.filter((c) => c.fn === undefined).map((c) => c.name);
-  if (topLevel.length > 0) out.push({ name: '', uses: topLevel, mentions: [...identifiersIn(text)] });
+  const topLevel = callsOf.get(undefined) ?? [];
+  if (topLevel.length > 0) out.push({ name: '', uses: topLevel, mentions: () => identifiersIn(text) });
   return out;
 }
 
@@ -101,7 +157,7 @@ export function selectRelevantFiles(members: readonly MemberText[], targets: Rea
   definitionsOf: (member: MemberText) => Definition[] | undefined): RelevanceSelection {
   const known = new Set<string>(PIN_API_NAMES);
   const examined = new Map<string, Definition[]>();
-  let frontier: string[] = [...PIN_API_NAMES];
+  let frontier: readonly string[] = PIN_API_NAMES;
   while (frontier.length > 0) {
     const pattern = wordsPattern(frontier);
     for (const m of members) {
@@ -123,22 +179,27 @@ export function selectRelevantFiles(members: readonly MemberText[], targets: Rea
   const included = new Set<string>(examined.keys());
   const names = new Set<string>();
   for (const defs of examined.values()) {
-    for (const d of defs) if (d.uses.some((u) => known.has(u))) for (const id of d.mentions ?? d.uses) names.add(id);
+    for (const d of defs) if (d.uses.some((u) => known.has(u))) for (const id of d.mentions?.() ?? d.uses) names.add(id);
   }
   for (const m of members) {
-    if (!examined.has(m.path) && (PROTECTION_TEXT.test(m.text) || RELEASE_TEXT.test(m.text))) included.add(m.path);
+    if (!examined.has(m.path) && PROTECTION_OR_RELEASE_TEXT.test(m.text)) included.add(m.path);
   }
-  const macros = members.flatMap((m) => macroDefinitionsIn(m.text).map((d) => ({ path: m.path, def: d })));
-  const expanded = new Set<number>();
-  for (let changed = true; changed;) {
-    changed = false;
-    macros.forEach((entry, i) => {
-      if (expanded.has(i) || !names.has(entry.def.name)) return;
-      expanded.add(i);
-      included.add(entry.path);
-      for (const u of entry.def.uses) names.add(u);
-      changed = true;
-    });
+  // Macros named in those functions, then the macros their bodies name, and so on: the files defining them are context.
+  // A body's identifiers are listed only when its macro is reached.
+  const macros = new Map<string, Array<{ member: MemberText; span: MacroSpan }>>();
+  for (const member of members) {
+    for (const span of macroSpansIn(member.text)) {
+      const list = macros.get(span.name);
+      if (list) list.push({ member, span }); else macros.set(span.name, [{ member, span }]);
+    }
+  }
+  const pending = [...names];
+  const reached = (name: string): void => { if (!names.has(name)) { names.add(name); pending.push(name); } };
+  while (pending.length > 0) {
+    for (const { member, span } of macros.get(pending.pop()!) ?? []) {
+      included.add(member.path);
+      for (const u of identifiersIn(member.text.slice(span.bodyStart, span.bodyEnd))) reached(u);
+    }
   }
   return {
     analyse,

@@ -103,13 +103,23 @@ export function collectScanTargets(inputs: string[], opts: TargetOptions): Colle
     if (!files.has(key)) files.set(key, path.normalize(file));
   };
 
-  const walk = (dir: string, base: string): void => {
+  /**
+   * `dirRel` is matchPath(dir, base). An entry's match path is its folder's plus its name (readdir names hold no
+   * separator and are never '.' or '..'), so each folder is resolved once, not each file: inside the root it is
+   * relative to the root, outside it relative to `base`; in the root itself (or in `base` outside the root) it is the
+   * name alone. A name starting with '..' goes through matchPath (its textual test counts it as outside the root).
+   */
+  const walk = (dir: string, base: string, dirRel: string): void => {
     let real: string;
     try { real = fs.realpathSync(dir); } catch (err) { errors.push({ path: dir, error: describeFsError(err) }); return; }
     if (seenDirs.has(real)) return;
     seenDirs.add(real);
     let entries: fs.Dirent[];
     try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch (err) { errors.push({ path: dir, error: describeFsError(err) }); return; }
+    const abs = path.resolve(dir);
+    const fromRoot = path.relative(root, abs);
+    const inRoot = fromRoot !== '' && !fromRoot.startsWith('..') && !path.isAbsolute(fromRoot);
+    const atTop = abs === root || (!inRoot && abs === base);
     for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       if (ALWAYS_SKIPPED.has(entry.name)) continue;
       const full = path.join(dir, entry.name);
@@ -118,10 +128,10 @@ export function collectScanTargets(inputs: string[], opts: TargetOptions): Colle
       if (entry.isSymbolicLink()) {
         try { const st = fs.statSync(full); isDir = st.isDirectory(); isFile = st.isFile(); } catch (err) { errors.push({ path: full, error: describeFsError(err) }); continue; }
       }
-      const rel = matchPath(full, base);
+      const rel = entry.name.startsWith('..') ? matchPath(full, base) : atTop ? entry.name : `${dirRel}/${entry.name}`;
       if (isDir) {
         if (excluded(rel) || gitignore?.ignores(path.resolve(full), true)) continue;
-        walk(full, base);
+        walk(full, base, rel);
       } else if (isFile && included(rel) && !excluded(rel) && !gitignore?.ignores(path.resolve(full), false)) {
         add(full);
       }
@@ -131,7 +141,7 @@ export function collectScanTargets(inputs: string[], opts: TargetOptions): Colle
   for (const input of inputs) {
     let st: fs.Stats;
     try { st = fs.statSync(input); } catch (err) { errors.push({ path: input, error: describeFsError(err) }); continue; }
-    if (st.isDirectory()) { walk(input, path.resolve(input)); continue; }
+    if (st.isDirectory()) { walk(input, path.resolve(input), matchPath(input, path.resolve(input))); continue; }
     const rel = matchPath(input, path.dirname(path.resolve(input)));
     if (included(rel) && !excluded(rel) && !gitignore?.ignores(path.resolve(input), false)) add(input);
     else leftOut.push(input);

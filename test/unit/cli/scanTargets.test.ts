@@ -43,6 +43,21 @@ describe('scan targets', function () {
     assert.deepEqual(rel(t.leftOut), ['drivers/notes.txt', 'drivers/x.gen.c']);
   });
 
+  it('globs see each file relative to the root inside it and to the input folder outside it, however deep the walk', function () {
+    const { dir: d, remove: rm } = scratchTree({
+      'top.c': '', 'other/top.c': '', 'proj/top.c': '', 'proj/sub/x.c': '', 'proj/..odd.c': '', 'outside/sub/x.c': '', 'outside/top.c': '',
+    });
+    try {
+      const scan = (input: string, root: string): string[] => collectScanTargets([path.join(d, input)], {
+        include: ['top.c', 'sub/*.c', '..odd.c', 'proj/..odd.c'], exclude: [], gitignore: false, root: path.join(d, root),
+      }).files.map((f) => path.relative(d, f).split(path.sep).join('/'));
+      assert.deepEqual(scan('.', 'proj'), ['proj/..odd.c', 'proj/sub/x.c', 'proj/top.c', 'top.c'], 'root below the input');
+      assert.deepEqual(scan('outside', 'proj'), ['outside/sub/x.c', 'outside/top.c'], 'input outside the root');
+      assert.deepEqual(scan('proj', '.'), ['proj/..odd.c'], 'input below the root');
+      assert.deepEqual(scan('proj', 'proj'), ['proj/..odd.c', 'proj/sub/x.c', 'proj/top.c'], "input at the root ('..odd.c' is textually outside it)");
+    } finally { rm(); }
+  });
+
   it('each file once, however it is named', function () {
     const t = collectScanTargets([path.join(dir, 'drivers', 'sub'), path.join(dir, 'drivers', 'sub', 'b.c'), `${dir}/drivers/./sub/b.c`], { ...defaults, root: dir });
     assert.deepEqual(rel(t.files), ['drivers/sub/b.c', 'drivers/sub/keep.gen.c', 'drivers/sub/local.c']);

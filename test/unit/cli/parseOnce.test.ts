@@ -1,0 +1,269 @@
+// The scan parses each file once (phase two analyses on phase one's trees), computes quick fixes only for the formats that print them, tests bytes before decoding, and starts workers only when asked or worth it.
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { BAD_DRIVER, runCli, scratchTree } from './runCli';
+import { generateTree } from '../../helpers/generatedTree';
+import { loadSyntax } from '../../../server/src/runtime/loadSyntax';
+import { resolveSettings } from '../../../server/src/settings';
+import type { CSyntax } from '../../../server/src/analysis/parser';
+import type { Finding } from '../../../server/src/analysis/finding';
+import { analyzeChunk, FileResult } from '../../../server/src/cli/analyzeChunk';
+import { planScan, ScanChunk } from '../../../server/src/cli/scanPlan';
+import { ChunkRunner, wantsWorker, WORKER_CHUNK_BYTES } from '../../../server/src/cli/workerPool';
+import { collectScanTargets } from '../../../server/src/runtime/scanTargets';
+import { definitionsFromIndex, holdsSuppression, identifiersIn, mayMentionPinApi, mentionsPinApi, PIN_API_NAMES, SUPPRESSION_TEXT } from '../../../server/src/runtime/fileRelevance';
+import { indexFile } from '../../../server/src/analysis/fileIndex';
+import { ByteArena, decodeText, readSourceBytes } from '../../../server/src/runtime/sourceFiles';
+
+/** A driver with a wrapper chain over three files, flag macros two headers away, a protection and a release helper. */
+const LAYERED: Record<string, string> = {
+  'drv/mr.c': '#include "flags.h"\nint reg_mr(struct mr *mr, unsigned long a, int n)\n{\n\treturn drv_pin_user(mr, a, n, DRV_GUP_FLAGS);\n}\n',
+  'drv/mid.c': 'int drv_pin_user(struct mr *mr, unsigned long a, int n, unsigned int how)\n{\n\treturn drv_pin_range(a, n, how, mr->pages);\n}\n',
+  'drv/pin.c': 'int drv_pin_range(unsigned long a, int n, unsigned int gup_flags, struct page **pages)\n{\n\treturn get_user_pages_fast(a, n, gup_flags, pages);\n}\n',
+  'drv/flags.h': '#define DRV_GUP_FLAGS (DRV_BASE_FLAGS)\n',
+  'drv/base.h': '#define DRV_BASE_FLAGS FOLL_WRITE\n',
+  'drv/put.c': 'void drv_put(struct page **p, int n)\n{\n\twhile (n--)\n\t\tput_page(p[n]);\n}\n',
+  'drv/quirk.c': '/* forksafe-ignore FS001 */\nint quirk;\n',
+  'bad/bad.c': BAD_DRIVER,
+  'quiet/a.c': 'int a(void) { return 0; }\n',
+  'quiet/q.c': '/* forksafe-ignore FS002 */\nint q;\n',
+};
+
+const settings = resolveSettings({});
+
+/** `syntax` with its parses counted by text (macro bodies, which the engine parses on the side, left out). */
+function countingSyntax(syntax: CSyntax): { syntax: CSyntax; counts: Map<string, number> } {
+  const counts = new Map<string, number>();
+  const counted = Object.create(syntax) as CSyntax;
+  counted.parse = (text, oldTree, budgetMs) => {
+    if (!text.startsWith('void __forksafe_macro(')) counts.set(text, (counts.get(text) ?? 0) + 1);
+    return syntax.parse(text, oldTree, budgetMs);
+  };
+  return { syntax: counted, counts };
+}
+
+/** Plans a scan of `dir` and analyses each group's chunks as they come: on the plan's loader, or (reuse false) each chunk on its own. */
+async function scanInline(syntax: CSyntax, dir: string, reuse: boolean, fixes = false): Promise<{ results: FileResult[]; chunks: ScanChunk[]; parsedForDiscovery: number }> {
+  const targets = collectScanTargets([dir], { include: settings.include, exclude: settings.exclude, gitignore: false, root: dir }).files;
+  const results: FileResult[] = [];
+  const chunks: ScanChunk[] = [];
+  const plan = await planScan(targets, {
+    settings, prefilter: true, jobs: 1, inputFolders: [dir], syntax: async () => syntax,
+    onChunks: (list, loader) => {
+      for (const chunk of list) {
+        chunks.push(chunk);
+        results.push(...analyzeChunk(syntax, chunk, settings, { fixes, loader: reuse ? loader : undefined }));
+      }
+    },
+  });
+  return { results, chunks, parsedForDiscovery: plan.stats.parsedForDiscovery };
+}
+
+const findingsOf = (results: FileResult[]): Finding[] => results.flatMap((r) => r.findings);
+
+describe('cli: parse once, fixes on demand', function () {
+  let syntax: CSyntax;
+  let layered: { dir: string; remove: () => void };
+  let generated: string;
+  before(async function () {
+    syntax = await loadSyntax();
+    layered = scratchTree(LAYERED);
+    generated = fs.mkdtempSync(path.join(os.tmpdir(), 'forksafe-tree-'));
+    generateTree(generated, 5, 40);
+  });
+  after(function () {
+    layered.remove();
+    fs.rmSync(generated, { recursive: true, force: true });
+  });
+
+  for (const tree of ['layered', 'generated']) {
+    it(`${tree} tree: phase two analyses on phase one's trees, every file is parsed once, and the findings are the same`, async function () {
+      const dir = tree === 'layered' ? layered.dir : generated;
+      const once = countingSyntax(syntax);
+      const reused = await scanInline(once.syntax, dir, true);
+      const twice = countingSyntax(syntax);
+      const fresh = await scanInline(twice.syntax, dir, false);
+      assert.ok(reused.parsedForDiscovery > 0 && findingsOf(reused.results).length > 0, 'discovery parsed files and the scan found something');
+      assert.deepEqual(reused.results, fresh.results);
+      const parsedTwice = [...once.counts.entries()].filter(([, n]) => n > 1).map(([text]) => text.slice(0, 60));
+      assert.deepEqual(parsedTwice, [], 'no text parsed twice');
+      assert.ok([...twice.counts.values()].some((n) => n > 1), 'without the plan\'s loader the chunks parse again (the counting sees it)');
+      // Every analysed file and every context file was parsed (once), and the chunks' context covers discovery's parses.
+      const files = new Set(reused.chunks.flatMap((c) => [...c.targets, ...c.context]));
+      for (const f of files) assert.equal(once.counts.get(fs.readFileSync(f, 'utf8')), 1, f);
+    });
+  }
+
+  it("a function's mentions, listed on demand from the text, are the identifiers of its node's text (non-BMP text before it too)", function () {
+    const text = '/* \u{1F600} caf\u00e9 */\n#define FLAGS (FOLL_WRITE)\nint \u00e9t\u00e9;\nstatic int pin(struct page **p)\n{\n\t/* \u{1F4A5} */ return get_user_pages(0, 1, FLAGS, p);\n}\nEXPORT_SYMBOL(pin);\n';
+    const tree = syntax.parse(text).tree!;
+    try {
+      const index = indexFile(syntax, tree, text);
+      const defs = definitionsFromIndex(index, text);
+      const fn = index.functions.find((f) => f.name === 'pin')!;
+      assert.deepEqual([...defs.find((d) => d.name === 'pin')!.mentions!()], [...identifiersIn(fn.node.text)]);
+      assert.ok([...defs.find((d) => d.name === 'pin')!.mentions!()].includes('FLAGS'));
+      assert.deepEqual([...defs.find((d) => d.name === '')!.mentions!()], [...identifiersIn(text)]);
+    } finally { tree.delete(); }
+  });
+
+  it('quick fixes only when asked: the findings are otherwise equal', async function () {
+    const without = findingsOf((await scanInline(syntax, layered.dir, true, false)).results);
+    const withFixes = findingsOf((await scanInline(syntax, layered.dir, true, true)).results);
+    assert.ok(without.length > 2);
+    assert.ok(without.every((f) => f.fixes.length === 0), 'no fixes computed');
+    assert.ok(withFixes.some((f) => f.fixes.some((x) => x.edits.length > 0)), 'fixes computed when asked');
+    assert.deepEqual(without, withFixes.map((f) => ({ ...f, fixes: [] })));
+  });
+
+  it('the CLI asks for fixes for JSON and SARIF only; text, gcc and baselines do not depend on them', function () {
+    const json = JSON.parse(runCli(['scan', '--format', 'json', '--fail-on', 'none', '.'], layered.dir).stdout) as { findings: Array<{ fixes: unknown[] }> };
+    assert.ok(json.findings.some((f) => f.fixes.length > 0), 'json prints fixes');
+    const sarif = JSON.parse(runCli(['scan', '--format', 'sarif', '--fail-on', 'none', '.'], layered.dir).stdout) as { runs: Array<{ results: Array<{ fixes?: unknown[] }> }> };
+    assert.ok(sarif.runs[0].results.some((r) => (r.fixes?.length ?? 0) > 0), 'sarif prints fixes');
+    // --explain prints everything text derives from a finding: the same with and without workers (which also skip fixes).
+    const text = runCli(['scan', '--explain', '--fail-on', 'none', '-j', '1', '.'], layered.dir).stdout;
+    assert.match(text, /FS001/);
+    assert.equal(runCli(['scan', '--explain', '--fail-on', 'none', '-j', '3', '.'], layered.dir).stdout, text);
+    const baseline = path.join(layered.dir, 'baseline.json');
+    runCli(['scan', '--baseline', baseline, '--update-baseline', '.'], layered.dir);
+    const entries = JSON.parse(fs.readFileSync(baseline, 'utf8')) as { findings: Array<{ fingerprint: string }> };
+    assert.deepEqual(entries.findings.length, json.findings.length);
+    const again = runCli(['scan', '--format', 'json', '--baseline', baseline, '.'], layered.dir);
+    assert.equal(again.code, 0, again.stderr);
+    fs.rmSync(baseline);
+  });
+});
+
+describe('cli: byte prefilter', function () {
+  /** A seeded byte soup: pieces of the names the tests look for, broken and valid UTF-8, BOMs, ASCII noise. */
+  function soup(seed: number): Buffer {
+    let state = seed >>> 0;
+    const next = (): number => {
+      state = (state + 0x6d2b79f5) >>> 0;
+      let t = Math.imul(state ^ (state >>> 15), state | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const pieces: Array<number[] | string> = [
+      'get_user_pages', 'user_pages', 'pin_user_pages_fast', 'get_vaddr_frames', 'vaddr_frames', '_count_user_pages', 'forksafe-ignore',
+      'forksafe-', 'ignore', 'get_', 'pin_', ' ', '\n', '(', 'x', '_', 'é', '€',
+      [0xef, 0xbb, 0xbf], [0x80], [0xc3], [0xe2, 0x82], [0xf0, 0x9f, 0x98], [0xff], [0xed, 0xa0, 0x80],
+    ];
+    const parts: Buffer[] = [];
+    const n = 1 + Math.floor(next() * 12);
+    for (let i = 0; i < n; i++) {
+      const p = pieces[Math.floor(next() * pieces.length)];
+      parts.push(typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p));
+    }
+    return Buffer.concat(parts);
+  }
+
+  it('the byte tests agree with the text tests on the decoded text (strict or lossy, BOM or not)', function () {
+    let pins = 0;
+    let suppressions = 0;
+    for (let seed = 1; seed <= 5000; seed++) {
+      const bytes = soup(seed);
+      const { text } = decodeText(bytes, 'soup.c');
+      if (mentionsPinApi(text)) {
+        pins++;
+        assert.ok(mayMentionPinApi(bytes), `seed ${seed}: ${JSON.stringify(text)} names a pin API but its bytes were dropped`);
+      }
+      if (SUPPRESSION_TEXT.test(text)) suppressions++;
+      assert.equal(holdsSuppression(bytes), SUPPRESSION_TEXT.test(text), `seed ${seed}: ${JSON.stringify(text)}`);
+    }
+    assert.ok(pins > 100 && suppressions > 100, `the soup exercises both (${pins}, ${suppressions})`);
+  });
+
+  it('reads into the arena give the bytes and errors of plain reads, and earlier reads stay valid as it grows', function () {
+    const sizes = [0, 10, 700 * 1024, 1536 * 1024, 3 * 1024 * 1024, 5];
+    const files: Record<string, string> = {};
+    sizes.forEach((n, i) => { files[`f${i}.c`] = Array.from({ length: n }, (_, k) => String.fromCharCode(97 + ((k * 7 + i) % 26))).join(''); });
+    const { dir, remove } = scratchTree(files);
+    try {
+      const arena = new ByteArena();
+      const names = [...Object.keys(files), 'missing.c', '.'];
+      const reads = names.map((n) => readSourceBytes(path.join(dir, n), 8 << 20, arena));
+      names.forEach((n, i) => {
+        const plain = readSourceBytes(path.join(dir, n), 8 << 20);
+        const read = reads[i];
+        assert.equal(read.ok, plain.ok, n);
+        if (read.ok && plain.ok) assert.ok(read.bytes.equals(plain.bytes) && read.bytes.equals(fs.readFileSync(path.join(dir, n))), n);
+        if (!read.ok && !plain.ok) assert.equal(read.error, plain.error, n);
+      });
+      assert.equal(readSourceBytes(path.join(dir, 'f3.c'), 1024 * 1024, arena).ok, false, 'the size limit applies');
+    } finally { remove(); }
+  });
+
+  it('every pin API name passes the byte test', function () {
+    for (const name of PIN_API_NAMES) assert.ok(mayMentionPinApi(Buffer.from(`x = ${name}(a);`)), name);
+    assert.equal(mayMentionPinApi(Buffer.from('int get_user_page;\n')), false);
+  });
+
+  it('a pin in a file with a BOM and invalid UTF-8 is found as without the prefilter, and noted once', function () {
+    const { dir, remove } = scratchTree({ 'drv/other.c': 'int other;\n' });
+    try {
+      const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('/* caf'), Buffer.from([0xe9]), Buffer.from(' */\n'), Buffer.from(BAD_DRIVER)]);
+      fs.writeFileSync(path.join(dir, 'drv', 'odd.c'), bytes);
+      const two = runCli(['scan', '--format', 'json', '--fail-on', 'none', '.'], dir);
+      const all = runCli(['scan', '--format', 'json', '--fail-on', 'none', '--no-prefilter', '.'], dir);
+      const findings = (r: { stdout: string }): unknown[] => (JSON.parse(r.stdout) as { findings: unknown[] }).findings;
+      assert.equal(findings(two).length, 1);
+      assert.deepEqual(findings(two), findings(all));
+      assert.equal(two.stderr.match(/not valid UTF-8/g)?.length, 1, two.stderr);
+    } finally { remove(); }
+  });
+});
+
+describe('cli: worker count', function () {
+  let syntax: CSyntax;
+  let dir: string;
+  let remove: () => void;
+  before(async function () {
+    syntax = await loadSyntax();
+    ({ dir, remove } = scratchTree(LAYERED));
+  });
+  after(function () { remove(); });
+
+  it('without -j a chunk needs WORKER_CHUNK_BYTES of source to go to a worker; with -j any chunk may', function () {
+    assert.equal(wantsWorker(WORKER_CHUNK_BYTES - 1, false), false);
+    assert.equal(wantsWorker(WORKER_CHUNK_BYTES, false), true);
+    assert.equal(wantsWorker(0, true), true);
+  });
+
+  async function run(jobs: number, explicitJobs: boolean, workerScript?: string, failures: string[] = []): Promise<{ results: FileResult[]; workers: number }> {
+    const runner = new ChunkRunner({ settings, fixes: true, jobs, explicitJobs, syntax: async () => syntax, workerScript, onWorkerFailure: (m) => failures.push(m) });
+    const targets = collectScanTargets([dir], { include: settings.include, exclude: settings.exclude, gitignore: false, root: dir }).files;
+    await planScan(targets, { settings, prefilter: true, jobs, inputFolders: [dir], syntax: async () => syntax, onChunks: (chunks, loader) => runner.submit(chunks, loader) });
+    const results = await runner.finish();
+    return { results: [...results].sort((a, b) => (a.path < b.path ? -1 : 1)), workers: runner.workerCount };
+  }
+
+  it('small chunks stay in this thread by default; -j 3 starts workers; the results are the same', async function () {
+    this.timeout(60000);
+    const inline = await run(4, false);
+    const threaded = await run(3, true);
+    assert.equal(inline.workers, 0);
+    assert.equal(threaded.workers, 2, 'two chunks came while no worker was free');
+    assert.ok(inline.results.length >= 3);
+    assert.deepEqual(threaded.results, inline.results);
+  });
+
+  for (const [how, script] of [['crashes', 'throw new Error("boom");\n'], ['exits', 'process.exit(3);\n']]) {
+    it(`a worker that ${how} leaves its chunks to this thread: same results, one note per worker`, async function () {
+      const file = path.join(dir, `failing-worker-${how}.js`);
+      fs.writeFileSync(file, script);
+      try {
+        const failures: string[] = [];
+        const inline = await run(1, false);
+        const failed = await run(3, true, file, failures);
+        assert.equal(failed.workers, 2);
+        assert.deepEqual(failed.results, inline.results);
+        assert.equal(failures.length, 2, failures.join('\n'));
+        assert.match(failures[0], how === 'crashes' ? /crashed.*boom/ : /exited with code 3/);
+      } finally { fs.rmSync(file); }
+    });
+  }
+});
