@@ -114,25 +114,27 @@ async function main(argv: string[]): Promise<number> {
   if (!skip.has('scan')) {
     const caps = cliCapabilities();
     out();
-    out(`== forksafe scan (median of ${repeat}; JSON output; ${caps.jobsFlag ? `worker flag ${caps.jobsFlag}` : 'no worker flag in this build: single process only'}; ${load()})`);
+    out(`== forksafe scan ${target} (the default text output, as in CI; median of ${repeat}; findings from one more run with --format json; ` +
+      `${caps.jobsFlag ? `worker flag ${caps.jobsFlag}` : 'no worker flag in this build: single process only'}; ${load()})`);
     const configs: Array<{ label: string; extra: string[]; repeat: number }> = caps.jobsFlag
-      ? [{ label: '1 worker', extra: [caps.jobsFlag, '1'], repeat }, { label: `all workers (${machine.nproc})`, extra: [caps.jobsFlag, String(machine.nproc)], repeat }]
+      ? [{ label: `${caps.jobsFlag} 1`, extra: [caps.jobsFlag, '1'], repeat }, { label: `default (no ${caps.jobsFlag})`, extra: [], repeat },
+        { label: `${caps.jobsFlag} ${machine.nproc} (all cores)`, extra: [caps.jobsFlag, String(machine.nproc)], repeat }]
       : [{ label: 'single process', extra: [], repeat }];
     if (values['no-prefilter-run'] && caps.noPrefilter) configs.push({ label: '--no-prefilter, 1 worker', extra: ['--no-prefilter', ...(caps.jobsFlag ? [caps.jobsFlag, '1'] : [])], repeat: 1 });
     for (const c of configs) {
       const r = await runForksafeScan(corpus, target, c.label, c.extra, caps, c.repeat);
       scans.push(r);
       const cmp = compareForksafe(manifest, r.findings);
-      out(`  ${c.label.padEnd(26)} wall ${ms(r.wallMs).padStart(8)} (min ${ms(r.minWallMs)})${cpu(r.cpuMs)}  peak RSS ${mb(r.peakRssKb)} (tree ${mb(r.treePeakRssKb)})  ` +
-        `files ${r.filesAnalysed ?? '?'} analysed / ${r.filesTotal ?? '?'}  findings ${r.findings.length}, sites as expected ${cmp.asExpected}/${manifest.sites.length}` +
-        `${cmp.extra.length ? `, ${cmp.extra.length} off-site` : ''}  exit ${r.exitCode}`);
+      out(`  ${c.label.padEnd(26)} wall ${ms(r.wallMs).padStart(8)} (min ${ms(r.minWallMs)})${cpu(r.cpuMs)}  peak RSS ${mb(r.peakRssKb)} (tree ${mb(r.treePeakRssKb)})  exit ${r.exitCode}  ` +
+        `| json run ${ms(r.jsonWallMs)}: files ${r.filesAnalysed ?? '?'} analysed / ${r.filesTotal ?? '?'}  findings ${r.findings.length}, sites as expected ${cmp.asExpected}/${manifest.sites.length}` +
+        `${cmp.extra.length ? `, ${cmp.extra.length} off-site` : ''}`);
       for (const w of cmp.wrong) out(`      site ${w.site.id} (${w.site.kind}) ${w.site.file}:${w.site.line}: expected [${w.site.expect.join(' ')}], got [${w.got.join(' ')}]`);
     }
     const first = scans[0];
     if (first.filesAnalysed !== undefined && first.filesTotal !== undefined) {
       out(`  files: ${first.filesAnalysed} analysed (parsed as targets), ${first.filesTotal - first.filesAnalysed} skipped by the prefilter` + (first.summaryLine ? `  [${first.summaryLine.trim()}]` : ''));
     } else out('  files parsed vs skipped: this build of the CLI does not say (see the prefilter floor below)');
-    results.scan = scans.map((s) => ({ label: s.label, args: s.args, wallMs: s.wallMs, minWallMs: s.minWallMs, runsMs: s.runs.map((r) => r.wallMs), peakRssKb: s.peakRssKb, treePeakRssKb: s.treePeakRssKb, filesTotal: s.filesTotal, filesAnalysed: s.filesAnalysed, findings: s.findings.length, comparison: compareForksafe(manifest, s.findings) }));
+    results.scan = scans.map((s) => ({ label: s.label, args: s.args, wallMs: s.wallMs, minWallMs: s.minWallMs, cpuMs: s.cpuMs, runsMs: s.runs.map((r) => r.wallMs), peakRssKb: s.peakRssKb, treePeakRssKb: s.treePeakRssKb, exitCode: s.exitCode, jsonArgs: s.jsonArgs, jsonWallMs: s.jsonWallMs, filesTotal: s.filesTotal, filesAnalysed: s.filesAnalysed, findings: s.findings.length, comparison: compareForksafe(manifest, s.findings) }));
   }
 
   // --- parse everything ------------------------------------------------------------------------------------------
@@ -162,7 +164,7 @@ async function main(argv: string[]): Promise<number> {
       out(`  matches ${cmp.matches}: ${cmp.atSite.length} at a planted pin call, ${cmp.atDefinition.length} inside a macro definition (not where the driver pins), ${cmp.extra.length} elsewhere`);
       out(`  planted sites with a fork finding that spatch cannot see: ${cmp.missedWithFinding.length} (${[...new Set(cmp.missedWithFinding.map((s) => s.kind))].join(', ')})`);
       out(`  spatch matches that are not fork-broken on the modelled kernel: ${cmp.notForkBroken.length} (${cmp.notForkBroken.map((s) => s.kind).join(', ')})`);
-      results.spatch = { wallMs: spatchRun.wallMs, minWallMs: spatchRun.minWallMs, runsMs: spatchRun.runs.map((r) => r.wallMs), peakRssKb: spatchRun.peakRssKb, handled: spatchRun.handled, comparison: cmp };
+      results.spatch = { wallMs: spatchRun.wallMs, minWallMs: spatchRun.minWallMs, cpuMs: spatchRun.cpuMs, runsMs: spatchRun.runs.map((r) => r.wallMs), peakRssKb: spatchRun.peakRssKb, handled: spatchRun.handled, comparison: cmp };
     }
   }
   if (spatchRun && scans.length > 0) {
@@ -204,9 +206,10 @@ async function main(argv: string[]): Promise<number> {
   // --- targets ---------------------------------------------------------------------------------------------------
   out();
   out(`== targets (issue 8; ${load()})`);
-  const all = scans.find((s) => s.label.startsWith('all workers')) ?? scans[0];
-  const ratio = all && spatchRun ? all.wallMs / spatchRun.wallMs : undefined;
-  out(`  whole-tree scan / spatch <= ${TARGET.ratio}:      ${ratio === undefined ? '-' : ratio.toFixed(2)}  ${verdict(ratio === undefined ? undefined : ratio <= TARGET.ratio)}`);
+  // The target is about what users run: the default invocation (and -j 1 must not be far behind, see the ratio section).
+  const usual = scans.find((s) => s.label.startsWith('default')) ?? scans[0];
+  const ratio = usual && spatchRun ? usual.wallMs / spatchRun.wallMs : undefined;
+  out(`  whole-tree scan / spatch <= ${TARGET.ratio}:      ${ratio === undefined ? '-' : ratio.toFixed(2)}  ${verdict(ratio === undefined ? undefined : ratio <= TARGET.ratio)}${usual ? ` (${usual.label})` : ''}`);
   out(`  edit p95 < ${TARGET.p95Ms} ms (${n('lines')} lines):${' '.repeat(Math.max(1, 14 - String(n('lines')).length))}${alone ? ms(alone.latency.p95) : '-'}  ${verdict(alone ? alone.latency.p95 < TARGET.p95Ms : undefined)}`);
   out(`  first diagnostics < ${TARGET.firstDiagnosticsMs} ms:           ${startup ? ms(startup.firstDiagnostics.p50) : '-'}  ${verdict(startup ? startup.firstDiagnostics.p50 < TARGET.firstDiagnosticsMs : undefined)}`);
   const rss = scans.length > 0 ? Math.max(...scans.filter((s) => !s.label.startsWith('--no-prefilter')).map((s) => Math.max(s.peakRssKb, s.treePeakRssKb))) : undefined;
@@ -214,19 +217,23 @@ async function main(argv: string[]): Promise<number> {
   results.targets = { ratio, editP95Ms: alone?.latency.p95, firstDiagnosticsMs: startup?.firstDiagnostics.p50, scanPeakRssKb: rss };
 
   // --- profiles --------------------------------------------------------------------------------------------------
+  // The CLI profile (and with --no-prefilter-run, one of --no-prefilter), then the server's unless lsp is skipped.
+  const profDir = path.join(BENCH_DIR, 'profiles', new Date().toISOString().replace(/[:.]/g, '-'));
   if (values.profile) {
-    const profDir = path.join(BENCH_DIR, 'profiles', new Date().toISOString().replace(/[:.]/g, '-'));
     const caps = cliCapabilities();
     const one = caps.jobsFlag ? [caps.jobsFlag, '1'] : [];
     const runs: Array<{ label: string; extra: string[] }> = [{ label: 'cli', extra: one }];
-    if (caps.noPrefilter) runs.push({ label: 'cli-no-prefilter', extra: ['--no-prefilter', ...one] });
+    if (caps.noPrefilter && values['no-prefilter-run']) runs.push({ label: 'cli-no-prefilter', extra: ['--no-prefilter', ...one] });
     out();
     out(`== CPU profiles (node --cpu-prof) in ${path.relative(REPO, profDir)}`);
     for (const r of runs) {
       const d = path.join(profDir, r.label);
-      spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', d, CLI_BUNDLE, 'scan', '--format', 'json', '--fail-on', 'none', ...(caps.noProgress ? ['--no-progress'] : []), ...r.extra, target], { cwd: corpus, stdio: 'ignore' });
+      // The timed invocation (text output) with -j 1: all the work is on the main thread, so one profile shows it all.
+      spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', d, CLI_BUNDLE, 'scan', ...r.extra, target], { cwd: corpus, stdio: 'ignore' });
       for (const f of fs.existsSync(d) ? fs.readdirSync(d) : []) out(formatSummary(summarizeProfile(path.join(d, f), 20), `forksafe scan ${r.extra.join(' ')}`) + '\n');
     }
+  }
+  if (values.profile && !skip.has('lsp')) {
     const doc = generateEditFile(n('seed'), n('lines'));
     const docPath = writeEditDocument(doc.text, n('lines'));
     const d = path.join(profDir, 'server');

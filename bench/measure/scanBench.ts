@@ -1,4 +1,4 @@
-// Whole-tree runs: `forksafe scan` (one worker, all workers) and spatch with the literal rule, each timed with peak RSS.
+// Whole-tree runs: `forksafe scan` as a user runs it in CI (text format; timed, with peak RSS) plus one JSON run for the findings, and spatch with the literal rule.
 import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { runMeasured, Measured } from './processRun';
@@ -18,8 +18,12 @@ export function cliCapabilities(): CliCapabilities {
 
 export interface ScanRun {
   label: string;
+  /** The timed invocation: the default text format, nothing else added but `extra` (e.g. -j 1). */
   args: string[];
   runs: Measured[];
+  /** The separate `--format json` run the findings come from, and its wall time (ms). */
+  jsonArgs: string[];
+  jsonWallMs: number;
   /** Median wall time over the runs, ms. */
   wallMs: number;
   minWallMs: number;
@@ -56,20 +60,26 @@ function countsFromJson(json: Record<string, unknown>): { total?: number; analys
   return out;
 }
 
+/**
+ * Times `forksafe scan [extra] target` as CI runs it (text format, exit 1 when there are findings; stderr is a pipe,
+ * so no progress bar) `repeat` times, then runs it once more with `--format json` for the findings and file counts.
+ */
 export async function runForksafeScan(corpus: string, target: string, label: string, extra: string[], caps: CliCapabilities, repeat: number): Promise<ScanRun> {
-  const args = [CLI_BUNDLE, 'scan', '--format', 'json', '--fail-on', 'none', ...(caps.noProgress ? ['--no-progress'] : []), ...extra, target];
+  const args = [CLI_BUNDLE, 'scan', ...extra, target];
   const runs: Measured[] = [];
   for (let i = 0; i < repeat; i++) runs.push(await runMeasured(process.execPath, args, { cwd: corpus }));
   const last = runs[runs.length - 1];
+  const jsonArgs = [CLI_BUNDLE, 'scan', '--format', 'json', '--fail-on', 'none', ...(caps.noProgress ? ['--no-progress'] : []), ...extra, target];
+  const json = await runMeasured(process.execPath, jsonArgs, { cwd: corpus });
   let findings: ForksafeFinding[] = [];
   let total: number | undefined;
   let analysed: number | undefined;
   try {
-    const json = JSON.parse(last.stdout) as Record<string, unknown> & { findings?: ForksafeFinding[] };
-    findings = (json.findings ?? []).map((f) => ({ path: f.path, line: f.line, code: f.code }));
-    ({ total, analysed } = countsFromJson(json));
+    const parsed = JSON.parse(json.stdout) as Record<string, unknown> & { findings?: ForksafeFinding[] };
+    findings = (parsed.findings ?? []).map((f) => ({ path: f.path, line: f.line, code: f.code }));
+    ({ total, analysed } = countsFromJson(parsed));
   } catch {
-    throw new Error(`forksafe scan (${label}) did not print JSON (exit ${last.exitCode}):\n${last.stderr.slice(-2000)}`);
+    throw new Error(`forksafe scan --format json (${label}) did not print JSON (exit ${json.exitCode}):\n${json.stderr.slice(-2000)}`);
   }
   const summaryLine = last.stderr.split('\n').reverse().find((l) => /\d+ files?\b/.test(l) && /analy[sz]ed|parsed|skipped/.test(l));
   if (analysed === undefined && summaryLine) {
@@ -77,7 +87,8 @@ export async function runForksafeScan(corpus: string, target: string, label: str
     if (m) { total ??= Number(m[1]); analysed = Number(m[2]); }
   }
   return {
-    label, args: args.slice(1), runs, wallMs: median(runs.map((r) => r.wallMs)), minWallMs: Math.min(...runs.map((r) => r.wallMs)), cpuMs: cpuOf(runs),
+    label, args: args.slice(1), runs, jsonArgs: jsonArgs.slice(1), jsonWallMs: json.wallMs,
+    wallMs: median(runs.map((r) => r.wallMs)), minWallMs: Math.min(...runs.map((r) => r.wallMs)), cpuMs: cpuOf(runs),
     peakRssKb: Math.max(...runs.map((r) => r.peakRssKb ?? 0)), treePeakRssKb: Math.max(...runs.map((r) => r.treePeakRssKb)),
     findings, filesTotal: total, filesAnalysed: analysed, summaryLine, exitCode: last.exitCode,
   };
