@@ -14,6 +14,8 @@ export class BenchLspClient {
   readonly connection: MessageConnection;
   readonly spawnedAt = performance.now();
   readonly stderr: string[] = [];
+  /** The server's window/logMessage lines. */
+  readonly logs: string[] = [];
   private waiters: Waiter[] = [];
   private readonly latest = new Map<string, Publish>();
   private readonly exited: Promise<number | null>;
@@ -33,7 +35,7 @@ export class BenchLspClient {
         return false;
       });
     });
-    this.connection.onNotification('window/logMessage', () => undefined);
+    this.connection.onNotification('window/logMessage', (p: { message: string }) => { this.logs.push(p.message); });
     this.connection.onRequest('workspace/configuration', (p: { items: unknown[] }) => p.items.map(() => ({})));
     this.connection.onRequest('client/registerCapability', () => null);
     this.connection.onRequest('window/workDoneProgress/create', () => null);
@@ -58,6 +60,17 @@ export class BenchLspClient {
       const timer = setTimeout(() => reject(new Error(`no diagnostics for ${uri} v${version} within ${timeoutMs} ms; stderr: ${this.stderr.join('').slice(-500)}`)), timeoutMs);
       this.waiters.push({ uri, version, resolve, reject, timer });
     });
+  }
+
+  /** Resolves with the first log line matching `pattern` (already received or arriving within the timeout). */
+  async waitForLog(pattern: RegExp, timeoutMs = 300_000): Promise<string> {
+    const until = performance.now() + timeoutMs;
+    for (;;) {
+      const line = this.logs.find((l) => pattern.test(l));
+      if (line) return line;
+      if (performance.now() > until) throw new Error(`no log line ${pattern} within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   open(uri: string, text: string): Promise<void> {

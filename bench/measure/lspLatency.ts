@@ -71,6 +71,8 @@ export interface EditResult {
   serverRssKb: number;
   /** Server CPU time (user + system) over all the edits divided by their number, ms (robust to a busy machine). */
   serverCpuMsPerEdit: number;
+  /** With a workspace folder: the server's log line about its background workspace index (awaited before the edits). */
+  workspaceIndex?: string;
 }
 
 function statusKb(pid: number | undefined, field: string): number {
@@ -98,6 +100,8 @@ export async function measureEdits(uri: string, text: string, edits: number, see
     await client.open(uri, text);
     const first = await firstWait;
     const openToDiagnosticsMs = first.at - tOpen;
+    // Typing is measured in steady state: with a workspace folder, once the background index is built.
+    const workspaceIndex = rootUri ? (await client.waitForLog(/workspace index:/)).replace(/^\[forksafe\] /, '') : undefined;
     const latencies: number[] = [];
     const counts = new Set<number>([first.diagnostics.length]);
     let version = 1;
@@ -124,7 +128,7 @@ export async function measureEdits(uri: string, text: string, edits: number, see
     const serverPeakRssKb = statusKb(client.pid, 'VmHWM');
     const serverRssKb = statusKb(client.pid, 'VmRSS');
     await client.shutdown();
-    return { edits, latency: percentiles(latencies), diagnosticCounts: [...counts].sort((a, b) => a - b), openToDiagnosticsMs, serverPeakRssKb, serverRssKb, serverCpuMsPerEdit };
+    return { edits, latency: percentiles(latencies), diagnosticCounts: [...counts].sort((a, b) => a - b), openToDiagnosticsMs, serverPeakRssKb, serverRssKb, serverCpuMsPerEdit, workspaceIndex };
   } finally {
     client.kill();
   }

@@ -12,6 +12,14 @@ const SAFE_PIN = 'struct r { struct page **pages; };\nint reg(struct r *r, unsig
 
 interface Progress { token: string | number; value: { kind: 'begin' | 'report' | 'end'; title?: string; percentage?: number; message?: string } }
 
+async function waitFor(ok: () => boolean, what: () => string, timeoutMs = 10000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > until) assert.fail(`timed out; ${what()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describe('protocol: workspace scan and status', function () {
   let dir: string;
   let server: LspProcess;
@@ -38,6 +46,18 @@ describe('protocol: workspace scan and status', function () {
   after(async function () {
     assert.equal(await server.shutdown(), 0, server.stderr.join(''));
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('indexes the workspace in the background at start, with progress: the files the globs select, those naming a pin kept parsed', async function () {
+    const end = await server.notification<Progress>('$/progress', (p) => p.value.kind === 'end');
+    const created = await server.notification<{ token: string | number }>('window/workDoneProgress/create');
+    assert.equal(end.token, created.token, 'the first progress the server starts is the index');
+    const values = server.notifications.filter((n) => n.method === '$/progress').map((n) => n.params as Progress).filter((p) => p.token === created.token).map((p) => p.value);
+    assert.equal(values[0].kind, 'begin');
+    assert.equal(values[0].title, 'forksafe: indexing the workspace');
+    assert.deepEqual(values.filter((v) => v.kind === 'report').map((v) => v.percentage), [0, 50]);
+    // drv/a.c and drv/sub/b.c pass the globs (generated/ and node_modules/ are excluded) and both name a pin API.
+    await waitFor(() => server.logs.some((l) => /workspace index: 2 of 2 files read, 2 kept parsed/.test(l)), () => server.logs.join('\n'));
   });
 
   it('reports progress and fills diagnostics for the files the globs select, none for excluded ones', async function () {

@@ -21,7 +21,7 @@ import { AnalysisStore, StoredAnalysis } from './analysisStore';
 import { handleHover } from './handlers/hover';
 import { handleCodeActions } from './handlers/codeActions';
 import { simulationResponse, siteForRequest } from './handlers/simulation';
-import { scanWorkspace } from './handlers/workspaceScan';
+import { collectWorkspaceFiles, scanWorkspace } from './handlers/workspaceScan';
 import {
   FIX_ALL_KIND, SCAN_WORKSPACE_COMMAND, SHOW_SIMULATION_COMMAND, ShowSimulationArgs, SimulationRequest, StatusNotification,
 } from './protocol';
@@ -71,7 +71,49 @@ connection.onInitialize(async (params) => {
 
 connection.onInitialized(() => {
   void connection.client.register(DidChangeConfigurationNotification.type, undefined).catch(() => undefined);
+  if (workspaceRoots.length > 0) void indexWorkspace().catch((err) => log(`workspace index failed (the server keeps running): ${(err as Error)?.stack ?? String(err)}`));
 });
+
+/**
+ * The workspace index, built once in the background with work-done progress (cancellable): every C file the
+ * include/exclude globs select is read once, and those that can matter to another file's analysis (a pin API, a
+ * gup flag, a protection) are kept parsed with their definitions (DriverContextLoader.preload), so opening a file
+ * finds its driver's context ready. Changed files are evicted (onDidChangeWatchedFiles) and read again when needed.
+ * Requests and edits come first: the loop yields before every file and waits while an analysis is scheduled.
+ */
+async function indexWorkspace(): Promise<void> {
+  const loader = driverContext;
+  if (!loader) return;
+  const started = performance.now();
+  const progress = clientSupports.workDoneProgress ? await connection.window.createWorkDoneProgress() : silentProgress;
+  progress.begin('forksafe: indexing the workspace', 0, 'listing files', true);
+  let parsed = 0;
+  let done = 0;
+  try {
+    const files: Array<{ file: string; config: ForksafeSettings }> = [];
+    for (const root of workspaceRoots) {
+      const config = await settings.get(pathToFileURL(root).toString());
+      for (const file of collectWorkspaceFiles(root, config).files) files.push({ file, config });
+    }
+    let lastPercent = -1;
+    for (const { file, config } of files) {
+      await new Promise((resolve) => setImmediate(resolve));
+      while (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 1));
+      if (progress.token.isCancellationRequested) break;
+      const percent = Math.floor((done * 100) / Math.max(1, files.length));
+      if (percent !== lastPercent) {
+        progress.report(percent, `${done + 1}/${files.length} ${path.basename(file)}`);
+        lastPercent = percent;
+      }
+      if (loader.preload(file, { maxFileBytes: config.maxFileSizeKb * 1024, budgetMs: config.timeBudgetMs, scope: config.driverScope, workspaceRoots })) parsed++;
+      done++;
+    }
+    const cancelled = done < files.length ? ' (cancelled)' : '';
+    log(`workspace index: ${done} of ${files.length} files read, ${parsed} kept parsed, in ${Math.round(performance.now() - started)} ms${cancelled}`);
+  } finally {
+    progress.done();
+  }
+}
 
 connection.onDidChangeConfiguration(() => {
   settings.clear();

@@ -8,7 +8,7 @@ import type { KernelVersionLite } from '../analysis/pinApis';
 import { kernelVersionFromMakefile } from '../analysis/kernelVersion';
 import type { AnalysisContext } from '../engine';
 import type { DriverScope } from '../settings';
-import { isCSourcePath, readSource } from './sourceFiles';
+import { decodeText, isCSourcePath, readSource, readSourceBytes } from './sourceFiles';
 import { Definition, definitionsFromIndex, MemberText, selectRelevantFiles } from './fileRelevance';
 
 /** Files that mention a pin API, a flag, or a protection. The editor adds them to the exact selection, which uses the saved text of the file being edited. */
@@ -75,6 +75,31 @@ export class DriverContextLoader {
   adopt(file: string, source: ReadSource): void {
     this.evict(file);
     this.files.set(file, { mtimeMs: source.mtimeMs, size: source.size, uri: pathToFileURL(file).toString(), text: source.text, notes: source.notes, tree: undefined });
+  }
+
+  /**
+   * Warms the cache for the editor's background workspace index: when `file` can matter to the analysis of another
+   * file of its driver (RELEVANT_TEXT: a pin API, a gup flag, a protection), it is kept read, parsed and with its
+   * definitions listed, as a driver's context selection will ask. Other files are not kept: a selection reads their
+   * text again when it needs it. True when the file is now held parsed.
+   */
+  preload(file: string, opts: ContextOptions): boolean {
+    const cached = this.files.get(file);
+    if (!cached) {
+      // The stat taken before the read goes with the text: a file changed since is read again at its next use.
+      const read = readSourceBytes(file, opts.maxFileBytes);
+      if (!read.ok) return false;
+      const decoded = decodeText(read.bytes, file);
+      if (!RELEVANT_TEXT.test(decoded.text)) return false;
+      this.adopt(file, { text: decoded.text, notes: decoded.notes, mtimeMs: read.mtimeMs, size: read.size });
+    } else if (!RELEVANT_TEXT.test(cached.text)) {
+      return false;
+    }
+    const loaded = this.load(file, opts, false);
+    const entry = this.files.get(file);
+    if (!loaded || !entry) return false;
+    entry.definitions ??= definitionsFromIndex(makeSourceFile(this.syntax, loaded.uri, loaded.text, loaded.tree).index, loaded.text);
+    return true;
   }
 
   /** The text of a file and its decoding notes, from the cache or read now (undefined when unreadable or over the limit). */

@@ -156,4 +156,33 @@ describe('file relevance (the prefilter and wrapper discovery)', function () {
       remove();
     }
   });
+  it('the editor\'s background index (DriverContextLoader.preload) keeps parsed exactly the files that can matter, and the context it prepares gives the same findings', function () {
+    const { dir, remove } = scratchTree(LAYERED);
+    const loader = new DriverContextLoader(syntax);
+    const fresh = new DriverContextLoader(syntax);
+    try {
+      const settings = resolveSettings({});
+      const opts = { maxFileBytes: 1 << 20, budgetMs: 5000, scope: 'directory' as const };
+      const all = Object.keys(LAYERED).map((rel) => path.join(dir, rel));
+      const kept = all.filter((f) => loader.preload(f, opts)).map((f) => path.relative(dir, f)).sort();
+      assert.deepEqual(kept, Object.keys(LAYERED).filter((rel) => RELEVANT_TEXT.test(LAYERED[rel])).sort());
+      assert.ok(kept.length > 0 && kept.length < all.length, kept.join(' '));
+      const target = path.join(dir, 'drv', 'mr.c');
+      const text = fs.readFileSync(target, 'utf8');
+      const uri = pathToFileURL(target).toString();
+      const names = (c: ReturnType<DriverContextLoader['contextFor']>): string[] => (c.files ?? []).map((f) => f.uri).sort();
+      const warm = loader.contextFor(target, opts);
+      const cold = fresh.contextFor(target, opts);
+      assert.deepEqual(names(warm), names(cold));
+      assert.deepEqual(analyze(syntax, { uri, text }, settings, warm).findings, analyze(syntax, { uri, text }, settings, cold).findings);
+      // A file changed after it was preloaded is read again (its mtime or size moved).
+      const pin = path.join(dir, 'drv', 'pin.c');
+      fs.writeFileSync(pin, fs.readFileSync(pin, 'utf8') + '\n/* changed */\n');
+      assert.match(loader.source(pin, opts)!.text, /changed/);
+    } finally {
+      loader.dispose();
+      fresh.dispose();
+      remove();
+    }
+  });
 });
