@@ -165,7 +165,7 @@ async function validate(uri: string): Promise<void> {
     const a = first ?? reused ?? analyzeOpen(document, config, parsed, false);
     if (!reused) for (const note of a.report.notes) log(note);
     store.set(a);
-    await connection.sendDiagnostics({ uri, version: document.version, diagnostics: a.report.findings.map((f) => toDiagnostic(f, a.docsLink, document.version)) });
+    await publish(a);
     sendStatus(a.report, uri);
     if (first) setImmediate(() => confirmFirstLook(document, config, a));
   } catch (err) {
@@ -173,6 +173,17 @@ async function validate(uri: string): Promise<void> {
     store.delete(uri);
     await connection.sendDiagnostics({ uri, version: document.version, diagnostics: [] });
   }
+}
+
+/** Publishes an open document's stored analysis as its diagnostics, for the version it was made for. */
+function publish(a: StoredAnalysis): Promise<void> {
+  return connection.sendDiagnostics({ uri: a.uri, version: a.version, diagnostics: a.report.findings.map((f) => toDiagnostic(f, a.docsLink, a.version)) });
+}
+
+/** Whether two reports give the same diagnostics (fixes aside). */
+function sameDiagnostics(a: Report, b: Report): boolean {
+  const key = (r: Report): string => JSON.stringify(r.findings.map((f) => [f.code, f.severity, f.span, f.message, f.related, f.fingerprint]));
+  return key(a) === key(b);
 }
 
 /**
@@ -215,10 +226,9 @@ function confirmFirstLook(document: TextDocument, config: ForksafeSettings, quic
   try {
     const full = analyzeOpen(document, config, trees?.treeFor(document, config.timeBudgetMs), false);
     store.set(full);
-    const key = (r: Report): string => JSON.stringify(r.findings.map((f) => [f.code, f.span, f.message, f.fingerprint]));
-    if (key(full.report) !== key(quick.report)) {
+    if (!sameDiagnostics(full.report, quick.report)) {
       log(`${uri}: the first look differed from the full analysis; diagnostics republished from the full analysis`);
-      void connection.sendDiagnostics({ uri, version: document.version, diagnostics: full.report.findings.map((f) => toDiagnostic(f, full.docsLink, document.version)) });
+      void publish(full);
       sendStatus(full.report, uri);
     }
   } catch (err) {
@@ -309,10 +319,8 @@ function analysisWithFixes(document: TextDocument): StoredAnalysis | undefined {
     const oversize = document.getText().length > a.settings.maxFileSizeKb * 1024;
     const full = analyzeOpen(document, a.settings, oversize ? undefined : trees.treeFor(document, a.settings.timeBudgetMs), true);
     store.set(full);
-    const same = JSON.stringify(full.report.findings.map((f) => [f.code, f.span, f.fingerprint, f.message])) ===
-      JSON.stringify(a.report.findings.map((f) => [f.code, f.span, f.fingerprint, f.message]));
     // Only when another document changed the context since the diagnostics went out: publish what the fixes belong to.
-    if (!same) void connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics: full.report.findings.map((f) => toDiagnostic(f, full.docsLink, document.version)) });
+    if (!sameDiagnostics(full.report, a.report)) void publish(full);
     return full;
   } catch (err) {
     log(`quick fixes for ${document.uri} failed (the server keeps running): ${(err as Error)?.stack ?? String(err)}`);
