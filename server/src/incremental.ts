@@ -1,7 +1,7 @@
 // The editor's fast path: after an edit that cannot change the report (analysis/inertEdits.ts), the previous report with every position in the edited file moved by the edit, instead of a new analysis.
 import type { Tree } from './analysis/parser';
 import type { Finding, Fix, RelatedLocation, SiteArg, SiteDetails, TextEditSpan } from './analysis/finding';
-import type { Position, Span } from './analysis/span';
+import { Position, positionAfter, Span } from './analysis/span';
 import { countDefines, IndexRange, isInertText, touchedRegion, TouchedRegion } from './analysis/inertEdits';
 import type { Report } from './engine';
 
@@ -62,8 +62,8 @@ export function reuseReport(input: ReuseInput): ReuseResult {
   }
   // A #define inside a function body, or one more or fewer at top level, can give a name the analysis reads a value.
   if (countDefines(nowText) !== now.macroItems || countDefines(oldText) !== old.macroItems) return { reason: 'the edit adds or removes a #define' };
-  const start = pointAt(previousText, edit.startIndex);
-  const shift = new Shift(start, advance(previousText, start, edit.startIndex, edit.oldEndIndex), advance(text, start, edit.startIndex, edit.newEndIndex));
+  const start = positionAfter(previousText, { line: 0, character: 0 }, 0, edit.startIndex);
+  const shift = new Shift(start, positionAfter(previousText, start, edit.startIndex, edit.oldEndIndex), positionAfter(text, start, edit.startIndex, edit.newEndIndex));
   // forksafe comments apply to the line right below them: outside a function body, moving lines next to one matters.
   if (shift.movesLines && !(now.insideFunction && old.insideFunction) && (now.besideAnnotation || old.besideAnnotation)) {
     return { reason: 'the edit moves lines next to a forksafe comment' };
@@ -83,20 +83,6 @@ function wholeLines(text: string, start: number, end: number): string {
   return text.slice(from, to < 0 ? text.length : to);
 }
 
-/** Line and character (tree-sitter's convention: only \n ends a line; UTF-16 columns) of an offset. */
-function pointAt(text: string, offset: number): Position {
-  return advance(text, { line: 0, character: 0 }, 0, offset);
-}
-
-function advance(text: string, from: Position, fromOffset: number, offset: number): Position {
-  let line = from.line;
-  let lineStart = fromOffset - from.character;
-  for (let i = text.indexOf('\n', fromOffset); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
-    line++;
-    lineStart = i + 1;
-  }
-  return { line, character: offset - lineStart };
-}
 
 class NotShiftable extends Error {}
 

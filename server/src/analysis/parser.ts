@@ -1,6 +1,7 @@
 // The tree-sitter façade: one initialised C grammar, parsing with a time budget, compiled queries.
 // Pure: it is handed the wasm paths/bytes and query texts; it never reads files itself.
 import { Parser, Language, Query, Tree, Node, Edit, Point, Range } from 'web-tree-sitter';
+import { positionAfter } from './span';
 
 export type { Tree, Node, Query, Point, Range };
 
@@ -98,18 +99,18 @@ export class CSyntax {
    * the whole text's offsets and positions, everything outside is as if absent. Ranges ascending, not overlapping.
    */
   parseRanges(text: string, ranges: Array<{ start: number; end: number }>, budgetMs = 5000): ParseResult {
-    const lineStarts = [0];
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+    // The ranges ascend: each position is counted on from the one before, one pass over the text in all.
+    let at = { line: 0, character: 0 };
+    let atOffset = 0;
     const point = (offset: number): Point => {
-      let lo = 0;
-      let hi = lineStarts.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if (lineStarts[mid] <= offset) lo = mid; else hi = mid - 1;
-      }
-      return { row: lo, column: offset - lineStarts[lo] };
+      at = positionAfter(text, at, atOffset, offset);
+      atOffset = offset;
+      return { row: at.line, column: at.character };
     };
-    const included = ranges.map((r) => ({ startIndex: r.start, endIndex: r.end, startPosition: point(r.start), endPosition: point(r.end) }));
+    const included = ranges.map((r) => {
+      const startPosition = point(r.start);
+      return { startIndex: r.start, endIndex: r.end, startPosition, endPosition: point(r.end) };
+    });
     return this.parse(text, undefined, budgetMs, included);
   }
 

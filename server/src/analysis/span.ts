@@ -18,3 +18,18 @@ export function comparePositions(a: Position, b: Position): number {
 export function spanContains(span: Span, pos: Position): boolean {
   return comparePositions(span.start, pos) <= 0 && comparePositions(pos, span.end) <= 0;
 }
+
+/**
+ * The position of `offset` in `text`, counted on from a known position `from` at `fromOffset` (0 and the start for
+ * the whole text): tree-sitter's convention, only \n ends a line, columns in UTF-16 units. Walking ascending
+ * offsets one after the other costs one pass over the text.
+ */
+export function positionAfter(text: string, from: Position, fromOffset: number, offset: number): Position {
+  let line = from.line;
+  let lineStart = fromOffset - from.character;
+  for (let i = text.indexOf('\n', fromOffset); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, character: offset - lineStart };
+}

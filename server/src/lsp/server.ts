@@ -209,7 +209,6 @@ function analyzeOpen(document: TextDocument, config: ForksafeSettings, parsed: R
  */
 function firstAnalysis(document: TextDocument, config: ForksafeSettings): StoredAnalysis | undefined {
   const context = contextFor(document.uri, config);
-  if ((context?.context.files?.length ?? 0) > 0 && config.driverScope !== 'file') return undefined;
   const report = analyzeFirstLook(syntax!, { uri: document.uri, text: document.getText() }, config, context?.context);
   if (!report) return undefined;
   return { uri: document.uri, version: document.version, report, settings: config, contextVersions: context?.versions ?? new Map(), docsLink: docsLinkFor(config) };
