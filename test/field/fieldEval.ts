@@ -46,7 +46,9 @@ function scan(dir: string, kernel: string): Finding[] {
   try {
     out = execFileSync(process.execPath, [cli, 'scan', dir, '--format', 'json', '--kernel', kernel, '--no-progress', '--fail-on', 'none'], { maxBuffer: 1 << 30, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   } catch (e) {
-    out = (e as { stdout?: string }).stdout ?? '{}';
+    // Exit 2 (a file could not be read) still prints the report; anything else is a broken scan, not a score of zero.
+    out = (e as { stdout?: string }).stdout ?? '';
+    if (!out.trim()) throw new Error(`forksafe scan ${dir} --kernel ${kernel} printed no report: ${(e as Error).message}`);
   }
   const report = JSON.parse(out) as { findings?: Finding[] };
   return (report.findings ?? []).map((f) => ({ ...f, path: relative(dir, resolve(f.path)) }));
@@ -63,6 +65,7 @@ function main(): void {
     g.labels.push(...readLabels(join(labelsDir, f)));
     groups.set(key, g);
   }
+  const pct = (a: number, b: number): string => (b === 0 ? 'n/a' : `${((100 * a) / b).toFixed(1)}%`);
   let loudAll = 0, rightAll = 0, wantAll = 0, gotAll = 0;
   for (const [key, g] of groups) {
     const dir = trees.get(g.tree);
@@ -85,14 +88,13 @@ function main(): void {
     const sameLine = new Map<string, number>();
     for (const f of findings.filter((x) => x.code !== 'FS009')) sameLine.set(`${f.path}:${f.line}`, (sameLine.get(`${f.path}:${f.line}`) ?? 0) + 1);
     const doubled = [...sameLine.values()].filter((n) => n > 1).length;
-    const pct = (a: number, b: number): string => (b === 0 ? 'n/a' : `${((100 * a) / b).toFixed(1)}%`);
     console.log(`${key}: ${g.labels.length} labels, ${findings.length} findings, ${loud.length} loud; precision ${pct(right, loud.length)} (${right}/${loud.length}), recall ${pct(want.length - missed.length, want.length)} (${want.length - missed.length}/${want.length}), lines with two findings: ${doubled}`);
     for (const [code, r] of [...perRule].sort()) console.log(`  ${code}: ${r.right}/${r.all} right`);
     for (const w of wrong) console.log(w);
     for (const l of missed) console.log(`  missed ${l.path}:${l.line} (${l.reason})`);
     loudAll += loud.length; rightAll += right; wantAll += want.length; gotAll += want.length - missed.length;
   }
-  console.log(`all trees: precision ${loudAll ? ((100 * rightAll) / loudAll).toFixed(1) : 'n/a'}% (${rightAll}/${loudAll}), recall ${wantAll ? ((100 * gotAll) / wantAll).toFixed(1) : 'n/a'}% (${gotAll}/${wantAll})`);
+  console.log(`all trees: precision ${pct(rightAll, loudAll)} (${rightAll}/${loudAll}), recall ${pct(gotAll, wantAll)} (${gotAll}/${wantAll})`);
 }
 
 main();
