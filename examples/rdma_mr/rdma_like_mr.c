@@ -1,8 +1,9 @@
-/* Example: an RDMA-like memory registration. The MR keeps get_user_pages() references with
- * FOLL_WRITE until deregistration. FOLL_GET pages are not copied at fork even on 6.x (the
- * copy-on-fork of 70e806e4e645 covers FOLL_PIN only), so after fork() the parent's first write
- * COWs it away from the page the HCA keeps writing: FS001. Fix: pin_user_pages_fast() with
- * FOLL_LONGTERM, or mark the range VM_DONTCOPY. */
+/* Example: an RDMA-like memory registration. A helper pins the range into the MR with
+ * get_user_pages() and FOLL_WRITE; the registration keeps the MR until deregistration. FOLL_GET
+ * pages are not copied at fork even on 6.x (the copy-on-fork of 70e806e4e645 covers FOLL_PIN
+ * only), so after fork() the parent's first write COWs it away from the page the HCA keeps
+ * writing: FS001, on the pin call in the helper. Fix: pin_user_pages() with FOLL_LONGTERM, or
+ * mark the range VM_DONTCOPY. */
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
 #include <linux/slab.h>
@@ -19,6 +20,18 @@ struct ex_mr {
 static struct ex_mr *to_ex_mr(struct ib_mr *ibmr)
 {
 	return container_of(ibmr, struct ex_mr, ibmr);
+}
+
+/* Pins the MR's range into mr->pages; the caller keeps them for the MR's lifetime. */
+static long ex_pin_range(struct ex_mr *mr, u64 start, unsigned long npages, unsigned int gup_flags)
+{
+	long pinned;
+
+	mmap_read_lock(current->mm);
+	pinned = get_user_pages(start & PAGE_MASK, npages, gup_flags, mr->pages);
+	// expect: FS001
+	mmap_read_unlock(current->mm);
+	return pinned;
 }
 
 static struct ib_mr *ex_reg_user_mr(struct ib_pd *pd, u64 start, u64 length, u64 virt_addr,
@@ -42,10 +55,7 @@ static struct ib_mr *ex_reg_user_mr(struct ib_pd *pd, u64 start, u64 length, u64
 	if (mr->writable)
 		gup_flags |= FOLL_WRITE;
 
-	mmap_read_lock(current->mm);
-	pinned = get_user_pages(start & PAGE_MASK, npages, gup_flags, mr->pages);
-	// expect: FS001
-	mmap_read_unlock(current->mm);
+	pinned = ex_pin_range(mr, start, npages, gup_flags);
 	if (pinned != npages)
 		goto err_put_pages;
 

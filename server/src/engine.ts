@@ -10,6 +10,7 @@ import { API_NAMES, isInertText, namesThatMatter } from './analysis/inertEdits';
 import { planFirstLook } from './analysis/firstLook';
 import { makeSourceFile, SourceFile, Workspace } from './analysis/workspace';
 import { PinSiteFinder, PinSite, bindingSource } from './analysis/pinSites';
+import type { CallInfo } from './analysis/fileIndex';
 import { Binding, Evidence, FlagResolver, FlagValue, orValues, tri, truthTri, Tri } from './analysis/flags';
 import { LifetimeAnalyzer, Lifetime, pagesBase } from './analysis/lifetime';
 import { Protection, ProtectionFinder } from './analysis/protections';
@@ -185,12 +186,58 @@ function where(e: Evidence): string {
   return `${file}:${e.node.startPosition.row + 1}`;
 }
 
+/** A code that applies to a site, with what only it adds (the protection it names, the outcome with that protection). */
+interface Candidate { code: RuleCode; extra: RelatedLocation[]; protectedOutcome?: string }
+
+/** What the analysis concluded about one site, before deciding what is reported at its pin. */
+interface Judgement {
+  site: PinSite;
+  details: SiteDetails;
+  lifetime: Lifetime;
+  /** Related locations of the site itself: wrappers below the pin, the flag origin and conditions, the lifetime evidence. */
+  rel: RelatedLocation[];
+  /** Every code that applies, before severity settings and suppressions. */
+  candidates: Candidate[];
+  message: (c: Candidate) => string;
+  /** The quick fixes of a code; `releases` is the release path the conversion changes (default: this site's). */
+  fixesFor: (code: RuleCode, line: number, withSuppression: boolean, releases?: () => ReleaseCall[]) => Fix[];
+  /** Every release call of this site's pages (the conversion's release path), computed on demand. */
+  releaseCalls: () => ReleaseCall[];
+  api: string;
+}
+
+const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, information: 2, hint: 3 };
+/** Among codes of one severity: the fork() bug itself first, then the pin-API advice, then the notes. */
+const CODE_RANK: Partial<Record<RuleCode, number>> = { FS001: 0, FS002: 1, FS005: 2, FS004: 3, FS003: 4, FS007: 5 };
+
+function rankOf(c: Candidate, settings: ForksafeSettings): number {
+  const severity = severityFor(c.code, settings);
+  return (severity ? SEVERITY_RANK[severity] : 9) * 10 + (CODE_RANK[c.code] ?? 9);
+}
+
+/** The strongest code: the highest severity (as configured), then the rank above. */
+function strongest(list: Candidate[], settings: ForksafeSettings): Candidate | undefined {
+  return [...list].sort((a, b) => rankOf(a, settings) - rankOf(b, settings))[0];
+}
+
+/** The site whose reportable code is strongest (the first of equals: the callers come in file order). */
+function strongestJudgement(set: Judgement[], chosen: Map<Judgement, Candidate | undefined>, settings: ForksafeSettings): Judgement | undefined {
+  let best: Judgement | undefined;
+  for (const j of set) {
+    const c = chosen.get(j);
+    if (!c) continue;
+    if (!best || rankOf(c, settings) < rankOf(chosen.get(best)!, settings)) best = j;
+  }
+  return best;
+}
+
 /** The analysis of one file: sites, their facts, the simulation, and the findings worded from it. */
 class FileAnalysis {
   private readonly flags: FlagResolver;
   private readonly lifetimes: LifetimeAnalyzer;
   private readonly protections: ProtectionFinder;
   private readonly suppressions: Suppression[];
+  private readonly otherSuppressions = new Map<string, Suppression[]>();
   private textLines: string[] | undefined;
   /** Struct fields pinned pages are kept in: a function mentioning one may release them (inertEdits.ts). */
   readonly storedFields = new Set<string>();
@@ -211,17 +258,34 @@ class FileAnalysis {
   }
 
   run(): void {
-    const sites = new PinSiteFinder(this.workspace, this.kernel.version).find(this.file);
-    this.report.stats.sites = sites.length;
-    for (const [i, site] of sites.entries()) {
+    const { anchored, foreign } = new PinSiteFinder(this.workspace, this.kernel.version).find(this.file);
+    this.report.stats.sites = anchored.length;
+    const groups = new Map<CallInfo, PinSite[]>();
+    for (const site of anchored) {
+      const group = groups.get(site.anchor.call);
+      if (group) group.push(site); else groups.set(site.anchor.call, [site]);
+    }
+    let done = 0;
+    for (const group of groups.values()) {
       if (performance.now() > this.deadline) {
         const budget = this.settings.timeBudgetMs;
         this.report.stats.budgetHit = true;
-        this.report.notes.push(`${this.file.uri}: analysis stopped after ${i} of ${sites.length} pin sites (forksafe.timeBudgetMs = ${budget})`);
-        pushIncomplete(this.report, this.settings, `forksafe stopped analysing this file after ${i} of ${sites.length} pin sites (time budget ${budget} ms). The remaining pins are not checked. Raise forksafe.timeBudgetMs to analyse them.`);
+        this.report.notes.push(`${this.file.uri}: analysis stopped after ${done} of ${anchored.length} pin sites (forksafe.timeBudgetMs = ${budget})`);
+        pushIncomplete(this.report, this.settings, `forksafe stopped analysing this file after ${done} of ${anchored.length} pin sites (time budget ${budget} ms). The remaining pins are not checked. Raise forksafe.timeBudgetMs to analyse them.`);
         break;
       }
-      this.analyzeSite(site);
+      this.reportAnchor(group);
+      done += group.length;
+    }
+    // Callers here of a pin reported in another file: only their releases here are this file's to check. Their
+    // sites stay in the report (with the code the pin gets for this call) so a hover on the call can explain it.
+    for (const site of foreign) {
+      if (performance.now() > this.deadline) break;
+      const j = this.judge(site);
+      const code = this.reportable(j)?.code;
+      if (code) j.details.codes.push(code);
+      this.report.sites?.push(j.details);
+      this.checkReleases(j);
     }
     for (const s of this.suppressions) {
       if (s.reason === undefined) this.push('FS008', s.comment.node, suppressionWithoutReasonMessage(s.codes), [], `FS008:${s.comment.text}`);
@@ -249,8 +313,39 @@ class FileAnalysis {
     return { value, write, longterm: implied.includes('FOLL_LONGTERM') ? 'always' : 'never' };
   }
 
-  private analyzeSite(site: PinSite): void {
+  /** The forksafe-ignore comments of a file (this file's are read once at the start). */
+  private suppressionsOf(file: SourceFile): Suppression[] {
+    if (file === this.file) return this.suppressions;
+    let list = this.otherSuppressions.get(file.uri);
+    if (!list) { list = readSuppressions(file.index.comments); this.otherSuppressions.set(file.uri, list); }
+    return list;
+  }
+
+  /** forksafe-assume comments that apply to this site: at its outermost call (the caller's file) or at the pin it is reported on. */
+  private assumptionsFor(site: PinSite): Protection[] {
+    const out: Protection[] = [];
+    const places = [{ file: site.file, call: site.call }];
+    if (site.anchor.call !== site.call) places.push({ file: this.file, call: site.anchor.call });
+    for (const { file, call } of places) {
+      for (const a of readAssumptions(file.index.comments)) {
+        if (assumptionApplies(a, call.node.startPosition.row, call.fn?.node, file.index.comments)) {
+          out.push({ kind: a.kind, place: 'assumed', evidence: { uri: file.uri, node: a.comment.node, message: `assumed: ${a.reason}` } });
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Everything the analysis concludes about one site (one outermost call reaching a pin): flags, lifetime, protections,
+   * the simulation, the codes that apply and their fixes. Nothing is reported here: reportAnchor decides what stands
+   * at the pin.
+   */
+  private judge(site: PinSite): Judgement {
     const r = site.chosen;
+    const anchor = site.anchor.call;
+    // The links below the pin the finding stands on (a macro or header shim the driver's call reaches the API through).
+    const below = r.chain.slice(r.chain.findIndex((c) => c.inner === anchor) + 1);
     const { value, write, longterm } = this.flagValue(site);
     const pagesIndex = r.signature.pagesIndex ?? r.signature.frameVectorIndex;
     const pagesArg = pagesIndex !== undefined ? r.args[pagesIndex] : undefined;
@@ -265,20 +360,17 @@ class FileAnalysis {
     }
 
     const fns = [site.call.fn, ...r.chain.filter((c) => c.kind === 'function').map((c) => this.workspace.functionsNamed(c.name)[0]?.item)];
-    let protections: Protection[] = this.protections.find(this.file, fns);
+    let protections: Protection[] = this.protections.find(site.file, fns);
     if (this.settings.driverScope === 'file') protections = protections.filter((p) => p.place !== 'driver');
-    for (const a of readAssumptions(this.file.index.comments)) {
-      if (assumptionApplies(a, site.call.node.startPosition.row, site.call.fn?.node, this.file.index.comments)) {
-        protections.push({ kind: a.kind, place: 'assumed', evidence: { uri: this.file.uri, node: a.comment.node, message: `assumed: ${a.reason}` } });
-      }
-    }
+    protections.push(...this.assumptionsFor(site));
     const seen = protections.filter((p) => p.place === 'function' || p.place === 'file');
     const unverified = protections.filter((p) => p.place === 'assumed' || p.place === 'driver');
     const api = r.api;
+    const keptBy = anchor !== site.call && lifetime.longLived ? `${site.call.fn?.name ?? site.call.name}() (${where({ uri: site.file.uri, node: site.call.node, message: '' })})` : undefined;
     const facts: SiteFacts = {
-      api: api.name, via: r.chain.map((c) => c.name), ref: r.ref, write, longterm, longLived: lifetime.longLived,
+      api: api.name, via: below.map((c) => c.name), ref: r.ref, write, longterm, longLived: lifetime.longLived,
       lifetimeReason: lifetime.reason, kernel: this.kernel.version, kernelSource: this.kernel.source, pinEquivalent: api.pinEquivalent,
-      alternatives: site.alternatives.map((a) => `${a.api.name}() on ${describeVersionRange(a.versions)}`),
+      alternatives: site.alternatives.map((a) => `${a.api.name}() on ${describeVersionRange(a.versions)}`), keptBy,
     };
     const scenario = (prot: Protection[]): ScenarioInput => ({
       kernel: this.kernel.version, ref: r.ref, access: write === 'never' ? 'read' : 'write', longterm: longterm === 'always', longLived: lifetime.longLived,
@@ -291,35 +383,42 @@ class FileAnalysis {
       .filter((p, i, all) => all.findIndex((q) => q.kind === p.kind) === i).map((p) => ({ kind: p.kind, place: p.place, where: where(p.evidence), at: { uri: p.evidence.uri, line: p.evidence.node.startPosition.row }, reason: p.place === 'assumed' ? p.evidence.message.replace(/^assumed: /, '') : undefined }));
 
     const rel: RelatedLocation[] = [];
-    for (const c of r.chain) rel.push({ uri: c.uri, span: spanOf(c.definition), message: `${c.name} (${c.kind}) reaches ${api.name}()` });
-    if (r.chain.length > 0 && r.apiCall.node.type === 'call_expression') rel.push({ uri: r.apiCall.uri, span: spanOf(r.apiCall.node), message: `the ${api.name}() call` });
+    for (const c of below) rel.push({ uri: c.uri, span: spanOf(c.definition), message: `${c.name} (${c.kind}) reaches ${api.name}()` });
+    if (below.length > 0 && r.apiCall.node.type === 'call_expression') rel.push({ uri: r.apiCall.uri, span: spanOf(r.apiCall.node), message: `the ${api.name}() call` });
     const origin = value?.origins.get('FOLL_WRITE');
     if (write !== 'never' && origin) rel.push(related(origin));
     for (const c of value?.conditions ?? []) rel.push(related(c));
     for (const e of lifetime.evidence) rel.push(related(e));
 
-    const fingerprintBase = [site.call.fn?.name ?? '', api.name, site.call.node.text];
     const flagsIndex = r.signature.flagsIndex;
     const shown = seen.length > 0 ? seen : unverified;
     const details: SiteDetails = {
-      uri: this.file.uri, call: spanOf(site.call.node), callee: site.call.name, calleeSpan: spanOf(site.call.nameNode),
+      uri: site.anchor.uri, call: spanOf(anchor.node), callee: anchor.name, calleeSpan: spanOf(anchor.nameNode),
       api: api.name, apiCall: { uri: r.apiCall.uri, span: spanOf(r.apiCall.node) },
-      chain: r.chain.map((c) => ({ name: c.name, kind: c.kind, uri: c.uri, span: spanOf(c.definition) })),
+      chain: below.map((c) => ({ name: c.name, kind: c.kind, uri: c.uri, span: spanOf(c.definition) })),
+      from: {
+        uri: site.file.uri, span: spanOf(site.call.node), callee: site.call.name, calleeSpan: spanOf(site.call.nameNode),
+        chain: r.chain.map((c) => ({ name: c.name, kind: c.kind, uri: c.uri, span: spanOf(c.definition) })),
+      },
+      callers: [],
       start: siteArg(r.args[r.signature.startIndex]), pages: siteArg(pagesArg), flags: flagsIndex !== undefined ? siteArg(r.args[flagsIndex]) : undefined,
       facts, scenario: scenario([]), protectedScenario: shown.length > 0 ? scenario(shown) : undefined, protections: protFacts, outcome,
       releases: lifetime.releases.map((x) => ({ uri: x.uri, span: spanOf(x.node), api: x.api })), codes: [],
     };
-    this.report.sites?.push(details);
 
     // Fixes are computed here, where the nodes are alive; the pure edit logic is in explain/fixes.ts.
     const liveApiCall = r.apiCall.node.type === 'call_expression' ? { uri: r.apiCall.uri, node: r.apiCall.node } : undefined;
     const wrapper = liveApiCall && r.chain.length > 0 ? r.chain[r.chain.length - 1].name : undefined;
+    // The finding stands on the API call itself: the fix edits that line, for every caller the finding lists.
+    const callersJudged = liveApiCall?.node.id === anchor.node.id;
+    let ownReleases: ReleaseCall[] | undefined;
+    const releaseCalls = (): ReleaseCall[] => (ownReleases ??= this.releasePath(lifetime, pagesArg));
     let convert: Fix | undefined;
-    const convertFix = (code: RuleCode): Fix => {
+    const convertFix = (code: RuleCode, releases: () => ReleaseCall[]): Fix => {
       convert ??= convertToPinFix({
         api, signature: r.signature, exactLayout: r.exactLayout, kernel: this.kernel.version, apiCall: liveApiCall,
-        macro: [...r.chain].reverse().find((c) => c.kind === 'macro')?.name, wrapper, write, longterm,
-        releases: this.releasePath(lifetime, pagesArg), resolves: true,
+        macro: [...r.chain].reverse().find((c) => c.kind === 'macro')?.name, wrapper, callersJudged, write, longterm,
+        releases: releases(), resolves: true,
       });
       // FS004 goes with FOLL_GET; FS001-FS003 go when the same site simulated as a FOLL_PIN + FOLL_LONGTERM pin no longer diverges.
       const resolves = convert.edits.length > 0 && (code === 'FS004' || !simulateFinding({ ...scenario([]), ref: 'pin', longterm: true }).worst.verdict.diverges);
@@ -327,57 +426,125 @@ class FileAnalysis {
         : `${convert.title} (on ${this.kernel.version.major}.${this.kernel.version.minor} the simulated pin still parts from the parent after fork(): keep a protection too)`;
       return { ...convert, title, resolves, safe: convert.safe && resolves };
     };
-    const fixesFor = (code: RuleCode, line: number): Fix[] => {
+    const fixesFor = (code: RuleCode, line: number, withSuppression: boolean, releases: () => ReleaseCall[] = releaseCalls): Fix[] => {
       const out: Fix[] = [];
-      if ((code === 'FS001' || code === 'FS002' || code === 'FS003' || code === 'FS004') && r.ref === 'get' && api.kind === 'pages') out.push(convertFix(code));
+      if ((code === 'FS001' || code === 'FS002' || code === 'FS003' || code === 'FS004') && r.ref === 'get' && api.kind === 'pages') out.push(convertFix(code, releases));
       if (code === 'FS005') {
-        const add = addLongtermFix(liveApiCall, r.signature, wrapper);
+        const add = addLongtermFix(liveApiCall, r.signature, callersJudged ? undefined : wrapper);
         if (add) out.push(add);
       }
-      const suppress = suppressionFix(code, this.file.uri, this.lines(), line);
+      const suppress = withSuppression ? suppressionFix(code, this.file.uri, this.lines(), line) : undefined;
       if (suppress) out.push(suppress);
       return out;
     };
-    const emit = (code: RuleCode, extra: RelatedLocation[] = [], protectedOutcome?: string): void => {
-      const finding = this.push(code, site.call.node, siteMessage({ code, facts, outcome, protectedOutcome, protections: protFacts }), [...rel, ...extra], ...fingerprintBase);
-      if (!finding) return;
-      finding.site = details;
-      if (this.withFixes) finding.fixes = fixesFor(code, finding.span.start.line);
-      details.codes.push(code);
-    };
 
-    let forkCode: RuleCode | undefined;
+    const candidates: Candidate[] = [];
     if (!lifetime.longLived) {
-      if (seen.length === 0 && bare.worst.verdict.diverges) emit('FS007');
+      if (seen.length === 0 && bare.worst.verdict.diverges) candidates.push({ code: 'FS007', extra: [] });
     } else if (seen.length === 0 && unverified.length > 0 && bare.worst.verdict.diverges) {
       // Only worth verifying when the pin needs the protection: on a copy-on-fork era a FOLL_PIN pin is safe without it.
-      forkCode = 'FS003';
       // Simulate with the protection the message names (the nearest), so "With it" describes that one.
       const withProt = simulateFinding(scenario(unverified.slice(0, 1)));
-      emit('FS003', unverified.map((p) => related(p.evidence)), describeOutcome(withProt.worst));
+      candidates.push({ code: 'FS003', extra: unverified.map((p) => related(p.evidence)), protectedOutcome: describeOutcome(withProt.worst) });
     } else if (seen.length === 0 && bare.worst.verdict.diverges) {
-      forkCode = write === 'never' ? 'FS002' : 'FS001';
-      emit(forkCode);
+      candidates.push({ code: write === 'never' ? 'FS002' : 'FS001', extra: [] });
     }
-    if (lifetime.longLived && r.ref === 'get' && forkCode !== 'FS001' && forkCode !== 'FS002' && api.kind === 'pages' &&
+    const forkLoud = candidates.some((c) => c.code === 'FS001' || c.code === 'FS002');
+    if (lifetime.longLived && r.ref === 'get' && !forkLoud && api.kind === 'pages' &&
       compareKernelVersions(this.kernel.version, PIN_API_EARLIEST_PIN_USER_PAGES) >= 0 && protections.length > 0) {
-      emit('FS004', protections.slice(0, 1).map((p) => related(p.evidence)));
+      candidates.push({ code: 'FS004', extra: protections.slice(0, 1).map((p) => related(p.evidence)) });
     }
-    if (lifetime.longLived && r.ref === 'pin' && api.kind === 'pages' && longterm !== 'always') emit('FS005');
+    if (lifetime.longLived && r.ref === 'pin' && api.kind === 'pages' && longterm !== 'always') candidates.push({ code: 'FS005', extra: [] });
+    const message = (c: Candidate): string => siteMessage({ code: c.code, facts, outcome, protectedOutcome: c.protectedOutcome, protections: protFacts });
+    return { site, details, lifetime, rel, candidates, message, fixesFor, releaseCalls, api: api.name };
+  }
 
-    for (const release of lifetime.releases) {
+  /** The codes a candidate list may report at this anchor: severity not off, not suppressed at the pin or at this caller's call. */
+  private reportable(j: Judgement): Candidate | undefined {
+    const anchorLine = j.site.anchor.call.node.startPosition.row;
+    const callerLine = j.site.call.node.startPosition.row;
+    const callerSuppressions = j.site.call === j.site.anchor.call ? [] : this.suppressionsOf(j.site.file);
+    const allowed = j.candidates.filter((c) => severityFor(c.code, this.settings) &&
+      !this.suppressions.some((s) => suppresses(s, c.code, anchorLine)) && !callerSuppressions.some((s) => suppresses(s, c.code, callerLine)));
+    return strongest(allowed, this.settings);
+  }
+
+  /**
+   * One verdict per pin: the sites reaching it (one per outermost caller) are judged, and the strongest code stands on
+   * the pin call, the other codes and the callers as related information. When callers disagree on lifetime (one
+   * releases the pages before returning, another keeps them), the pin is reported once per keeping caller, each with
+   * that caller first among its related locations and in its fingerprint.
+   */
+  private reportAnchor(group: PinSite[]): void {
+    const anchor = group[0].anchor.call;
+    const judged = group.map((s) => this.judge(s));
+    const chosen = new Map(judged.map((j) => [j, this.reportable(j)]));
+    const callerNote = (j: Judgement): RelatedLocation => {
+      const c = chosen.get(j);
+      const keeps = j.lifetime.longLived ? 'keeps the pages' : j.lifetime.reason === 'released' ? 'releases the pages before returning' : 'does not keep the pages';
+      const why = j.lifetime.evidence[0]?.message;
+      return { uri: j.site.file.uri, span: spanOf(j.site.call.node), message: `${j.site.call.fn?.name ?? j.site.call.name}() calls ${j.site.call.name}() and ${keeps}${why ? `: ${why}` : ''}${c ? ` (${c.code})` : ''}` };
+    };
+    const callers = judged.filter((j) => j.site.call !== anchor);
+    for (const j of judged) j.details.callers = callers.map((c) => ({ name: c.site.call.fn?.name ?? c.site.call.name, ...callerNote(c) }));
+    const keeping = judged.filter((j) => j.lifetime.longLived);
+    const perCaller = keeping.length > 0 && keeping.length < judged.length;
+    const reported: Judgement[] = [];
+    for (const set of perCaller ? keeping.map((j) => [j]) : [judged]) {
+      const winner = strongestJudgement(set, chosen, this.settings);
+      const top = winner && chosen.get(winner);
+      if (!winner || !top) continue;
+      const first = perCaller && winner.site.call !== anchor ? [callerNote(winner)] : [];
+      const others = callers.filter((c) => !(perCaller && c === winner)).map(callerNote);
+      // The codes that lost to the winner, at this pin: named inside it, not reported beside it.
+      const absorbed: RelatedLocation[] = [];
+      for (const c of winner.candidates) {
+        if (c !== top && c.code !== top.code) absorbed.push({ uri: this.file.uri, span: spanOf(anchor.node), message: `also ${c.code} (${RULES[c.code].title}): ${c.extra.length > 0 ? c.extra.map((e) => e.message).join('; ') : 'see the rule page'}` });
+      }
+      for (const j of set) {
+        const c = chosen.get(j);
+        if (j !== winner && c && c.code !== top.code) absorbed.push({ uri: j.site.file.uri, span: spanOf(j.site.call.node), message: `${c.code} for the call in ${j.site.call.fn?.name ?? j.site.call.name}() (${RULES[c.code].title})` });
+      }
+      const fingerprint = [anchor.fn?.name ?? '', winner.api, anchor.node.text, ...(perCaller ? [winner.site.call.fn?.name ?? '', winner.site.call.node.text] : [])];
+      const finding = this.push(top.code, anchor.node, winner.message(top), [...first, ...winner.rel, ...top.extra, ...others, ...absorbed], ...fingerprint);
+      if (!finding) continue;
+      finding.site = winner.details;
+      if (this.withFixes) {
+        const line = finding.span.start.line;
+        // Converting the pin changes it for every caller: the release path is that of all of them.
+        const releases = (): ReleaseCall[] => judged.flatMap((j) => j.releaseCalls());
+        const fixes = winner.fixesFor(top.code, line, true, releases);
+        for (const c of winner.candidates) {
+          if (c === top) continue;
+          for (const f of winner.fixesFor(c.code, line, false, releases)) if (!fixes.some((x) => x.kind === f.kind)) fixes.push(f);
+        }
+        finding.fixes = fixes;
+      }
+      winner.details.codes.push(top.code);
+      reported.push(winner);
+    }
+    // The site a hover or the simulation view explains at this pin: the reported ones first.
+    for (const j of [...reported, ...judged.filter((x) => !reported.includes(x))]) this.report.sites?.push(j.details);
+    for (const j of judged) this.checkReleases(j);
+  }
+
+  /** FS006 at each release call in this file of pages the site pinned with the other reference kind. */
+  private checkReleases(j: Judgement): void {
+    const r = j.site.chosen;
+    for (const release of j.lifetime.releases) {
+      if (release.uri !== this.file.uri) continue;
       const relApi = findReleaseApi(release.api);
       if (!relApi) continue;
       const releases = releaseKindAt(relApi, this.kernel.version);
       if (releases === r.ref) continue;
       const node = release.node;
       if (this.report.findings.some((f) => f.code === 'FS006' && f.span.start.line === node.startPosition.row && f.span.start.character === node.startPosition.column)) continue;
-      const finding = this.push('FS006', node, releaseMismatchMessage(release.api, api.name, r.ref), [{ uri: this.file.uri, span: spanOf(site.call.node), message: `pinned here with ${api.name}()` }], 'FS006', release.api, node.text);
+      const finding = this.push('FS006', node, releaseMismatchMessage(release.api, r.api.name, r.ref), [{ uri: j.site.anchor.uri, span: spanOf(j.site.anchor.call.node), message: `pinned here with ${r.api.name}()` }], 'FS006', release.api, node.text);
       if (!finding) continue;
-      finding.site = details;
-      details.codes.push('FS006');
+      finding.site = j.details;
+      j.details.codes.push('FS006');
       if (!this.withFixes) continue;
-      const fix = release.uri === this.file.uri ? releaseFix(release, r.ref) : undefined;
+      const fix = releaseFix(release, r.ref);
       const suppress = suppressionFix('FS006', this.file.uri, this.lines(), finding.span.start.line);
       finding.fixes = [fix, suppress].filter((f): f is Fix => f !== undefined);
     }

@@ -123,6 +123,8 @@ function shiftReport(report: Report, shift: Shift, bytes: number): Report {
       // The message prints this line ("drv.c:120"): moving it would change the text, so analyse again.
       if (p.at?.uri === uri && shift.movesLine(p.at.line)) throw new NotShiftable('a message names a line the edit moves');
     }
+    // A message names the caller that keeps the pages by its line too.
+    if (d.callers.some((c) => c.uri === uri && shift.movesLine(c.span.start.line))) throw new NotShiftable('a message names a caller line the edit moves');
     const arg = (a: SiteArg | undefined): SiteArg | undefined => (a && a.span ? { ...a, span: spanIn(a.uri, a.span) } : a);
     moved = {
       ...d,
@@ -130,6 +132,8 @@ function shiftReport(report: Report, shift: Shift, bytes: number): Report {
       calleeSpan: spanIn(d.uri, d.calleeSpan),
       apiCall: { uri: d.apiCall.uri, span: spanIn(d.apiCall.uri, d.apiCall.span) },
       chain: d.chain.map((c) => ({ ...c, span: spanIn(c.uri, c.span) })),
+      callers: d.callers.map((c) => ({ ...c, span: spanIn(c.uri, c.span) })),
+      from: { ...d.from, span: spanIn(d.from.uri, d.from.span), calleeSpan: spanIn(d.from.uri, d.from.calleeSpan), chain: d.from.chain.map((c) => ({ ...c, span: spanIn(c.uri, c.span) })) },
       start: arg(d.start), pages: arg(d.pages), flags: arg(d.flags),
       releases: d.releases.map((r) => ({ ...r, span: spanIn(r.uri, r.span) })),
     };

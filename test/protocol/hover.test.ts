@@ -38,7 +38,8 @@ describe('protocol: hover', function () {
     assert.equal(init.capabilities.hoverProvider, true);
     await server.open(URI, LINES.join('\n'));
     const diags = await server.diagnosticsForCurrentVersion(URI);
-    assert.deepEqual(diags.map((d) => [d.code, d.range.start.line]), [['FS001', 7], ['FS001', 8]]);
+    // ctx_pin()'s pin is reported on its own call (line 3), not at the caller on line 8.
+    assert.deepEqual(diags.map((d) => [d.code, d.range.start.line]), [['FS001', 3], ['FS001', 7]]);
   });
 
   after(async function () {
@@ -67,9 +68,17 @@ describe('protocol: hover', function () {
     assert.deepEqual(JSON.parse(decodeURIComponent(link[1])), [{ uri: URI, position: { line: 7, character: 11 } }]);
   });
 
+  it('on a pin inside a wrapper: the finding there, with the caller that keeps the pages', async function () {
+    const md = (await hover(at(3, 'get_user_pages_fast')))!;
+    assert.match(md, /^\*\*forksafe FS001\*\* · `get_user_pages_fast\(\)` takes FOLL_GET references/);
+    assert.match(md, /\*\*callers:\*\* `ctx_setup\(\)` at drv\.c:9/);
+    assert.match(md, /\*\*flags:\*\* `FOLL_WRITE \| FOLL_LONGTERM`/, 'the flags its caller passes');
+  });
+
   it('on a wrapper call: the wrapper, the API it reaches and the arguments written at this call', async function () {
     const md = (await hover(at(8, 'ctx_pin')))!;
     assert.match(md, /`ctx_pin\(\)` → `get_user_pages_fast\(\)`/);
+    assert.match(md, /\*\*reported at:\*\* the `get_user_pages_fast\(\)` call, drv\.c:4/);
     assert.match(md, /\*\*user address:\*\* `user_va \+ 4096`/);
     assert.match(md, /\*\*flags:\*\* `FOLL_WRITE \| FOLL_LONGTERM` \(FOLL_LONGTERM\)/);
     assert.match(md, /\*\*reached through:\*\* `ctx_pin`/);

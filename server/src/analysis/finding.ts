@@ -41,15 +41,27 @@ export interface SiteArg {
 /** Everything the editor needs to explain and simulate one pin site without re-deriving it. */
 export interface SiteDetails {
   uri: string;
-  /** The whole call at the site (the API call, or the wrapper/macro call that reaches it). */
+  /**
+   * The whole call the site is reported on: the pin API call, or the driver's call of the macro or header shim that
+   * reaches it (never a wrapper's caller: those are `callers`).
+   */
   call: Span;
-  /** The called name at the site. */
+  /** The called name at that call. */
   callee: string;
   calleeSpan: Span;
+  /**
+   * The outermost call of this site (the wrapper call whose arguments choose the flags and own the pages) with the
+   * whole chain from it to the API; the same call as `call` when the driver calls the API, a macro or a shim itself.
+   */
+  from: { uri: string; span: Span; callee: string; calleeSpan: Span; chain: SiteDetails['chain'] };
+  /** Set on a site seen from its outermost call (lsp/analysisStore.ts callerView): the call it is reported on. */
+  reportedAt?: { uri: string; span: Span; callee: string };
+  /** The outermost calls that reach this pin through driver functions, each with what it does with the pages. */
+  callers: Array<{ name: string; uri: string; span: Span; message: string }>;
   /** The pinning API reached, and where it is called (inside the last wrapper, or the site itself). */
   api: string;
   apiCall: { uri: string; span: Span };
-  /** Wrappers from the site down to the API call, outermost first. */
+  /** Macros and header shims from `call` down to the API call, outermost first. */
   chain: Array<{ name: string; kind: 'macro' | 'function'; uri: string; span: Span }>;
   /** The user virtual address, the pages array and the flags (or old `write` int), as written at the site. */
   start?: SiteArg;

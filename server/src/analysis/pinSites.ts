@@ -3,12 +3,16 @@ import type { Node } from './parser';
 import { findPinApi, nearestSignature, refKindOf, signatureFor, PinApi, PinApiSignature, RefKind, KernelVersionLite } from './pinApis';
 import type { CallInfo, FunctionInfo, MacroInfo } from './fileIndex';
 import { Binding, Scope, scopeOfCall } from './flags';
-import { VersionRange, inVersionRange, intersectVersionRanges } from './preprocessor';
+import { VersionRange, inVersionRange, intersectVersionRanges, versionRangeOf } from './preprocessor';
 import { unwrapParens, namedChildren, identifiersIn } from './syntaxTools';
 import { isNullPages } from './lifetime';
 import type { SourceFile, Workspace } from './workspace';
 
-export interface ChainLink { name: string; kind: 'macro' | 'function'; uri: string; definition: Node }
+export interface ChainLink {
+  name: string; kind: 'macro' | 'function'; uri: string; definition: Node;
+  /** For a function: the call in its body that leads on (to the next link or the API). */
+  inner?: CallInfo;
+}
 
 export interface PinResolution {
   api: PinApi;
@@ -27,7 +31,13 @@ export interface PinResolution {
 
 export interface PinSite {
   file: SourceFile;
+  /** The outermost call: the one whose arguments choose the flags and own the pages (a wrapper's caller). */
   call: CallInfo;
+  /**
+   * Where the site is reported: the pin call itself, or, when the driver reaches the API through a macro or a
+   * function defined in a header (a compat shim), the driver's own call of that macro/shim (docs/analysis.md, "Where").
+   */
+  anchor: { uri: string; call: CallInfo };
   /** The resolution that applies to the kernel version analysed. */
   chosen: PinResolution;
   /** Other resolutions (a macro defined per kernel version): named in the message. */
@@ -50,25 +60,80 @@ export function bindingSource(binding: Binding): Binding {
 }
 
 export class PinSiteFinder {
-  private readonly wrapperMemo = new Map<FunctionInfo, boolean>();
+  private readonly forwardMemo = new Map<FunctionInfo, boolean>();
+  private readonly siteMemo = new Map<string, PinSite[]>();
 
   constructor(private readonly workspace: Workspace, private readonly kernel: KernelVersionLite) {}
 
-  /** Every pin site in `file`, in source order. */
-  find(file: SourceFile): PinSite[] {
-    const sites: PinSite[] = [];
+  /**
+   * The pin sites reported in `file` (`anchored`, in source order: each anchor's sites together, one per outermost
+   * caller), and the sites whose outermost call is in `file` but whose anchor is elsewhere (`foreign`: their releases
+   * in this file are still checked).
+   */
+  find(file: SourceFile): { anchored: PinSite[]; foreign: PinSite[] } {
+    const anchored: PinSite[] = [];
+    const foreign: PinSite[] = [];
     for (const call of file.index.calls) {
-      // A call inside a wrapper is reported at the wrapper's callers, where the flags and pages are chosen.
-      if (call.fn && this.isWrapper(call.fn, file) && this.resolve(call.name, [], file, 0, new Set(), true).length > 0) continue;
-      const scope = scopeOfCall(file, call.fn);
-      const args = call.args.map((node) => ({ node, scope }));
-      const resolutions = this.resolve(call.name, args, file, 0, new Set(), false, call.node)
-        .filter((r) => !this.hasNullPages(r));
-      if (resolutions.length === 0) continue;
-      const applicable = resolutions.filter((r) => inVersionRange(this.kernel, r.versions));
-      const chosen = (applicable.length > 0 ? applicable : resolutions)[0];
-      sites.push({ file, call, chosen, alternatives: resolutions.filter((r) => r !== chosen && r.api.name !== chosen.api.name) });
+      // A pin inside a header shim is reported at its users' calls (in their files), never on the shim's definition.
+      if (call.fn && this.isHeaderShim(call.fn, file)) continue;
+      if (call.fn && this.isWrapper(call.fn, file) && this.resolve(call.name, [], file, 0, new Set(), true).length > 0) {
+        // A pin inside a driver function its callers reach: reported here, once per caller that reaches it.
+        if (!isHeaderUri(file.uri)) anchored.push(...this.sitesAnchoredAt(file, call));
+        continue;
+      }
+      for (const site of this.sitesOf(file, call)) (site.anchor.call === call ? anchored : foreign).push(site);
     }
+    return { anchored, foreign };
+  }
+
+  /** The sites (outermost calls, found up the driver's call graph) whose anchor is `call`, inside wrapper `call.fn`. */
+  private sitesAnchoredAt(file: SourceFile, call: CallInfo): PinSite[] {
+    const out: PinSite[] = [];
+    const seen = new Set<FunctionInfo>([call.fn!]);
+    let frontier: FunctionInfo[] = [call.fn!];
+    for (let depth = 0; depth < MAX_CHAIN && frontier.length > 0; depth++) {
+      const next: FunctionInfo[] = [];
+      for (const fn of frontier) {
+        for (const c of this.workspace.callsTo(fn.name)) {
+          const outer = c.item.fn;
+          if (outer === fn) continue;
+          if (outer && this.isWrapper(outer, c.file)) {
+            if (!seen.has(outer)) { seen.add(outer); next.push(outer); }
+            continue;
+          }
+          for (const site of this.sitesOf(c.file, c.item)) if (site.anchor.call === call && !out.includes(site)) out.push(site);
+        }
+      }
+      frontier = next;
+    }
+    return out.sort((a, b) => (a.file.uri === b.file.uri ? 0 : a.file.uri === file.uri ? -1 : b.file.uri === file.uri ? 1 : a.file.uri < b.file.uri ? -1 : 1)
+      || a.call.node.startIndex - b.call.node.startIndex);
+  }
+
+  /**
+   * The sites of an outermost call (not inside a wrapper): one per pin it reaches on the analysed kernel (a wrapper
+   * may pin twice; a helper written once per kernel range reaches one definition). Memoised: anchors share callers.
+   */
+  private sitesOf(file: SourceFile, call: CallInfo): PinSite[] {
+    const key = `${file.uri}\n${call.node.id}`;
+    const memo = this.siteMemo.get(key);
+    if (memo) return memo;
+    const scope = scopeOfCall(file, call.fn);
+    const args = call.args.map((node) => ({ node, scope }));
+    const resolutions = this.resolve(call.name, args, file, 0, new Set(), false, call.node)
+      .filter((r) => !this.hasNullPages(r));
+    const applicable = resolutions.filter((r) => inVersionRange(this.kernel, r.versions));
+    // Nothing compiles on this kernel (a version range we cannot read right): keep the first, as written.
+    const pool = applicable.length > 0 ? applicable : resolutions.slice(0, 1);
+    const byAnchor = new Map<CallInfo, PinSite>();
+    for (const chosen of pool) {
+      const anchor = anchorOf(file, call, chosen);
+      if (byAnchor.has(anchor.call)) continue;
+      const alternatives = resolutions.filter((r) => !pool.includes(r) && r.api.name !== chosen.api.name);
+      byAnchor.set(anchor.call, { file, call, anchor, chosen, alternatives });
+    }
+    const sites = [...byAnchor.values()];
+    this.siteMemo.set(key, sites);
     return sites;
   }
 
@@ -124,14 +189,16 @@ export class PinSiteFinder {
   }
 
   private throughFunction(file: SourceFile, fn: FunctionInfo, args: Binding[], depth: number, visiting: Set<string>, probe: boolean): PinResolution[] {
-    const link: ChainLink = { name: fn.name, kind: 'function', uri: file.uri, definition: fn.node };
     const scope: Scope = { file, fn: fn.node, name: fn.name, params: fn.params, bindings: args };
+    // A definition inside `#if LINUX_VERSION_CODE ...` (a compat wrapper per kernel) applies to those kernels only.
+    const versions = versionRangeOf(fn.node);
     const out: PinResolution[] = [];
     for (const call of file.index.calls) {
       if (call.fn !== fn) continue;
       const innerArgs = call.args.map((node) => ({ node, scope }));
+      const link: ChainLink = { name: fn.name, kind: 'function', uri: file.uri, definition: fn.node, inner: call };
       for (const r of this.resolve(call.name, innerArgs, file, depth + 1, visiting, probe, call.node)) {
-        out.push({ ...r, chain: [link, ...r.chain] });
+        out.push({ ...r, chain: [link, ...r.chain], versions: intersectVersionRanges(versions, r.versions) });
       }
     }
     return out;
@@ -139,14 +206,27 @@ export class PinSiteFinder {
 
   /**
    * A wrapper is a function that pins with flags or pages taken from its own parameters and is called in the
-   * driver: its callers choose the flags and own the pages, so the pin site is each call of it.
+   * driver: its callers choose the flags and own the pages, so each call of it is a site.
    */
   isWrapper(fn: FunctionInfo, file: SourceFile): boolean {
-    const memo = this.wrapperMemo.get(fn);
+    return this.forwardsParams(fn, file) && this.workspace.callsTo(fn.name).some((c) => c.item.fn !== fn);
+  }
+
+  /**
+   * A function defined in a header that pins with flags or pages from its own parameters: a compat shim whose users
+   * decide (docs/analysis.md). It is never a site itself, whether or not its callers are in the analysed scope.
+   */
+  isHeaderShim(fn: FunctionInfo, file: SourceFile): boolean {
+    return isHeaderUri(file.uri) && this.forwardsParams(fn, file);
+  }
+
+  /** The function passes one of its parameters to a call that reaches a pin API. */
+  private forwardsParams(fn: FunctionInfo, file: SourceFile): boolean {
+    const memo = this.forwardMemo.get(fn);
     if (memo !== undefined) return memo;
-    this.wrapperMemo.set(fn, false); // recursion guard
+    this.forwardMemo.set(fn, false); // recursion guard
     let result = false;
-    if (fn.body && fn.params.some((p) => p !== '') && this.workspace.callsTo(fn.name).some((c) => c.item.fn !== fn)) {
+    if (fn.body && fn.params.some((p) => p !== '')) {
       for (const call of file.index.calls) {
         if (call.fn !== fn) continue;
         const reached = this.resolve(call.name, [], file, 1, new Set([fn.name]), true);
@@ -156,7 +236,7 @@ export class PinSiteFinder {
         if (mentionsParam) { result = true; break; }
       }
     }
-    this.wrapperMemo.set(fn, result);
+    this.forwardMemo.set(fn, result);
     return result;
   }
 }
@@ -164,4 +244,22 @@ export class PinSiteFinder {
 /** When probing without arguments, use the layout in force for the version (else the newest). */
 function apiArity(api: PinApi, kernel: KernelVersionLite): number {
   return (signatureFor(api, kernel) ?? api.signatures[api.signatures.length - 1])?.params.length ?? 0;
+}
+
+/** Header files hold compat shims and macros: a pin reached through one is reported at the driver's own call of it. */
+export function isHeaderUri(uri: string): boolean {
+  return /\.(h|hh|hpp|hxx)$/i.test(uri);
+}
+
+/**
+ * Where a site is reported: down the chain from the outermost call, through every driver function (defined in a
+ * source file), to the call that reaches the API directly or through a macro or header shim.
+ */
+function anchorOf(file: SourceFile, call: CallInfo, r: PinResolution): { uri: string; call: CallInfo } {
+  let anchor = { uri: file.uri, call };
+  for (const link of r.chain) {
+    if (link.kind !== 'function' || !link.inner || isHeaderUri(link.uri)) break;
+    anchor = { uri: link.uri, call: link.inner };
+  }
+  return anchor;
 }

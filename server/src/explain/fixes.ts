@@ -26,6 +26,11 @@ export interface ConvertRequest {
   macro?: string;
   /** The wrapper function holding the call, when the site is a wrapper call: the edit then changes every caller. */
   wrapper?: string;
+  /**
+   * The finding stands on this very call and every caller of the wrapper was judged with it (docs/analysis.md): the
+   * edit reaches exactly the callers the finding lists, so "every caller changes" is no surprise to warn about.
+   */
+  callersJudged?: boolean;
   write: Tri;
   longterm: Tri;
   /** Release calls of these pages; `viaHelper` marks the ones inside a driver helper that may serve other pins. */
@@ -185,7 +190,7 @@ export function convertToPinFix(req: ConvertRequest): Fix {
   if (req.releases.length === 0) notes.push('no release of these pages was found: release them with unpin_user_pages()');
   if (unconverted > 0) notes.push(`${unconverted} release call(s) could not be converted: change them to unpin_user_page*() by hand`);
   if (call.droppedVmas) notes.push(`${name}() on ${fmt(req.kernel)} takes no vmas array: look the vmas up separately`);
-  if (req.wrapper) notes.push(`the call is in ${req.wrapper}(), so every caller changes`);
+  if (req.wrapper && !req.callersJudged) notes.push(`the call is in ${req.wrapper}(), so every caller changes`);
   const viaHelper = req.releases.some((r) => r.viaHelper);
   if (viaHelper) notes.push('a release helper that may serve other pins is changed too');
   const safe = req.resolves && notes.length === 0;

@@ -84,6 +84,10 @@ export function siteHover(site: SiteDetails, worst: SimulationResult, links: Hov
   if (site.pages) facts.push(`- **pages array:** ${inlineCode(site.pages.text)}${f.longLived ? ', kept beyond the call' : ', released before the call returns'}`);
   if (site.flags) facts.push(`- **flags:** ${inlineCode(site.flags.text)}${f.longterm === 'always' ? ' (FOLL_LONGTERM)' : ''}`);
   if (site.chain.length > 0) facts.push(`- **reached through:** ${site.chain.map((c) => inlineCode(c.name)).join(' → ')}`);
+  const place = (uri: string, line: number): string => escapeMarkdown(`${uri.replace(/^.*\//, '')}:${line + 1}`);
+  if (site.callers.length > 0) facts.push(`- **callers:** ${site.callers.map((c) => `${inlineCode(`${c.name}()`)} at ${place(c.uri, c.span.start.line)}`).join(', ')}`);
+  // Seen from a caller: the finding stands on the pin inside the wrapper.
+  if (site.reportedAt) facts.push(`- **reported at:** the ${inlineCode(`${site.reportedAt.callee}()`)} call, ${place(site.reportedAt.uri, site.reportedAt.span.start.line)}`);
   facts.push(`- **era:** ${eraLine(f.kernel, f.kernelSource)}`);
   if (site.protections.length > 0) facts.push(`- **protection:** ${site.protections.map((p) => `${p.kind} (${p.place}, ${escapeMarkdown(p.where)})`).join(', ')}`);
   out.push(...facts, '');

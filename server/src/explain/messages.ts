@@ -20,6 +20,8 @@ export interface SiteFacts {
   pinEquivalent?: string;
   /** Alternative APIs a version-dependent macro picks on other kernels, with the versions. */
   alternatives: string[];
+  /** The caller that keeps the pages, when the pin sits in a driver function its callers reach: `f() (file.c:LINE)`. */
+  keptBy?: string;
 }
 
 export interface ProtectionFact {
@@ -106,7 +108,8 @@ export interface MessageInput {
 
 export function siteMessage(m: MessageInput): string {
   const f = m.facts;
-  const why = `${callName(f)} takes ${refPhrase(f)} ${writePhrase(f)} and ${LIFETIME_WHY[f.lifetimeReason]}, on ${kernelPhrase(f)}`;
+  const kept = f.keptBy ? ` (in ${f.keptBy})` : '';
+  const why = `${callName(f)} takes ${refPhrase(f)} ${writePhrase(f)} and ${LIFETIME_WHY[f.lifetimeReason]}${kept}, on ${kernelPhrase(f)}`;
   const alt = f.alternatives.length > 0 ? ` (${f.alternatives.join('; ')})` : '';
   switch (m.code) {
     case 'FS001':

@@ -63,10 +63,27 @@ function spanSize(s: Span): number {
   return (s.end.line - s.start.line) * 100000 + (s.end.character - s.start.character);
 }
 
-/** The innermost pin site whose call contains `pos`. */
+/**
+ * The innermost pin site whose call contains `pos`; else the site of a wrapper call containing `pos` (a caller of a
+ * pin reported inside the wrapper), seen from that call: its callee, chain and span.
+ */
 export function siteAt(report: Report, pos: Position): SiteDetails | undefined {
-  const hits = (report.sites ?? []).filter((s) => spanContains(s.call, pos));
-  return hits.sort((a, b) => spanSize(a.call) - spanSize(b.call))[0];
+  const inner = (list: SiteDetails[], span: (s: SiteDetails) => Span): SiteDetails | undefined =>
+    list.filter((s) => spanContains(span(s), pos)).sort((a, b) => spanSize(span(a)) - spanSize(span(b)))[0];
+  const sites = report.sites ?? [];
+  const atPin = inner(sites.filter((s) => s.uri === report.uri), (s) => s.call);
+  if (atPin) return atPin;
+  const atCaller = inner(sites.filter((s) => s.from.uri === report.uri && !(s.uri === s.from.uri && spanEquals(s.call, s.from.span))), (s) => s.from.span);
+  return atCaller && callerView(atCaller);
+}
+
+/** A site as seen from its outermost call: the hover and the simulation view name that call and the whole chain. */
+export function callerView(s: SiteDetails): SiteDetails {
+  return { ...s, uri: s.from.uri, call: s.from.span, callee: s.from.callee, calleeSpan: s.from.calleeSpan, chain: s.from.chain, reportedAt: { uri: s.uri, span: s.call, callee: s.callee } };
+}
+
+function spanEquals(a: Span, b: Span): boolean {
+  return comparePositions(a.start, b.start) === 0 && comparePositions(a.end, b.end) === 0;
 }
 
 /** A site whose API call (inside a wrapper of this file) contains `pos`: hovering the call inside the wrapper explains a caller's site. */

@@ -53,12 +53,13 @@ describe('--explain', function () {
   it('simulates the scenario the engine attached to the site, and the protected one when there is a protection', async function () {
     const driver = listFixtureDrivers().find((d) => d.name === 'multi_protection_elsewhere')!;
     const findings = [...(await analyzeDriver(driver)).values()].flatMap((r) => r.findings);
-    const fs003 = findings.find((f) => f.code === 'FS003');
-    assert.ok(fs003?.site, 'the engine attaches the site to FS003');
-    const lines = simulationLines(fs003);
+    // FS004 on the pin, holding the FS003 "verify the protection found elsewhere" note.
+    const fs004 = findings.find((f) => f.code === 'FS004');
+    assert.ok(fs004?.site, 'the engine attaches the site to FS004');
+    const lines = simulationLines(fs004);
     assert.match(lines[0], /^simulated: kernel \d+\.\d+, FOLL_(GET|PIN), .*no protection .*worst of \d orders is .+: the device and the parent part$/);
     assert.ok(lines.some((l) => /^with the protection: .*protected by dontfork.*: the device stays with the parent$/.test(l)), lines.join('\n'));
-    const fs008: Finding = { ...fs003, code: 'FS008', site: undefined };
+    const fs008: Finding = { ...fs004, code: 'FS008', site: undefined };
     assert.deepEqual(simulationLines(fs008), []);
   });
 });

@@ -23,7 +23,11 @@ function scanJson(args: string[], cwd: string): JsonScan {
   return JSON.parse(r.stdout) as JsonScan;
 }
 
-/** A driver where nothing but the exact selection finds the pin: a wrapper of a wrapper in a file that names no pin API, and flags from two headers that name no FOLL_ flag. */
+/**
+ * A driver where nothing but the exact selection finds the pin: a wrapper of a wrapper in a file that names no pin API,
+ * and flags from two headers that name no FOLL_ flag. The pin is reported on its call in pin.c; mr.c's call chooses
+ * the flags and owns the pages.
+ */
 const LAYERED: Record<string, string> = {
   'drv/mr.c': '#include "flags.h"\nint reg_mr(struct mr *mr, unsigned long a, int n)\n{\n\treturn drv_pin_user(mr, a, n, DRV_GUP_FLAGS);\n}\n' +
     'static int mr_reset(struct drv *d)\n{\n\treturn DRV_REG_RESET;\n}\n',
@@ -72,7 +76,9 @@ describe('two-phase scan equals parsing every file', function () {
       const two = scanJson(['drv'], dir);
       const all = scanJson(['--no-prefilter', 'drv'], dir);
       assert.deepEqual(two.findings, all.findings);
-      assert.ok((two.findings as Array<{ path: string }>).some((f) => f.path === 'drv/mr.c'), JSON.stringify(two.findings));
+      const found = two.findings as Array<{ path: string; line: number; related: Array<{ path: string }> }>;
+      assert.deepEqual(found.map((f) => `${f.path}:${f.line}`), ['drv/pin.c:3'], 'one finding, on the pin call');
+      assert.ok(found[0].related.some((r) => r.path === 'drv/mr.c'), 'the caller that keeps the pages is a related location');
     } finally { remove(); }
   });
 });
@@ -120,10 +126,10 @@ describe('file relevance (the prefilter and wrapper discovery)', function () {
     const files = Object.entries(LAYERED).map(([name, text]) => ({ name, text, uri: pathToFileURL(path.join('/layered', name)).toString(), tree: syntax.parse(text).tree! }));
     try {
       const settings = resolveSettings({});
-      const target = files.find((f) => f.name === 'drv/mr.c')!;
+      const target = files.find((f) => f.name === 'drv/pin.c')!;
       const run = (keep: (f: typeof files[number]) => boolean): string[] => analyze(syntax, { uri: target.uri, text: target.text, tree: target.tree }, settings,
         { files: files.filter((f) => f !== target && keep(f)) }).findings.map((f) => `${f.code}:${f.span.start.line}:${f.message}`);
-      const sel = selectRelevantFiles(members(LAYERED), new Set(['drv/mr.c']), definitions([]));
+      const sel = selectRelevantFiles(members(LAYERED), new Set(['drv/pin.c']), definitions([]));
       const everything = run(() => true);
       assert.ok(everything.length > 0);
       assert.deepEqual(run((f) => sel.context.includes(f.name)), everything);
@@ -140,12 +146,12 @@ describe('file relevance (the prefilter and wrapper discovery)', function () {
     try {
       const settings = resolveSettings({});
       const opts = { maxFileBytes: 1 << 20, budgetMs: 5000, scope: 'directory' as const };
-      const target = path.join(dir, 'drv', 'mr.c');
+      const target = path.join(dir, 'drv', 'pin.c');
       const text = fs.readFileSync(target, 'utf8');
       const uri = pathToFileURL(target).toString();
       const context = loader.contextFor(target, opts);
       const names = (context.files ?? []).map((f) => path.basename(new URL(f.uri).pathname)).sort();
-      assert.deepEqual(names, ['base.h', 'flags.h', 'mid.c', 'mmap.c', 'pin.c', 'put.c']);
+      assert.deepEqual(names, ['base.h', 'flags.h', 'mid.c', 'mmap.c', 'mr.c', 'put.c']);
       const every = loader.driverFiles(target, opts).map((f) => loader.load(f, opts, false)!);
       const a = analyze(syntax, { uri, text }, settings, context).findings;
       const b = analyze(syntax, { uri, text }, settings, { files: every }).findings;
@@ -167,7 +173,7 @@ describe('file relevance (the prefilter and wrapper discovery)', function () {
       const kept = all.filter((f) => loader.preload(f, opts)).map((f) => path.relative(dir, f)).sort();
       assert.deepEqual(kept, Object.keys(LAYERED).filter((rel) => RELEVANT_TEXT.test(LAYERED[rel])).sort());
       assert.ok(kept.length > 0 && kept.length < all.length, kept.join(' '));
-      const target = path.join(dir, 'drv', 'mr.c');
+      const target = path.join(dir, 'drv', 'pin.c');
       const text = fs.readFileSync(target, 'utf8');
       const uri = pathToFileURL(target).toString();
       const names = (c: ReturnType<DriverContextLoader['contextFor']>): string[] => (c.files ?? []).map((f) => f.uri).sort();
