@@ -56,7 +56,15 @@ export function simulationLines(f: Finding): string[] {
   return lines;
 }
 
-/** Everything --explain prints under a finding: the simulation, then the why and the fix from the message. */
-export function explainLines(f: Finding): string[] {
-  return [...simulationLines(f), ...detailLinesOf(f.message)];
+/**
+ * The callers of a pin inside a driver helper, one per line with where it is and what it does with the pages
+ * (docs/analysis.md): the finding stands on the pin, these decide its verdict.
+ */
+export function callerLines(f: Finding, display: (uri: string) => string): string[] {
+  return (f.site?.callers ?? []).map((c) => `caller ${display(c.uri)}:${c.span.start.line + 1}: ${c.message}`);
+}
+
+/** Everything --explain prints under a finding: the simulation, its callers, then the why and the fix from the message. */
+export function explainLines(f: Finding, display: (uri: string) => string): string[] {
+  return [...simulationLines(f), ...callerLines(f, display), ...detailLinesOf(f.message)];
 }

@@ -135,3 +135,27 @@ describe('cli: output formats', function () {
     assert.equal(JSON.parse(fs.readFileSync(out, 'utf8')).runs[0].results.length, 2);
   });
 });
+
+describe('cli: a pin inside a helper, with --explain', function () {
+  const HELPER_TREE = {
+    'drv/pin.c': 'int pin_buf(unsigned long a, int n, struct page **pages)\n{\n\treturn get_user_pages_fast(a, n, FOLL_WRITE, pages);\n}\n',
+    'drv/mr.c': 'int reg(struct mr *mr, unsigned long a, int n)\n{\n\treturn pin_buf(a, n, mr->pages);\n}\n',
+  };
+  let dir: string;
+  let remove: () => void;
+  before(function () { ({ dir, remove } = scratchTree(HELPER_TREE)); });
+  after(function () { remove(); });
+
+  it('text: the finding on the pin, and a caller line naming where the pages are kept', function () {
+    const r = runCli(['scan', '--explain', 'drv'], dir);
+    assert.match(r.stdout, /^drv\/pin\.c\n {2}3:9 {2}error {2}FS001 /m);
+    assert.doesNotMatch(r.stdout, /^drv\/mr\.c$/m, 'nothing reported at the caller');
+    assert.match(r.stdout, /caller drv\/mr\.c:3: reg\(\) calls pin_buf\(\) and keeps the pages/);
+  });
+
+  it('gcc: the caller as a note at its own location', function () {
+    const r = runCli(['scan', '--format', 'gcc', '--explain', 'drv'], dir);
+    assert.match(r.stdout, /^drv\/pin\.c:3:9: error: .+ \[FS001\]$/m);
+    assert.match(r.stdout, /^drv\/mr\.c:3:9: note: reg\(\) calls pin_buf\(\) and keeps the pages/m);
+  });
+});

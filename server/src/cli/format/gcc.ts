@@ -15,6 +15,8 @@ export function formatGcc(report: ScanReport): string {
     if (report.explain) {
       const at = `${r.display}:${r.finding.span.start.line + 1}:${r.finding.span.start.character + 1}`;
       for (const line of simulationLines(r.finding)) lines.push(`${at}: note: ${line}`);
+      // Each caller as a note at its own location, the way compilers point at a related declaration.
+      for (const c of r.finding.site?.callers ?? []) lines.push(`${report.locate(c.uri).display}:${c.span.start.line + 1}:${c.span.start.character + 1}: note: ${c.message}`);
     }
   }
   return lines.map((l) => l + '\n').join('');

@@ -25,7 +25,7 @@ export function formatText(report: ScanReport, color: boolean): string {
       lines.push(`${lead}${paint(SEVERITY_COLOUR[f.severity], f.severity.padEnd(sevWidth))}  ${paint(ANSI.dim, f.code)}  ${headlineOf(f.message)}`);
       if (report.explain) {
         const indent = ' '.repeat(lead.length + sevWidth + 2 + f.code.length + 2);
-        for (const line of explainLines(f)) lines.push(`${indent}${paint(ANSI.cyan, line)}`);
+        for (const line of explainLines(f, (uri) => report.locate(uri).display)) lines.push(`${indent}${paint(ANSI.cyan, line)}`);
       }
     });
     blocks.push(lines.join('\n'));
