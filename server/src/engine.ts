@@ -479,11 +479,11 @@ class FileAnalysis {
     const anchor = group[0].anchor.call;
     const judged = group.map((s) => this.judge(s));
     const chosen = new Map(judged.map((j) => [j, this.reportable(j)]));
+    // What each caller does with the pages; a caller whose code differs from the finding's is named apart ("FS002 for the call in ...").
     const callerNote = (j: Judgement): RelatedLocation => {
-      const c = chosen.get(j);
       const keeps = j.lifetime.longLived ? 'keeps the pages' : j.lifetime.reason === 'released' ? 'releases the pages before returning' : 'does not keep the pages';
       const why = j.lifetime.evidence[0]?.message;
-      return { uri: j.site.file.uri, span: spanOf(j.site.call.node), message: `${j.site.call.fn?.name ?? j.site.call.name}() calls ${j.site.call.name}() and ${keeps}${why ? `: ${why}` : ''}${c ? ` (${c.code})` : ''}` };
+      return { uri: j.site.file.uri, span: spanOf(j.site.call.node), message: `${j.site.call.fn?.name ?? j.site.call.name}() calls ${j.site.call.name}() and ${keeps}${why ? `: ${why}` : ''}` };
     };
     const callers = judged.filter((j) => j.site.call !== anchor);
     for (const j of judged) j.details.callers = callers.map((c) => ({ name: c.site.call.fn?.name ?? c.site.call.name, ...callerNote(c) }));
