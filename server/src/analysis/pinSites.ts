@@ -106,8 +106,9 @@ export class PinSiteFinder {
       }
       frontier = next;
     }
-    return out.sort((a, b) => (a.file.uri === b.file.uri ? 0 : a.file.uri === file.uri ? -1 : b.file.uri === file.uri ? 1 : a.file.uri < b.file.uri ? -1 : 1)
-      || a.call.node.startIndex - b.call.node.startIndex);
+    // This file's callers first, then by file and position: the first of equally strong callers is the one reported.
+    const rank = (site: PinSite): string => (site.file.uri === file.uri ? '' : site.file.uri);
+    return out.sort((a, b) => rank(a).localeCompare(rank(b)) || a.call.node.startIndex - b.call.node.startIndex);
   }
 
   /**
