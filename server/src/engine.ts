@@ -208,7 +208,7 @@ interface Judgement {
 
 const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, information: 2, hint: 3 };
 /** Among codes of one severity: the fork() bug itself first, then the pin-API advice, then the notes. */
-const CODE_RANK: Partial<Record<RuleCode, number>> = { FS001: 0, FS002: 1, FS005: 2, FS004: 3, FS003: 4, FS007: 5 };
+const CODE_RANK: Partial<Record<RuleCode, number>> = { FS001: 0, FS002: 1, FS005: 2, FS004: 3, FS003: 4, FS010: 5, FS007: 6 };
 
 function rankOf(c: Candidate, settings: ForksafeSettings): number {
   const severity = severityFor(c.code, settings);
@@ -352,7 +352,7 @@ class FileAnalysis {
     const longtermEvidence = value?.origins.get('FOLL_LONGTERM');
     const lifetime: Lifetime = pagesArg
       ? this.lifetimes.analyze(pagesArg.node, pagesArg.scope, r.apiCall.node.type === 'call_expression' && r.chain.every((c) => c.kind === 'function') ? r.apiCall.node : site.call.node, longterm, longtermEvidence)
-      : { longLived: longterm === 'always', reason: longterm === 'always' ? 'longterm' : 'kept', evidence: [], releases: [] };
+      : { longLived: longterm === 'always', reason: longterm === 'always' ? 'longterm' : 'kept', evidence: [], releases: [], path: [], ownerTypes: [] };
     // Release calls of a stored field elsewhere in the driver (the MR's destroy path) count as this pin's release path.
     if (lifetime.storedField) {
       lifetime.releases.push(...this.fieldReleases(lifetime.storedField));
@@ -440,7 +440,8 @@ class FileAnalysis {
 
     const candidates: Candidate[] = [];
     if (!lifetime.longLived) {
-      if (seen.length === 0 && bare.worst.verdict.diverges) candidates.push({ code: 'FS007', extra: [] });
+      // Released before the syscall returns (FS007), or in the completion of an asynchronous request (FS010).
+      if (seen.length === 0 && bare.worst.verdict.diverges) candidates.push({ code: lifetime.reason === 'io-bounded' ? 'FS010' : 'FS007', extra: [] });
     } else if (seen.length === 0 && unverified.length > 0 && bare.worst.verdict.diverges) {
       // Only worth verifying when the pin needs the protection: on a copy-on-fork era a FOLL_PIN pin is safe without it.
       // Simulate with the protection the message names (the nearest), so "With it" describes that one.

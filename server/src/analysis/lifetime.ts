@@ -1,26 +1,30 @@
-// Decides whether pinned pages outlive the call: stored, returned, mapped or kept (long-lived) versus released on the success path (short-lived).
+// Decides how long pinned pages stay pinned, as a driver-scope ownership analysis: the pages array is followed into
+// the object that owns it (a local, a struct on the stack, a heap object, the caller's object, a global) and that
+// object to where its pages are released, across the driver's functions and files (docs/analysis.md, "Lifetime").
 import type { Node } from './parser';
 import { findReleaseApi } from './pinApis';
-import { descendants, namedChildren, statementIn, unwrapParens, isAncestor, declaredName } from './syntaxTools';
+import { descendants, namedChildren, statementIn, unwrapParens, isAncestor } from './syntaxTools';
 import type { Evidence, Scope } from './flags';
-import type { Workspace } from './workspace';
+import type { FunctionInfo } from './fileIndex';
+import type { SourceFile, Workspace } from './workspace';
+import { declarationOf, fieldOf, isCallbackFunction, rootIdentifier, returnsQueued } from './ownership';
 
-export type LifetimeReason = 'longterm' | 'stored' | 'returned' | 'out-param' | 'mapped' | 'global' | 'caller-array' | 'kept' | 'released';
+export type LifetimeReason = 'longterm' | 'stored' | 'returned' | 'out-param' | 'mapped' | 'global' | 'caller-array' | 'kept'
+  | 'released' | 'io-bounded';
 
 export interface Lifetime {
   longLived: boolean;
   reason: LifetimeReason;
   /** Where the pages are stored, mapped or released. */
   evidence: Evidence[];
-  /** Release calls of these pages found in the pinning function (for FS006 and the quick fix). */
+  /** Release calls of these pages found on the way (for FS006 and the quick fix). */
   releases: Array<{ uri: string; node: Node; api: string }>;
   /** The structure field the pages live in, when stored (`mr->pages` gives 'pages'): its release path may be elsewhere. */
   storedField?: string;
-}
-
-function fieldNameOf(node: Node): string | undefined {
-  const base = pagesBase(node);
-  return base.type === 'field_expression' ? base.childForFieldName('field')?.text : undefined;
+  /** The functions the pages were followed through (the pin's own, the callers that own them): the pin's path. */
+  path: Node[];
+  /** Struct types of the objects that own the pages (`struct my_mr`), for protections registered on the owner. */
+  ownerTypes: string[];
 }
 
 /** Calls that map pages into something the device (or the kernel) keeps: a scatterlist, a DMA mapping, a vmap. */
@@ -30,6 +34,7 @@ const MAPPING_CALLS = new Set([
 ]);
 
 const PAGE_RELEASES = new Set(['set_page_dirty_lock']);
+const MAX_DEPTH = 6;
 
 /** The variable (or field) the pages expression is built on: `pages`, `&page`, `pages + i`, `mr->pages[n]`. */
 export function pagesBase(node: Node): Node {
@@ -56,113 +61,386 @@ export function isNullPages(node: Node): boolean {
   return n.type === 'null' || n.text === 'NULL' || n.text === '0';
 }
 
+/** Where the pages are followed: a function of a file, with what its parameters are bound to when known. */
+interface Place { file: SourceFile; fn: FunctionInfo | undefined; scope: Scope }
+
+/** What a driver function does with the pages of one of its parameters: releases them (directly or in a field). */
+interface ReleaseSummary { direct: boolean; fields: Set<string> }
+
 export class LifetimeAnalyzer {
+  private readonly releaseMemo = new Map<FunctionInfo, ReleaseSummary[]>();
+
   constructor(private readonly workspace: Workspace) {}
 
   analyze(pagesArg: Node, scope: Scope, pinCall: Node, longterm: 'always' | 'never' | 'conditional', longtermEvidence: Evidence | undefined): Lifetime {
     const result = this.follow(pagesArg, scope, pinCall, 0);
-    if (longterm === 'always' && !result.longLived) {
+    // FOLL_LONGTERM states the intent when the pages could not be followed to a release: trust it then.
+    if (longterm === 'always' && (result.reason === 'kept' || result.reason === 'caller-array')) {
       return { ...result, longLived: true, reason: 'longterm', evidence: longtermEvidence ? [longtermEvidence, ...result.evidence] : result.evidence };
     }
-    if (longterm === 'always' && longtermEvidence) result.evidence.push(longtermEvidence);
+    if (longterm === 'always' && longtermEvidence && result.longLived) result.evidence.push(longtermEvidence);
     return result;
+  }
+
+  private place(scope: Scope): Place {
+    const fn = scope.fn ? scope.file.index.functions.find((f) => f.node.id === scope.fn!.id) : undefined;
+    return { file: scope.file, fn, scope };
   }
 
   private follow(pagesArg: Node, scope: Scope, pinCall: Node, depth: number): Lifetime {
     const base = pagesBase(pagesArg);
-    const ev = (node: Node, message: string): Evidence => ({ uri: scope.file.uri, node, message });
-    if (base.type === 'field_expression') {
-      return { longLived: true, reason: 'stored', evidence: [ev(pagesArg, `the pages go straight into ${clip(base.text)}, a structure that outlives the call`)], releases: [], storedField: fieldNameOf(base) };
+    const at = this.place(scope);
+    // Inside a macro body (its own small tree) evidence points at the macro's definition, a node of the file.
+    const ev = (node: Node, message: string): Evidence => ({ uri: scope.file.uri, node: scope.anchor ?? node, message });
+    const path = scope.fn ? [scope.fn] : [];
+    if (base.type === 'field_expression') return this.owned(base, at, pinCall, depth);
+    if (base.type !== 'identifier') {
+      return { longLived: true, reason: 'kept', evidence: [ev(pagesArg, `the pages array ${clip(pagesArg.text)} could not be followed; assumed kept`)], releases: [], path, ownerTypes: [] };
     }
-    if (base.type !== 'identifier') return { longLived: true, reason: 'kept', evidence: [ev(pagesArg, `the pages array ${clip(pagesArg.text)} could not be followed; assumed kept`)], releases: [] };
     const name = base.text;
-    const paramIndex = scope.params.indexOf(name);
-    const fn = scope.fn;
-    const body = fn?.childForFieldName('body') ?? undefined;
-    const declaredLocally = body ? this.isDeclaredIn(body, name) : false;
-    if (paramIndex >= 0 && !declaredLocally) {
-      const binding = scope.bindings?.[paramIndex];
-      if (binding && depth < 8) {
-        const inner = body ? this.usesIn(body, name, pinCall, scope) : undefined;
-        if (inner?.longLived && inner.reason !== 'kept') return inner;
-        // The wrapper's caller owns the array: decide there, where the pin site is.
-        return this.follow(binding.node, binding.scope, enclosingCallOf(binding.node) ?? binding.node, depth + 1);
+    // A macro parameter: the pages are the argument the macro's call passes.
+    const macroParam = !scope.fn ? scope.params.indexOf(name) : -1;
+    const macroBinding = macroParam >= 0 ? scope.bindings?.[macroParam] : undefined;
+    if (macroBinding && depth < MAX_DEPTH) return this.follow(macroBinding.node, macroBinding.scope, enclosingCallOf(macroBinding.node) ?? macroBinding.node, depth + 1);
+    const body = scope.fn?.childForFieldName('body') ?? undefined;
+    const decl = scope.fn ? declarationOf(scope.fn, name) : undefined;
+    if (decl?.kind === 'param') {
+      const paramIndex = scope.params.indexOf(name);
+      const binding = paramIndex >= 0 ? scope.bindings?.[paramIndex] : undefined;
+      const own = body ? this.usesIn(body, name, pinCall, at, depth) : undefined;
+      if (own && own.reason === 'released') return own;
+      if (own && own.longLived && own.reason !== 'kept') return own;
+      // The caller owns the array: decide there, with its own array or object.
+      if (binding && depth < MAX_DEPTH) return this.withPath(this.follow(binding.node, binding.scope, enclosingCallOf(binding.node) ?? binding.node, depth + 1), path);
+      if (at.fn && paramIndex >= 0) {
+        const viaCallers = this.atCallers(at.fn, paramIndex, 'argument', depth);
+        if (viaCallers) return this.withPath(viaCallers, path);
       }
-      const own = body ? this.usesIn(body, name, pinCall, scope) : undefined;
-      if (own && (own.longLived && own.reason !== 'kept' || own.reason === 'released')) return own;
-      return { longLived: true, reason: 'caller-array', evidence: [ev(base, `the pages array '${name}' belongs to the caller of ${scope.name ?? 'this function'}() and is not released here`)], releases: own?.releases ?? [] };
+      // No caller in the driver to follow: nothing shows the pages released, so they count as kept (quieting needs evidence).
+      return { longLived: true, reason: 'caller-array', evidence: [ev(base, `the pages array '${name}' belongs to the caller of ${scope.name ?? 'this function'}() and is not released here; no caller in the driver shows its release`)], releases: own?.releases ?? [], path, ownerTypes: [] };
     }
-    if (!declaredLocally || !body) {
-      return { longLived: true, reason: 'global', evidence: [ev(base, `'${name}' is not a local variable: the pages outlive the call`)], releases: [] };
+    if (!decl || !body) {
+      return { longLived: true, reason: 'global', evidence: [ev(base, `'${name}' is not a local variable: the pages outlive the call`)], releases: [], path, ownerTypes: [] };
     }
-    return this.usesIn(body, name, pinCall, scope);
+    return this.usesIn(body, name, pinCall, at, depth);
   }
 
-  private isDeclaredIn(body: Node, name: string): boolean {
-    for (const d of descendants(body)) {
-      if (d.type === 'declaration' || d.type === 'init_declarator') {
-        for (const c of namedChildren(d)) {
-          if ((c.type === 'identifier' && c.text === name) || declaredName(c) === name && c.type !== 'primitive_type' && c.type !== 'type_identifier' && c.type !== 'struct_specifier') return true;
-        }
-      }
-    }
-    return false;
+  private withPath(l: Lifetime, path: Node[]): Lifetime {
+    return { ...l, path: [...path, ...l.path.filter((p) => !path.some((q) => q.id === p.id))] };
   }
 
   /** What the function does with the local pages variable after the pin. */
-  private usesIn(body: Node, name: string, pinCall: Node, scope: Scope): Lifetime {
-    const ev = (node: Node, message: string): Evidence => ({ uri: scope.file.uri, node, message });
-    const escapes: Evidence[] = [];
-    let reason: LifetimeReason | undefined;
+  private usesIn(body: Node, name: string, pinCall: Node, at: Place, depth: number): Lifetime {
+    const scope = at.scope;
+    // Inside a macro body (its own small tree) evidence points at the macro's definition, a node of the file.
+    const ev = (node: Node, message: string): Evidence => ({ uri: scope.file.uri, node: scope.anchor ?? node, message });
+    const path = scope.fn ? [scope.fn] : [];
     const releases: Lifetime['releases'] = [];
     let releasedOnSuccess = false;
-    let storedField: string | undefined;
+    let stored: Node | undefined;
+    let storeEvidence: Evidence | undefined;
+    let returned: Node | undefined;
+    let outParam: { node: Node; param: number } | undefined;
+    const escapes: Evidence[] = [];
+    let reason: LifetimeReason | undefined;
     for (const d of descendants(body)) {
       if (d.type !== 'identifier' || d.text !== name || isAncestor(pinCall, d)) continue;
-      const parent = d.parent;
-      if (!parent) continue;
-      // obj->pages = pages; *out = pages; g = pages; obj->page = pages[0];
       const assign = ancestorOfType(d, 'assignment_expression', body);
-      if (assign && assign.childForFieldName('right') && isAncestor(assign.childForFieldName('right')!, d)) {
+      const right = assign?.childForFieldName('right');
+      if (assign && right && isAncestor(right, d) && isValueOf(right, d)) {
         const left = unwrapParens(assign.childForFieldName('left')!);
         if (left.type === 'field_expression' || left.type === 'subscript_expression' && pagesBase(left).type === 'field_expression') {
-          escapes.push(ev(assign, `the pages are stored in ${clip(left.text)}, which outlives the call`)); reason ??= 'stored'; storedField ??= fieldNameOf(left); continue;
+          stored ??= pagesBase(left);
+          storeEvidence ??= ev(assign, `the pages are stored in ${clip(left.text)}`);
+          continue;
         }
-        if (left.type === 'pointer_expression') { escapes.push(ev(assign, `the pages are passed out through ${clip(left.text)}`)); reason ??= 'out-param'; continue;
+        if (left.type === 'pointer_expression') {
+          const target = rootIdentifier(left);
+          const param = target ? scope.params.indexOf(target) : -1;
+          if (param >= 0) outParam ??= { node: assign, param };
+          else { escapes.push(ev(assign, `the pages are passed out through ${clip(left.text)}`)); reason ??= 'out-param'; }
+          continue;
         }
-        if (left.type === 'identifier' && !this.isDeclaredIn(body, left.text) && !scope.params.includes(left.text)) {
+        if (left.type === 'identifier' && scope.fn && !declarationOf(scope.fn, left.text)) {
           escapes.push(ev(assign, `the pages are stored in the global '${left.text}'`)); reason ??= 'global'; continue;
         }
       }
       const ret = ancestorOfType(d, 'return_statement', body);
-      if (ret && !ancestorOfType(d, 'call_expression', ret)) { escapes.push(ev(ret, 'the pages are returned to the caller')); reason ??= 'returned'; continue; }
+      if (ret && !ancestorOfType(d, 'call_expression', ret)) { returned ??= ret; continue; }
       const call = ancestorOfType(d, 'call_expression', body);
       const callee = call?.childForFieldName('function');
       if (call && callee?.type === 'identifier') {
         const fname = callee.text;
-        if (MAPPING_CALLS.has(fname) && this.mappingOutlives(call, body, scope)) { escapes.push(ev(call, `the pages are mapped with ${fname}() into something that outlives the call`)); reason ??= 'mapped'; continue; }
+        if (MAPPING_CALLS.has(fname) && this.mappingOutlives(call, scope)) { escapes.push(ev(call, `the pages are mapped with ${fname}() into something that outlives the call`)); reason ??= 'mapped'; continue; }
         const rel = findReleaseApi(fname);
-        const helper = !rel && !PAGE_RELEASES.has(fname) && this.releasesParam(fname);
+        const argIndex = argumentIndexOf(call, d);
+        const helper = !rel && !PAGE_RELEASES.has(fname) && argIndex >= 0 && this.helperReleases(fname, argIndex, undefined);
         if (rel) releases.push({ uri: scope.file.uri, node: call, api: fname });
         if ((rel || helper) && call.startIndex > pinCall.startIndex && onSuccessPath(call, pinCall, body)) releasedOnSuccess = true;
       }
     }
-    if (escapes.length > 0) return { longLived: true, reason: reason ?? 'stored', evidence: escapes, releases, storedField };
-    if (releasedOnSuccess) return { longLived: false, reason: 'released', evidence: releases.map((r) => ev(r.node, `released here with ${r.api}()`)), releases };
-    return { longLived: true, reason: 'kept', evidence: [ev(pinCall, `'${name}' is not released on the success path, so the pages stay pinned after the call returns`)], releases };
+    // Released on the success path: any pointer kept to them afterwards holds no reference.
+    if (releasedOnSuccess) return { longLived: false, reason: 'released', evidence: releases.map((r) => ev(r.node, `released here with ${r.api}()`)), releases, path, ownerTypes: [] };
+    if (escapes.length > 0) return { longLived: true, reason: reason ?? 'stored', evidence: escapes, releases, path, ownerTypes: [] };
+    if (stored && depth < MAX_DEPTH) {
+      const inner = this.owned(stored, at, stored, depth + 1);
+      return { ...inner, evidence: [storeEvidence!, ...inner.evidence], releases: [...releases, ...inner.releases] };
+    }
+    if (returned && at.fn) {
+      const viaCallers = depth < MAX_DEPTH ? this.atCallers(at.fn, -1, 'return', depth) : undefined;
+      if (viaCallers) return this.withPath(viaCallers, path);
+      return { longLived: true, reason: 'returned', evidence: [ev(returned, `the pages are returned to the caller of ${at.fn.name}(); no caller in the driver shows their release`)], releases, path, ownerTypes: [] };
+    }
+    if (outParam && at.fn) {
+      const viaCallers = depth < MAX_DEPTH ? this.atCallers(at.fn, outParam.param, 'out', depth) : undefined;
+      if (viaCallers) return this.withPath(viaCallers, path);
+      return { longLived: true, reason: 'out-param', evidence: [ev(outParam.node, `the pages are passed out through ${clip(outParam.node.text)}; no caller in the driver shows their release`)], releases, path, ownerTypes: [] };
+    }
+    return { longLived: true, reason: 'kept', evidence: [ev(pinCall, `'${name}' is not released on the success path, so the pages stay pinned after the call returns`)], releases, path, ownerTypes: [] };
+  }
+
+  /**
+   * The pages live in a field of an object (`obj->pages`, `req.pages`, `ctx->sg.pages`): follow the object. Released
+   * (directly, or by a helper given the object) on the success path = short-lived; released in an asynchronous
+   * completion = I/O-bounded; otherwise the object, and the pages, outlive the call.
+   */
+  private owned(fieldExpr: Node, at: Place, after: Node, depth: number): Lifetime {
+    const scope = at.scope;
+    // Inside a macro body (its own small tree) evidence points at the macro's definition, a node of the file.
+    const ev = (node: Node, message: string): Evidence => ({ uri: scope.file.uri, node: scope.anchor ?? node, message });
+    const field = fieldOf(fieldExpr);
+    const root = rootIdentifier(fieldExpr);
+    const path = scope.fn ? [scope.fn] : [];
+    const body = scope.fn?.childForFieldName('body') ?? undefined;
+    const decl = root && scope.fn ? declarationOf(scope.fn, root) : undefined;
+    const ownerTypes = decl?.structType ? [decl.structType] : [];
+    const releases: Lifetime['releases'] = [];
+    if (body && root && field) {
+      const aliases = aliasesOf(body, root);
+      const found = this.fieldReleaseIn(body, aliases, field, after, scope);
+      releases.push(...found.releases);
+      if (found.onSuccess) {
+        return { longLived: false, reason: 'released', evidence: [ev(found.onSuccess, `${clip(fieldExpr.text)} is released here before the function returns`)], releases, storedField: field, path, ownerTypes };
+      }
+    }
+    // The object is the caller's: its release (or its keeping) is decided there.
+    if (decl?.kind === 'param' && root && depth < MAX_DEPTH) {
+      const index = scope.params.indexOf(root);
+      const binding = index >= 0 ? scope.bindings?.[index] : undefined;
+      if (binding) {
+        const inner = this.ownedAtCaller(binding.node, binding.scope, enclosingCallOf(binding.node) ?? binding.node, field, depth + 1);
+        if (inner) return this.withPath({ ...inner, releases: [...releases, ...inner.releases], ownerTypes: [...ownerTypes, ...inner.ownerTypes] }, path);
+      } else if (at.fn && index >= 0) {
+        const viaCallers = this.atCallers(at.fn, index, 'object', depth, field);
+        if (viaCallers) return this.withPath({ ...viaCallers, releases: [...releases, ...viaCallers.releases], ownerTypes: [...ownerTypes, ...viaCallers.ownerTypes] }, path);
+      }
+    }
+    const asyncRelease = field ? this.completionRelease(field, path) : undefined;
+    if (asyncRelease) {
+      return { longLived: false, reason: 'io-bounded', evidence: [ev(fieldExpr, `the pages stay in ${clip(fieldExpr.text)} until the request completes`), asyncRelease], releases, storedField: field, path, ownerTypes };
+    }
+    const kept = decl?.storage === 'stack' ? `${clip(fieldExpr.text)} is in a stack object that is not released here` : `the pages stay in ${clip(fieldExpr.text)}, an object that outlives the call`;
+    return { longLived: true, reason: 'stored', evidence: [ev(fieldExpr, kept)], releases, storedField: field, path, ownerTypes };
+  }
+
+  /** At a caller: the object passed for the callee's object parameter (`&req`, `req`, `&ctx->io`). */
+  private ownedAtCaller(arg: Node, scope: Scope, call: Node, field: string | undefined, depth: number): Lifetime | undefined {
+    const at = this.place(scope);
+    const body = scope.fn?.childForFieldName('body') ?? undefined;
+    const root = rootIdentifier(arg);
+    if (!body || !root || !field) return undefined;
+    const target = unwrapParens(arg);
+    // `&obj->sub` passes a sub-object: its field is still the one the callee pins into.
+    const synthetic = target.type === 'pointer_expression' ? target.childForFieldName('argument') ?? target : target;
+    return this.ownedRoot(synthetic, root, field, at, call, depth);
+  }
+
+  private ownedRoot(node: Node, root: string, field: string, at: Place, after: Node, depth: number): Lifetime {
+    const scope = at.scope;
+    const ev = (n: Node, message: string): Evidence => ({ uri: scope.file.uri, node: scope.anchor ?? n, message });
+    const path = scope.fn ? [scope.fn] : [];
+    const body = scope.fn?.childForFieldName('body') ?? undefined;
+    const decl = scope.fn ? declarationOf(scope.fn, root) : undefined;
+    const ownerTypes = decl?.structType ? [decl.structType] : [];
+    const found = body ? this.fieldReleaseIn(body, aliasesOf(body, root), field, after, scope) : { releases: [], onSuccess: undefined };
+    if (found.onSuccess) return { longLived: false, reason: 'released', evidence: [ev(found.onSuccess, `the pages of ${clip(node.text)} are released here before ${scope.name ?? 'the caller'}() returns`)], releases: found.releases, storedField: field, path, ownerTypes };
+    if (decl?.kind === 'param' && depth < MAX_DEPTH) {
+      const index = scope.params.indexOf(root);
+      const binding = index >= 0 ? scope.bindings?.[index] : undefined;
+      const inner = binding ? this.ownedAtCaller(binding.node, binding.scope, enclosingCallOf(binding.node) ?? binding.node, field, depth + 1)
+        : at.fn && index >= 0 ? this.atCallers(at.fn, index, 'object', depth, field) : undefined;
+      if (inner) return this.withPath({ ...inner, releases: [...found.releases, ...inner.releases] }, path);
+    }
+    const asyncRelease = this.completionRelease(field, path);
+    if (asyncRelease) return { longLived: false, reason: 'io-bounded', evidence: [ev(node, `the pages stay in ${clip(node.text)} until the request completes`), asyncRelease], releases: found.releases, storedField: field, path, ownerTypes };
+    return { longLived: true, reason: 'stored', evidence: [ev(node, `the pages stay in ${clip(node.text)}, which outlives the call`)], releases: found.releases, storedField: field, path, ownerTypes };
+  }
+
+  /**
+   * Follows the pages into every caller of `fn` in the driver: through a returned value, an out-parameter, the caller's
+   * array, or the caller's object. Undefined when `fn` has no caller in scope. The longest lifetime among the callers wins.
+   */
+  private atCallers(fn: FunctionInfo, param: number, mode: 'return' | 'out' | 'argument' | 'object', depth: number, field?: string): Lifetime | undefined {
+    const calls = this.workspace.callsTo(fn.name).filter((c) => c.item.fn && c.item.fn !== fn).slice(0, 8);
+    if (calls.length === 0) return undefined;
+    const results: Lifetime[] = [];
+    for (const c of calls) {
+      const callerFn = c.item.fn!;
+      const scope: Scope = { file: c.file, fn: callerFn.node, name: callerFn.name, params: callerFn.params };
+      const at: Place = { file: c.file, fn: callerFn, scope };
+      const body = callerFn.body;
+      if (!body) continue;
+      const call = c.item.node;
+      if (mode === 'return') {
+        const parent = valueParent(call);
+        if (parent?.type === 'assignment_expression') {
+          const left = unwrapParens(parent.childForFieldName('left')!);
+          if (left.type === 'identifier') results.push(this.usesIn(body, left.text, call, at, depth + 1));
+          else if (pagesBase(left).type === 'field_expression') results.push(this.owned(pagesBase(left), at, call, depth + 1));
+        } else if (parent?.type === 'init_declarator') {
+          const name = parent.childForFieldName('declarator');
+          const id = name ? rootIdentifier(name) : undefined;
+          if (id) results.push(this.usesIn(body, id, call, at, depth + 1));
+        } else if (parent?.type === 'return_statement') {
+          results.push(this.atCallers(callerFn, -1, 'return', depth + 1) ?? handedBack(c.file.uri, call, callerFn.name, [callerFn.node]));
+        } else if (parent?.type === 'argument_list') {
+          const outer = parent.parent!;
+          const name = outer.childForFieldName('function')?.text ?? '';
+          const released = !!findReleaseApi(name) || this.helperReleases(name, argumentIndexOf(outer, call), undefined);
+          results.push(released ? { longLived: false, reason: 'released', evidence: [{ uri: c.file.uri, node: outer, message: `released at once with ${name}()` }], releases: [], path: [callerFn.node], ownerTypes: [] } : this.keptAt(c.file.uri, call, callerFn));
+        }
+        continue;
+      }
+      const arg = c.item.args[param];
+      if (!arg) continue;
+      if (mode === 'object') {
+        const inner = field ? this.ownedAtCaller(arg, scope, call, field, depth + 1) : undefined;
+        if (inner) results.push(inner);
+        continue;
+      }
+      // 'out' passes `&v` (or `&obj->pages`); 'argument' passes the caller's own array.
+      const target = unwrapParens(arg);
+      const inner = mode === 'out' && target.type === 'pointer_expression' ? target.childForFieldName('argument') ?? target : target;
+      const base = pagesBase(inner);
+      if (base.type === 'field_expression') results.push(this.owned(base, at, call, depth + 1));
+      else if (base.type === 'identifier') {
+        const decl = declarationOf(callerFn.node, base.text);
+        if (decl?.kind === 'param') results.push(this.atCallers(callerFn, callerFn.params.indexOf(base.text), mode, depth + 1) ?? handedBack(c.file.uri, call, callerFn.name, [callerFn.node]));
+        else if (decl) results.push(this.usesIn(body, base.text, call, at, depth + 1));
+        else results.push({ longLived: true, reason: 'global', evidence: [{ uri: c.file.uri, node: base, message: `'${base.text}' is not a local variable: the pages outlive the call` }], releases: [], path: [callerFn.node], ownerTypes: [] });
+      }
+    }
+    if (results.length === 0) return undefined;
+    const worst = results.find((r) => r.longLived) ?? results.find((r) => r.reason === 'io-bounded') ?? results[0];
+    return { ...worst, releases: results.flatMap((r) => r.releases), path: results.flatMap((r) => r.path), ownerTypes: results.flatMap((r) => r.ownerTypes) };
+  }
+
+  private keptAt(uri: string, call: Node, fn: FunctionInfo): Lifetime {
+    return { longLived: true, reason: 'kept', evidence: [{ uri, node: call, message: `the pages returned here are not released in ${fn.name}()` }], releases: [], path: [fn.node], ownerTypes: [] };
+  }
+
+  /** Release calls of `<alias>->field` in `body` after `after`, directly or through a driver helper given the object. */
+  private fieldReleaseIn(body: Node, aliases: Set<string>, field: string, after: Node, scope: Scope): { releases: Lifetime['releases']; onSuccess: Node | undefined } {
+    const releases: Lifetime['releases'] = [];
+    let onSuccess: Node | undefined;
+    for (const c of scope.file.index.calls) {
+      if (!isAncestor(body, c.node) || c.node.startIndex < after.endIndex) continue;
+      const rel = findReleaseApi(c.name);
+      let hit = false;
+      if (rel || PAGE_RELEASES.has(c.name)) {
+        const arg = c.args[0];
+        const base = arg ? pagesBase(arg) : undefined;
+        hit = !!base && base.type === 'field_expression' && fieldOf(base) === field && aliases.has(rootIdentifier(base) ?? '');
+        if (hit && rel) releases.push({ uri: scope.file.uri, node: c.node, api: c.name });
+      } else if (this.workspace.functionsNamed(c.name).length > 0) {
+        hit = c.args.some((a, i) => aliases.has(rootIdentifier(a) ?? '') && this.helperReleases(c.name, i, field));
+      }
+      if (hit && !onSuccess && (rel || !PAGE_RELEASES.has(c.name)) && onSuccessPath(c.node, after, body)) onSuccess = c.node;
+    }
+    return { releases, onSuccess };
+  }
+
+  /**
+   * True when the driver function `name` releases the pages of its parameter `index` (`field` undefined: the
+   * parameter is the pages array; else the pages in `param->field`), directly or through a helper it calls.
+   */
+  private helperReleases(name: string, index: number, field: string | undefined, depth = 0): boolean {
+    if (index < 0 || depth > 3) return false;
+    for (const f of this.workspace.functionsNamed(name)) {
+      const summary = this.releaseSummary(f.file, f.item, depth);
+      const s = summary[index];
+      if (s && (field === undefined ? s.direct : s.fields.has(field))) return true;
+    }
+    return false;
+  }
+
+  private releaseSummary(file: SourceFile, fn: FunctionInfo, depth: number): ReleaseSummary[] {
+    const memo = this.releaseMemo.get(fn);
+    if (memo) return memo;
+    const out: ReleaseSummary[] = fn.params.map(() => ({ direct: false, fields: new Set<string>() }));
+    this.releaseMemo.set(fn, out);
+    if (!fn.body) return out;
+    for (const c of file.index.calls) {
+      if (c.fn !== fn) continue;
+      const rel = findReleaseApi(c.name);
+      if (rel) {
+        const arg = c.args[rel.pagesIndex ?? 0] ?? c.args[0];
+        if (!arg) continue;
+        const base = pagesBase(arg);
+        const root = rootIdentifier(base);
+        const i = root ? fn.params.indexOf(root) : -1;
+        if (i < 0) continue;
+        if (base.type === 'identifier') out[i].direct = true;
+        else if (base.type === 'field_expression') { const f = fieldOf(base); if (f) out[i].fields.add(f); }
+        continue;
+      }
+      if (this.workspace.functionsNamed(c.name).length === 0 || depth > 2) continue;
+      c.args.forEach((a, ai) => {
+        const base = pagesBase(a);
+        const root = rootIdentifier(base);
+        const i = root ? fn.params.indexOf(root) : -1;
+        if (i < 0) return;
+        for (const inner of this.workspace.functionsNamed(c.name)) {
+          const s = this.releaseSummary(inner.file, inner.item, depth + 1)[ai];
+          if (!s) continue;
+          if (base.type === 'identifier') { if (s.direct) out[i].direct = true; for (const f of s.fields) out[i].fields.add(f); }
+          else if (base.type === 'field_expression' && s.direct) { const f = fieldOf(base); if (f) out[i].fields.add(f); }
+        }
+      });
+    }
+    return out;
+  }
+
+  /**
+   * A release of `<param>->field` in a function the driver hands over as a completion callback (`->ki_complete = f`,
+   * `bio->bi_end_io = f`, a `done`/`complete` member), or anywhere when the pinning path returns -EIOCBQUEUED.
+   */
+  private completionRelease(field: string, path: Node[]): Evidence | undefined {
+    const queued = path.some((p) => returnsQueued(p));
+    for (const file of this.workspace.files) {
+      for (const c of file.index.calls) {
+        if (!c.fn || !findReleaseApi(c.name) || c.args.length === 0) continue;
+        const base = pagesBase(c.args[0]);
+        if (base.type !== 'field_expression' || fieldOf(base) !== field) continue;
+        const callback = isCallbackFunction(this.workspace, c.fn.name) || this.workspace.callsTo(c.fn.name).some((cc) => cc.item.fn && isCallbackFunction(this.workspace, cc.item.fn.name));
+        if (callback || queued) return { uri: file.uri, node: c.node, message: `released in ${c.fn.name}() when the request completes${queued ? ' (the pinning path returns -EIOCBQUEUED)' : ''}` };
+      }
+    }
+    return undefined;
   }
 
   /**
    * A mapping outlives the call when its target is not a stack object: `sg_alloc_table_from_pages(&sgt, ...)` on a
    * local sg_table ends with the function, `...(&req->sgt, ...)` or a vmap stored in a field does not.
    */
-  private mappingOutlives(call: Node, body: Node, scope: Scope): boolean {
+  private mappingOutlives(call: Node, scope: Scope): boolean {
     const args = namedChildren(call.childForFieldName('arguments')!).filter((a) => a.type !== 'comment');
     const fname = call.childForFieldName('function')?.text ?? '';
+    const local = (name: string): boolean => !!scope.fn && declarationOf(scope.fn, name)?.kind === 'local';
     if (fname.startsWith('sg_') || fname.startsWith('__sg_')) {
       const target = args[0] ? pagesBase(args[0]) : undefined;
       if (!target) return true;
-      if (target.type === 'identifier') return !this.isDeclaredIn(body, target.text) || (scope.params.includes(target.text));
+      if (target.type === 'identifier') return !local(target.text);
       return true;
     }
     // vmap/dma_map_page return the mapping: it outlives the call if it is stored beyond a local.
@@ -170,15 +448,60 @@ export class LifetimeAnalyzer {
     const left = assign?.childForFieldName('left');
     if (!left) return false;
     const base = pagesBase(left);
-    return base.type !== 'identifier' || !this.isDeclaredIn(body, base.text);
+    return base.type !== 'identifier' || !local(base.text);
   }
+}
 
-  /** A workspace function that passes one of its parameters to a release API (a driver's own put-pages helper). */
-  private releasesParam(fname: string): boolean {
-    return this.workspace.functionsNamed(fname).some((f) => f.item.body !== undefined &&
-      f.file.index.calls.some((c) => c.fn === f.item && findReleaseApi(c.name) !== undefined &&
-        c.args.some((a) => { const b = pagesBase(a); return b.type === 'identifier' && f.item.params.includes(b.text); })));
+/** A caller that passes the pages further up, to a caller the driver does not show: nothing shows them released. */
+function handedBack(uri: string, node: Node, fnName: string, path: Node[]): Lifetime {
+  return { longLived: true, reason: 'returned', evidence: [{ uri, node, message: `${fnName}() hands the pages to its own caller, and no caller in the driver shows their release` }], releases: [], path, ownerTypes: [] };
+}
+
+/** Local names that point at the same object as `root`: `p = root`, `p = &root`, `p = &root[i]` (and back). */
+function aliasesOf(body: Node, root: string): Set<string> {
+  const names = new Set([root]);
+  for (let round = 0; round < 2; round++) {
+    for (const d of descendants(body)) {
+      if (d.type !== 'assignment_expression' && d.type !== 'init_declarator') continue;
+      const left = d.type === 'assignment_expression' ? d.childForFieldName('left') : d.childForFieldName('declarator');
+      const right = d.type === 'assignment_expression' ? d.childForFieldName('right') : d.childForFieldName('value');
+      if (!left || !right) continue;
+      const l = unwrapParens(left).type === 'identifier' || d.type === 'init_declarator' ? rootIdentifier(left) : undefined;
+      const rNode = unwrapParens(right);
+      const r = rNode.type === 'identifier' || rNode.type === 'pointer_expression' || rNode.type === 'subscript_expression' || rNode.type === 'cast_expression' ? rootIdentifier(rNode) : undefined;
+      if (!l || !r) continue;
+      if (names.has(r)) names.add(l);
+      else if (names.has(l) && rNode.type === 'identifier') names.add(r);
+    }
   }
+  return names;
+}
+
+/** True when `id` is the value of `expr` (not an index, call argument or member of something else). */
+function isValueOf(expr: Node, id: Node): boolean {
+  const e = unwrapParens(expr);
+  if (e.id === id.id) return true;
+  if (e.type === 'cast_expression') { const v = e.childForFieldName('value'); return !!v && isValueOf(v, id); }
+  if (e.type === 'pointer_expression') { const a = e.childForFieldName('argument'); return !!a && isValueOf(a, id); }
+  if (e.type === 'subscript_expression') { const a = e.childForFieldName('argument'); return !!a && isValueOf(a, id); }
+  return false;
+}
+
+/** The node a call's value goes to: the assignment, declaration, return or argument list it sits in. */
+function valueParent(call: Node): Node | undefined {
+  let n: Node = call;
+  for (let p = call.parent; p; n = p, p = p.parent) {
+    if (p.type === 'parenthesized_expression' || p.type === 'cast_expression') continue;
+    if (p.type === 'assignment_expression') return p.childForFieldName('right')?.id === n.id ? p : undefined;
+    return p.type === 'init_declarator' || p.type === 'return_statement' || p.type === 'argument_list' ? p : undefined;
+  }
+  return undefined;
+}
+
+function argumentIndexOf(call: Node, node: Node): number {
+  const list = call.childForFieldName('arguments');
+  if (!list) return -1;
+  return namedChildren(list).filter((a) => a.type !== 'comment').findIndex((a) => isAncestor(a, node));
 }
 
 function ancestorOfType(node: Node, type: string, stop: Node): Node | undefined {
@@ -194,12 +517,19 @@ function enclosingCallOf(node: Node): Node | undefined {
 const BRANCHES = new Set(['if_statement', 'else_clause', 'switch_statement', 'case_statement', 'conditional_expression']);
 
 /**
- * True when `release` runs on the path that returns success: it is not under a branch that the pin is not
- * also under, no top-level `return` lies between them, and it is not behind a label reached only by goto.
+ * True when `release` runs on the path that returns success: it is not under a branch that the pin is not also
+ * under (except a branch that tests the pin's own result and does not leave the function: `if (got > 0) put...`), no
+ * top-level `return` lies between them, and it is not behind a label reached only by goto.
  */
 export function onSuccessPath(release: Node, pin: Node, body: Node): boolean {
+  const result = resultName(pin);
+  // The pin's result still holds what the pin returned at `at` (no assignment to it in between).
+  const unchanged = (at: Node): boolean => !!result && !reassignedBetween(body, result, pin, at);
   for (let n: Node | null = release.parent; n && n.id !== body.id; n = n.parent) {
-    if (BRANCHES.has(n.type) && !isAncestor(n, pin)) return false;
+    if (!BRANCHES.has(n.type) || isAncestor(n, pin)) continue;
+    if (n.type === 'if_statement' && result && testsResult(n, result) && unchanged(n) && !leavesFunction(n.childForFieldName('consequence'))) continue;
+    if (n.type === 'else_clause' && n.parent?.type === 'if_statement' && result && testsResult(n.parent, result) && unchanged(n.parent) && !leavesFunction(n)) continue;
+    return false;
   }
   const releaseTop = statementIn(body, release);
   const pinTop = statementIn(body, pin);
@@ -209,8 +539,56 @@ export function onSuccessPath(release: Node, pin: Node, body: Node): boolean {
   const from = statements.findIndex((s) => s.id === pinTop.id);
   const to = statements.findIndex((s) => s.id === releaseTop.id);
   if (from < 0 || to < 0 || to < from) return false;
-  for (let i = from + 1; i < to; i++) if (statements[i].type === 'return_statement') return false;
+  for (let i = from + 1; i < to; i++) {
+    if (statements[i].type === 'return_statement') return false;
+    // `if (got == nr) return 0;`: the success path leaves before the release, which only the failure path reaches.
+    if (statements[i].type === 'if_statement' && result && testsResult(statements[i], result) && returnsSuccess(statements[i].childForFieldName('consequence'))) return false;
+    // A label between them is reached by goto from error paths; the success path falls through to it only
+    // when no `return` precedes the label (checked above), so the release after it still runs on success.
+  }
   return true;
+}
+
+/** A branch that leaves the function reporting success: `return 0;`, a bare `return;`. */
+function returnsSuccess(node: Node | null | undefined): boolean {
+  if (!node) return false;
+  for (const d of descendants(node)) {
+    if (d.type !== 'return_statement') continue;
+    const value = namedChildren(d).find((c) => c.type !== 'comment');
+    if (!value || value.text === '0') return true;
+  }
+  return false;
+}
+
+/** `name` is assigned between the end of `from` and the start of `to` (e.g. `ret = iommu_map(...)` reusing the pin's result variable). */
+function reassignedBetween(body: Node, name: string, from: Node, to: Node): boolean {
+  for (const d of descendants(body)) {
+    if (d.startIndex < from.endIndex || d.startIndex >= to.startIndex || d.type !== 'assignment_expression') continue;
+    const left = d.childForFieldName('left');
+    if (left && unwrapParens(left).type === 'identifier' && unwrapParens(left).text === name) return true;
+  }
+  return false;
+}
+
+/** The variable the pin call's result is assigned to (`got = get_user_pages(...)`). */
+function resultName(pin: Node): string | undefined {
+  const p = pin.parent;
+  if (p?.type === 'assignment_expression') { const l = p.childForFieldName('left'); return l && unwrapParens(l).type === 'identifier' ? unwrapParens(l).text : undefined; }
+  if (p?.type === 'init_declarator') return rootIdentifier(p.childForFieldName('declarator') ?? p);
+  return undefined;
+}
+
+function testsResult(ifStmt: Node, result: string): boolean {
+  const cond = ifStmt.childForFieldName('condition');
+  if (!cond) return false;
+  for (const d of descendants(cond)) if (d.type === 'identifier' && d.text === result) return true;
+  return false;
+}
+
+function leavesFunction(node: Node | null | undefined): boolean {
+  if (!node) return false;
+  for (const d of descendants(node)) if (d.type === 'return_statement' || d.type === 'goto_statement') return true;
+  return false;
 }
 
 function clip(text: string): string {

@@ -2,7 +2,7 @@
 export type Severity = 'error' | 'warning' | 'information' | 'hint';
 export type SeveritySetting = Severity | 'off';
 
-export const RULE_CODES = ['FS001', 'FS002', 'FS003', 'FS004', 'FS005', 'FS006', 'FS007', 'FS008', 'FS009'] as const;
+export const RULE_CODES = ['FS001', 'FS002', 'FS003', 'FS004', 'FS005', 'FS006', 'FS007', 'FS008', 'FS009', 'FS010'] as const;
 export type RuleCode = (typeof RULE_CODES)[number];
 
 export interface Rule {
@@ -23,6 +23,7 @@ export const RULES: Record<RuleCode, Rule> = {
   FS007: { code: 'FS007', name: 'ShortLivedPin', title: 'Short-lived pin: exposed to fork() only for the duration of the I/O', defaultSeverity: 'hint' },
   FS008: { code: 'FS008', name: 'SuppressionWithoutReason', title: 'forksafe-ignore without a reason', defaultSeverity: 'warning' },
   FS009: { code: 'FS009', name: 'AnalysisIncomplete', title: 'The analysis of this file was cut short', defaultSeverity: 'information' },
+  FS010: { code: 'FS010', name: 'IoBoundedPin', title: 'Pin held until an asynchronous request completes: exposed to fork() for the I/O', defaultSeverity: 'information' },
 };
 
 export function isRuleCode(text: string): text is RuleCode {

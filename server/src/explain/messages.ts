@@ -56,6 +56,7 @@ const LIFETIME_WHY: Record<LifetimeReason, string> = {
   'caller-array': "the pages belong to the caller's array and are not released here",
   kept: 'the pages are not released on the success path',
   released: 'the pages are released before the function returns',
+  'io-bounded': 'the pages are released when the asynchronous request completes',
 };
 
 function v(k: KernelVersionLite): string {
@@ -126,6 +127,8 @@ export function siteMessage(m: MessageInput): string {
       return `${callName(f)} takes FOLL_GET references for a long-lived DMA pin; it relies on ${m.protections.map((p) => `${PROTECTION_NAMES[p.kind]} (${PLACE_PHRASE[p.place]} ${p.where})`).join(', ') || 'a protection'}, and that is its only defence: kernels from 5.9 copy only FOLL_PIN pages at fork. Without it: ${m.outcome} Fix: use ${f.pinEquivalent ?? 'pin_user_pages*'}() with FOLL_LONGTERM and release with unpin_user_pages().`;
     case 'FS005':
       return `${callName(f)} keeps pinned pages after the call (${LIFETIME_WHY[f.lifetimeReason]}) without FOLL_LONGTERM. ${capital(m.outcome)} But a long-lived pin without FOLL_LONGTERM may sit in ZONE_MOVABLE or CMA memory and block migration and memory hot-unplug. Fix: add FOLL_LONGTERM to the flags.`;
+    case 'FS010':
+      return `I/O-bounded pin: ${callName(f)} ${writePhrase(f)} keeps the pages until the asynchronous request completes, so fork() can interfere only while it is in flight: ${m.outcome} Like O_DIRECT AIO this is usually acceptable; ${f.ref === 'get' ? `${f.pinEquivalent ?? 'pin_user_pages*'}() (FOLL_PIN pages are copied at fork from 5.9) closes even that window` : 'FOLL_PIN already closes it from 5.9'}; keep the pages out of objects that outlive the request.`;
     case 'FS007':
       return `Short-lived pin: ${callName(f)} ${writePhrase(f)} releases the pages before returning, so fork() can only interfere during this I/O: ${m.outcome} Usually acceptable (like O_DIRECT); keep the pages out of long-lived structures.`;
     default:

@@ -1,0 +1,132 @@
+// Small questions the ownership analysis asks of C code: where a name is declared and how (stack object, pointer,
+// parameter, struct type), which object a field expression belongs to, and which functions are completion callbacks.
+import type { Node } from './parser';
+import { descendants, declaredName, functionDeclarator, namedChildren, unwrapParens } from './syntaxTools';
+import type { Workspace } from './workspace';
+
+export interface Declaration {
+  kind: 'param' | 'local';
+  /** 'stack' for a struct or array object declared in the function; 'pointer' for a pointer; 'other' else. */
+  storage: 'stack' | 'pointer' | 'other';
+  /** `struct foo` / `foo_t` as written, without qualifiers and stars. */
+  structType?: string;
+  node: Node;
+}
+
+const memo = new WeakMap<Node, Map<string, Declaration | null>>();
+
+/** The declaration of `name` in function `fn` (a parameter or a local anywhere in its body), or undefined. */
+export function declarationOf(fn: Node, name: string): Declaration | undefined {
+  let byName = memo.get(fn);
+  if (!byName) { byName = new Map(); memo.set(fn, byName); }
+  const cached = byName.get(name);
+  if (cached !== undefined) return cached ?? undefined;
+  const found = findDeclaration(fn, name);
+  byName.set(name, found ?? null);
+  return found;
+}
+
+function findDeclaration(fn: Node, name: string): Declaration | undefined {
+  const params = functionDeclarator(fn)?.childForFieldName('parameters');
+  for (const p of params ? namedChildren(params) : []) {
+    if (p.type !== 'parameter_declaration') continue;
+    const d = p.childForFieldName('declarator');
+    if (declaredName(d) === name) return describe('param', p, d);
+  }
+  const body = fn.childForFieldName('body');
+  if (!body) return undefined;
+  for (const n of descendants(body)) {
+    if (n.type !== 'declaration') continue;
+    for (const d of n.childrenForFieldName('declarator')) {
+      if (d && declaredName(d) === name) return describe('local', n, d);
+    }
+  }
+  return undefined;
+}
+
+function describe(kind: Declaration['kind'], decl: Node, declarator: Node | null): Declaration {
+  const type = decl.childForFieldName('type');
+  const structType = type && (type.type === 'struct_specifier' || type.type === 'union_specifier')
+    ? type.childForFieldName('name')?.text
+    : type?.type === 'type_identifier' ? type.text : undefined;
+  let d: Node | null = declarator;
+  let storage: Declaration['storage'] = 'other';
+  // The outermost declarator decides: `struct x *p` is a pointer, `struct x req` / `struct x reqs[2]` a stack object.
+  while (d) {
+    if (d.type === 'init_declarator') { d = d.childForFieldName('declarator'); continue; }
+    if (d.type === 'pointer_declarator') { storage = 'pointer'; break; }
+    if (d.type === 'array_declarator') { storage = kind === 'param' ? 'pointer' : 'stack'; break; }
+    if (d.type === 'identifier') { storage = structType && kind === 'local' ? 'stack' : 'other'; break; }
+    d = d.childForFieldName('declarator');
+  }
+  return { kind, storage, structType, node: decl };
+}
+
+/** The field a field expression names last: `a->b.pages` gives 'pages'. */
+export function fieldOf(node: Node): string | undefined {
+  const n = unwrapParens(node);
+  return n.type === 'field_expression' ? n.childForFieldName('field')?.text : undefined;
+}
+
+/** The variable an expression is built on: `&req->io.pages[i]` gives 'req', `ctx_tbl[i]` gives 'ctx_tbl'. */
+export function rootIdentifier(node: Node): string | undefined {
+  let n: Node | null = unwrapParens(node);
+  for (let i = 0; n && i < 32; i++) {
+    switch (n.type) {
+      case 'identifier': return n.text;
+      case 'field_expression': n = n.childForFieldName('argument'); break;
+      case 'subscript_expression': n = n.childForFieldName('argument'); break;
+      case 'pointer_expression': n = n.childForFieldName('argument'); break;
+      case 'cast_expression': n = n.childForFieldName('value'); break;
+      case 'parenthesized_expression': n = unwrapParens(n); if (n.type === 'parenthesized_expression') return undefined; break;
+      case 'binary_expression': n = n.childForFieldName('left'); break;
+      case 'init_declarator': n = n.childForFieldName('declarator'); break;
+      case 'pointer_declarator': case 'array_declarator': n = n.childForFieldName('declarator'); break;
+      default: return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** Struct members the kernel calls back when an asynchronous request completes. */
+const COMPLETION_MEMBER = /(^|_)(complete|completion|end_io|done|callback|cb|complete_fn|endio)$/i;
+
+const callbackMemo = new WeakMap<Workspace, Map<string, boolean>>();
+
+/**
+ * True when a driver function is handed over as a completion callback: assigned to (or initialised as) a member
+ * such as `ki_complete`, `bi_end_io`, `complete`, `done`, `callback`, or passed as the callback argument of a call.
+ */
+export function isCallbackFunction(workspace: Workspace, name: string): boolean {
+  let byName = callbackMemo.get(workspace);
+  if (!byName) { byName = new Map(); callbackMemo.set(workspace, byName); }
+  const cached = byName.get(name);
+  if (cached !== undefined) return cached;
+  let result = false;
+  const mention = new RegExp(`\\b${name.replace(/[$]/g, '\\$')}\\b(?!\\s*\\()`);
+  for (const file of workspace.files) {
+    if (!mention.test(file.text)) continue;
+    for (const n of descendants(file.tree.rootNode)) {
+      if (n.type !== 'identifier' || n.text !== name) continue;
+      const p = n.parent;
+      if (!p) continue;
+      if (p.type === 'assignment_expression' && p.childForFieldName('right')?.id === n.id) {
+        const left = p.childForFieldName('left');
+        const member = left?.type === 'field_expression' ? left.childForFieldName('field')?.text : undefined;
+        if (member && COMPLETION_MEMBER.test(member)) { result = true; break; }
+      }
+      if (p.type === 'initializer_pair') {
+        const member = p.namedChildren.find((c) => c?.type === 'field_designator')?.text.replace(/^\./, '');
+        if (member && COMPLETION_MEMBER.test(member)) { result = true; break; }
+      }
+    }
+    if (result) break;
+  }
+  byName.set(name, result);
+  return result;
+}
+
+/** True when the function returns -EIOCBQUEUED somewhere: an asynchronous (AIO) request left to complete later. */
+export function returnsQueued(fn: Node): boolean {
+  return /\bEIOCBQUEUED\b/.test(fn.text);
+}
