@@ -87,9 +87,11 @@ function statusKb(pid: number | undefined, field: string): number {
 
 /**
  * Opens `text` as `uri`, then sends `edits` single-character edits one at a time (a space inserted at the start
- * of a pseudo-random line, then removed), each awaited until the diagnostics of its version arrive.
+ * of a pseudo-random line, then removed), each awaited until the diagnostics of its version arrive. `lines`
+ * ([first, last], zero-based) keeps the edits inside one range, e.g. the body of the function that pins.
  */
-export async function measureEdits(uri: string, text: string, edits: number, seed: number, nodeFlags: string[] = [], rootUri: string | null = null): Promise<EditResult> {
+export async function measureEdits(uri: string, text: string, edits: number, seed: number, nodeFlags: string[] = [], rootUri: string | null = null,
+  lines?: [number, number]): Promise<EditResult> {
   const client = new BenchLspClient(nodeFlags);
   const rng = new Prng(seed);
   const lineCount = text.split('\n').length;
@@ -111,7 +113,7 @@ export async function measureEdits(uri: string, text: string, edits: number, see
       version++;
       let change;
       if (inserted === undefined) {
-        inserted = rng.int(0, lineCount - 2);
+        inserted = lines ? rng.int(lines[0], lines[1]) : rng.int(0, lineCount - 2);
         change = { range: { start: { line: inserted, character: 0 }, end: { line: inserted, character: 0 } }, text: ' ' };
       } else {
         change = { range: { start: { line: inserted, character: 0 }, end: { line: inserted, character: 1 } }, text: '' };

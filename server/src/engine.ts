@@ -12,7 +12,7 @@ import { makeSourceFile, SourceFile, Workspace } from './analysis/workspace';
 import { PinSiteFinder, PinSite, bindingSource } from './analysis/pinSites';
 import type { CallInfo } from './analysis/fileIndex';
 import { Binding, Evidence, FlagResolver, FlagValue, orValues, tri, truthTri, Tri } from './analysis/flags';
-import { LifetimeAnalyzer, Lifetime, pagesBase } from './analysis/lifetime';
+import { LifetimeAnalyzer, Lifetime, pagesBase } from './analysis/lifetime/lifetime';
 import { Protection, ProtectionFinder } from './analysis/protections';
 import { assumptionApplies, readAssumptions, readSuppressions, suppresses, Suppression } from './analysis/annotations';
 import { describeVersionRange } from './analysis/preprocessor';

@@ -5,7 +5,7 @@ import type { CallInfo, FunctionInfo, MacroInfo } from './fileIndex';
 import { Binding, Scope, scopeOfCall } from './flags';
 import { VersionRange, inVersionRange, intersectVersionRanges, versionRangeOf } from './preprocessor';
 import { unwrapParens, namedChildren, identifiersIn } from './syntaxTools';
-import { isNullPages } from './lifetime';
+import { isNullPages } from './lifetime/lifetime';
 import type { SourceFile, Workspace } from './workspace';
 
 export interface ChainLink {

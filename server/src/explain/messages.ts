@@ -1,6 +1,6 @@
 // Words every diagnostic: what fork() does here (from the simulation), why (flags, lifetime, protection), and what to do.
 import type { RuleCode } from '../analysis/rules';
-import type { LifetimeReason } from '../analysis/lifetime';
+import type { LifetimeReason } from '../analysis/lifetime/lifetime';
 import type { ProtectionKind, ProtectionPlace } from '../analysis/protections';
 import type { Tri } from '../analysis/flags';
 import type { KernelVersionLite, RefKind } from '../analysis/pinApis';

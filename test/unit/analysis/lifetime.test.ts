@@ -1,6 +1,6 @@
 // Lifetime on its own: when pinned pages outlive the call and when every success path releases them.
 import { strict as assert } from 'assert';
-import { LifetimeAnalyzer } from '../../../server/src/analysis/lifetime';
+import { LifetimeAnalyzer } from '../../../server/src/analysis/lifetime/lifetime';
 import { Harness } from '../../helpers/analysisHarness';
 
 async function lifetimeOf(body: string, pagesIndex = 3, extra: Record<string, string> = {}) {

@@ -1,12 +1,12 @@
 // Decides how long pinned pages stay pinned, as a driver-scope ownership analysis: the pages array is followed into
 // the object that owns it (a local, a struct on the stack, a heap object, the caller's object, a global) and that
 // object to where its pages are released, across the driver's functions and files (docs/analysis.md, "Lifetime").
-import type { Node } from './parser';
-import { findReleaseApi } from './pinApis';
-import { descendants, namedChildren, statementIn, unwrapParens, isAncestor } from './syntaxTools';
-import type { Evidence, Scope } from './flags';
-import type { FunctionInfo } from './fileIndex';
-import type { SourceFile, Workspace } from './workspace';
+import type { Node } from '../parser';
+import { findReleaseApi } from '../pinApis';
+import { descendants, namedChildren, statementIn, unwrapParens, isAncestor } from '../syntaxTools';
+import type { Evidence, Scope } from '../flags';
+import type { FunctionInfo } from '../fileIndex';
+import type { SourceFile, Workspace } from '../workspace';
 import { declarationOf, fieldOf, isCallbackFunction, rootIdentifier, returnsQueued } from './ownership';
 
 export type LifetimeReason = 'longterm' | 'stored' | 'returned' | 'out-param' | 'mapped' | 'global' | 'caller-array' | 'kept'
@@ -69,8 +69,16 @@ interface ReleaseSummary { direct: boolean; fields: Set<string> }
 
 export class LifetimeAnalyzer {
   private readonly releaseMemo = new Map<FunctionInfo, ReleaseSummary[]>();
+  private readonly pairsMemo = new Map<number, NamePair[]>();
 
   constructor(private readonly workspace: Workspace) {}
+
+  /** The names aliasing `root` in `body`; the body's assignments are walked once per analysis (a tree walk is the cost). */
+  private aliasesOf(body: Node, root: string): Set<string> {
+    let pairs = this.pairsMemo.get(body.id);
+    if (!pairs) { pairs = namePairsOf(body); this.pairsMemo.set(body.id, pairs); }
+    return aliasesIn(pairs, root);
+  }
 
   analyze(pagesArg: Node, scope: Scope, pinCall: Node, longterm: 'always' | 'never' | 'conditional', longtermEvidence: Evidence | undefined): Lifetime {
     const result = this.follow(pagesArg, scope, pinCall, 0);
@@ -216,7 +224,7 @@ export class LifetimeAnalyzer {
     const ownerTypes = decl?.structType ? [decl.structType] : [];
     const releases: Lifetime['releases'] = [];
     if (body && root && field) {
-      const aliases = aliasesOf(body, root);
+      const aliases = this.aliasesOf(body, root);
       const found = this.fieldReleaseIn(body, aliases, field, after, scope);
       releases.push(...found.releases);
       if (found.onSuccess) {
@@ -262,7 +270,7 @@ export class LifetimeAnalyzer {
     const body = scope.fn?.childForFieldName('body') ?? undefined;
     const decl = scope.fn ? declarationOf(scope.fn, root) : undefined;
     const ownerTypes = decl?.structType ? [decl.structType] : [];
-    const found = body ? this.fieldReleaseIn(body, aliasesOf(body, root), field, after, scope) : { releases: [], onSuccess: undefined };
+    const found = body ? this.fieldReleaseIn(body, this.aliasesOf(body, root), field, after, scope) : { releases: [], onSuccess: undefined };
     if (found.onSuccess) return { longLived: false, reason: 'released', evidence: [ev(found.onSuccess, `the pages of ${clip(node.text)} are released here before ${scope.name ?? 'the caller'}() returns`)], releases: found.releases, storedField: field, path, ownerTypes };
     if (decl?.kind === 'param' && depth < MAX_DEPTH) {
       const index = scope.params.indexOf(root);
@@ -458,20 +466,31 @@ function handedBack(uri: string, node: Node, fnName: string, path: Node[]): Life
 }
 
 /** Local names that point at the same object as `root`: `p = root`, `p = &root`, `p = &root[i]` (and back). */
-function aliasesOf(body: Node, root: string): Set<string> {
+/** The `l = r` name pairs of a function body (assignments and initialisers), `plain` when `r` is a bare name. */
+interface NamePair { l: string; r: string; plain: boolean }
+
+function namePairsOf(body: Node): NamePair[] {
+  const out: NamePair[] = [];
+  for (const d of descendants(body)) {
+    if (d.type !== 'assignment_expression' && d.type !== 'init_declarator') continue;
+    const left = d.type === 'assignment_expression' ? d.childForFieldName('left') : d.childForFieldName('declarator');
+    const right = d.type === 'assignment_expression' ? d.childForFieldName('right') : d.childForFieldName('value');
+    if (!left || !right) continue;
+    const l = unwrapParens(left).type === 'identifier' || d.type === 'init_declarator' ? rootIdentifier(left) : undefined;
+    const rNode = unwrapParens(right);
+    const r = rNode.type === 'identifier' || rNode.type === 'pointer_expression' || rNode.type === 'subscript_expression' || rNode.type === 'cast_expression' ? rootIdentifier(rNode) : undefined;
+    if (l && r) out.push({ l, r, plain: rNode.type === 'identifier' });
+  }
+  return out;
+}
+
+/** The names that stand for `root`'s object in a body (`s = &ctx->slot[i]` makes `s` one of `ctx`'s), from its name pairs. */
+function aliasesIn(pairs: NamePair[], root: string): Set<string> {
   const names = new Set([root]);
   for (let round = 0; round < 2; round++) {
-    for (const d of descendants(body)) {
-      if (d.type !== 'assignment_expression' && d.type !== 'init_declarator') continue;
-      const left = d.type === 'assignment_expression' ? d.childForFieldName('left') : d.childForFieldName('declarator');
-      const right = d.type === 'assignment_expression' ? d.childForFieldName('right') : d.childForFieldName('value');
-      if (!left || !right) continue;
-      const l = unwrapParens(left).type === 'identifier' || d.type === 'init_declarator' ? rootIdentifier(left) : undefined;
-      const rNode = unwrapParens(right);
-      const r = rNode.type === 'identifier' || rNode.type === 'pointer_expression' || rNode.type === 'subscript_expression' || rNode.type === 'cast_expression' ? rootIdentifier(rNode) : undefined;
-      if (!l || !r) continue;
+    for (const { l, r, plain } of pairs) {
       if (names.has(r)) names.add(l);
-      else if (names.has(l) && rNode.type === 'identifier') names.add(r);
+      else if (names.has(l) && plain) names.add(r);
     }
   }
   return names;

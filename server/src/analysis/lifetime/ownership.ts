@@ -1,8 +1,8 @@
 // Small questions the ownership analysis asks of C code: where a name is declared and how (stack object, pointer,
 // parameter, struct type), which object a field expression belongs to, and which functions are completion callbacks.
-import type { Node } from './parser';
-import { descendants, declaredName, functionDeclarator, namedChildren, unwrapParens } from './syntaxTools';
-import type { Workspace } from './workspace';
+import type { Node } from '../parser';
+import { descendants, declaredName, functionDeclarator, namedChildren, unwrapParens } from '../syntaxTools';
+import type { Workspace } from '../workspace';
 
 export interface Declaration {
   kind: 'param' | 'local';
