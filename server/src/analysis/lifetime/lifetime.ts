@@ -34,6 +34,17 @@ const MAPPING_CALLS = new Set([
 ]);
 
 const PAGE_RELEASES = new Set(['set_page_dirty_lock']);
+/** Calls that build a scatterlist table from a pages array (first argument: the table). */
+const TABLE_BUILDERS = new Set(['sg_alloc_table_from_pages', '__sg_alloc_table_from_pages', 'sg_alloc_append_table_from_pages', 'sg_alloc_table_from_pages_segment']);
+/** A page taken back out of a scatterlist. */
+const SG_PAGE = /\bsg_page(?:_iter_page)?\s*\(/;
+
+/** The variable the first argument of a call is built on (`&sgt`, `sgt`, `&req->sgt` give sgt / req). */
+function firstArgRoot(call: Node): string | undefined {
+  const args = call.childForFieldName('arguments');
+  const first = args ? namedChildren(args).find((a) => a.type !== 'comment') : undefined;
+  return first ? rootIdentifier(first) : undefined;
+}
 const MAX_DEPTH = 6;
 
 /** The variable (or field) the pages expression is built on: `pages`, `&page`, `pages + i`, `mr->pages[n]`. */
@@ -145,6 +156,8 @@ export class LifetimeAnalyzer {
     const path = scope.fn ? [scope.fn] : [];
     const releases: Lifetime['releases'] = [];
     let releasedOnSuccess = false;
+    /** Local scatterlist tables built from the pages (`sg_alloc_table_from_pages(&sgt, pages, ...)`). */
+    const tables = new Set<string>();
     let stored: Node | undefined;
     let storeEvidence: Evidence | undefined;
     let returned: Node | undefined;
@@ -180,6 +193,12 @@ export class LifetimeAnalyzer {
       if (call && callee?.type === 'identifier') {
         const fname = callee.text;
         if (MAPPING_CALLS.has(fname) && this.mappingOutlives(call, scope)) { escapes.push(ev(call, `the pages are mapped with ${fname}() into something that outlives the call`)); reason ??= 'mapped'; continue; }
+        // Built into a table on the stack: the pages are now the table's, and may be released through it.
+        if (TABLE_BUILDERS.has(fname) && call.startIndex > pinCall.startIndex) {
+          const table = firstArgRoot(call);
+          if (table) tables.add(table);
+          continue;
+        }
         const rel = findReleaseApi(fname);
         const argIndex = argumentIndexOf(call, d);
         const helper = !rel && !PAGE_RELEASES.has(fname) && argIndex >= 0 && this.helperReleases(fname, argIndex, undefined);
@@ -187,6 +206,8 @@ export class LifetimeAnalyzer {
         if ((rel || helper) && call.startIndex > pinCall.startIndex && onSuccessPath(call, pinCall, body)) releasedOnSuccess = true;
       }
     }
+    const viaTable = !releasedOnSuccess && tables.size > 0 ? this.tableRelease(body, tables, pinCall, scope) : undefined;
+    if (viaTable) return { longLived: false, reason: 'released', evidence: [ev(viaTable, 'the table built from the pages is walked and its pages released here before the function returns')], releases, path, ownerTypes: [] };
     // Released on the success path: any pointer kept to them afterwards holds no reference.
     if (releasedOnSuccess) return { longLived: false, reason: 'released', evidence: releases.map((r) => ev(r.node, `released here with ${r.api}()`)), releases, path, ownerTypes: [] };
     if (escapes.length > 0) return { longLived: true, reason: reason ?? 'stored', evidence: escapes, releases, path, ownerTypes: [] };
@@ -345,6 +366,28 @@ export class LifetimeAnalyzer {
 
   private keptAt(uri: string, call: Node, fn: FunctionInfo): Lifetime {
     return { longLived: true, reason: 'kept', evidence: [{ uri, node: call, message: `the pages returned here are not released in ${fn.name}()` }], releases: [], path: [fn.node], ownerTypes: [] };
+  }
+
+  /**
+   * A release of the pages of a local table built from the pinned pages, on the success path: a release API given
+   * `sg_page(...)`/`sg_page_iter_page(...)` in this function, or a driver helper given the table whose body does that.
+   */
+  private tableRelease(body: Node, tables: Set<string>, pinCall: Node, scope: Scope): Node | undefined {
+    for (const c of scope.file.index.calls) {
+      if (!isAncestor(body, c.node) || c.node.startIndex < pinCall.endIndex) continue;
+      const direct = (findReleaseApi(c.name) || PAGE_RELEASES.has(c.name)) && c.args.some((a) => SG_PAGE.test(a.text));
+      const helper = !direct && c.args.some((a) => tables.has(rootIdentifier(a) ?? '')) && this.releasesTablePages(c.name);
+      if ((direct || helper) && onSuccessPath(c.node, pinCall, body)) return c.node;
+    }
+    return undefined;
+  }
+
+  /** A driver function that walks a table and releases its pages (`put_page(sg_page_iter_page(&it))`), e.g. a clear_sg_table(). */
+  private releasesTablePages(name: string): boolean {
+    for (const f of this.workspace.functionsNamed(name)) {
+      if (f.file.index.calls.some((c) => c.fn === f.item && (findReleaseApi(c.name) || PAGE_RELEASES.has(c.name)) && c.args.some((a) => SG_PAGE.test(a.text)))) return true;
+    }
+    return false;
   }
 
   /** Release calls of `<alias>->field` in `body` after `after`, directly or through a driver helper given the object. */
@@ -547,6 +590,12 @@ export function onSuccessPath(release: Node, pin: Node, body: Node): boolean {
   for (let n: Node | null = release.parent; n && n.id !== body.id; n = n.parent) {
     if (!BRANCHES.has(n.type) || isAncestor(n, pin)) continue;
     if (n.type === 'if_statement' && result && testsResult(n, result) && unchanged(n) && !leavesFunction(n.childForFieldName('consequence'))) continue;
+    // `if (pages) unpin_user_pages(pages, n);` at a shared exit: the success path still has the array, so it takes
+    // the branch; unless the array is handed over first (`obj->pvec = pvec; pvec = NULL;`).
+    if (n.type === 'if_statement') {
+      const guarded = guardedArray(n, release);
+      if (guarded && !reassignedBetween(body, guarded, pin, n)) continue;
+    }
     if (n.type === 'else_clause' && n.parent?.type === 'if_statement' && result && testsResult(n.parent, result) && unchanged(n.parent) && !leavesFunction(n)) continue;
     return false;
   }
@@ -566,6 +615,17 @@ export function onSuccessPath(release: Node, pin: Node, body: Node): boolean {
     // when no `return` precedes the label (checked above), so the release after it still runs on success.
   }
   return true;
+}
+
+/** The release's own pages array when the if's condition only checks that it is there (`if (pages)`, `if (p != NULL)`). */
+function guardedArray(ifStmt: Node, release: Node): string | undefined {
+  const cond = ifStmt.childForFieldName('condition');
+  const args = release.childForFieldName('arguments');
+  const first = args ? namedChildren(args).find((a) => a.type !== 'comment') : undefined;
+  const root = first ? rootIdentifier(first) : undefined;
+  if (!cond || !root) return undefined;
+  const text = unwrapParens(cond).text.replace(/\s+/g, '');
+  return text === root || text === `${root}!=NULL` || text === `NULL!=${root}` ? root : undefined;
 }
 
 /** A branch that leaves the function reporting success: `return 0;`, a bare `return;`. */
