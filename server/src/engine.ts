@@ -1,7 +1,7 @@
 // The one entry point for the language server and the CLI: text in, Report out, so the editor and CI never disagree.
 import { MAX_TREE_DEPTH, type CSyntax, type Tree } from './analysis/parser';
 import type { Finding, Fix, RelatedLocation, SiteArg, SiteDetails } from './analysis/finding';
-import { RULES, RuleCode, Severity } from './analysis/rules';
+import { RULES, RuleCode, Severity, verdictRank } from './analysis/rules';
 import { spanOf } from './analysis/span';
 import { identifiersIn, unwrapParens } from './analysis/syntaxTools';
 import type { ForksafeSettings } from './settings';
@@ -206,13 +206,8 @@ interface Judgement {
   api: string;
 }
 
-const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, information: 2, hint: 3 };
-/** Among codes of one severity: the fork() bug itself first, then the pin-API advice, then the notes. */
-const CODE_RANK: Partial<Record<RuleCode, number>> = { FS001: 0, FS002: 1, FS005: 2, FS004: 3, FS003: 4, FS010: 5, FS007: 6 };
-
 function rankOf(c: Candidate, settings: ForksafeSettings): number {
-  const severity = severityFor(c.code, settings);
-  return (severity ? SEVERITY_RANK[severity] : 9) * 10 + (CODE_RANK[c.code] ?? 9);
+  return verdictRank(c.code, severityFor(c.code, settings));
 }
 
 /** The strongest code: the highest severity (as configured), then the rank above. */

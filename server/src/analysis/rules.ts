@@ -29,3 +29,15 @@ export const RULES: Record<RuleCode, Rule> = {
 export function isRuleCode(text: string): text is RuleCode {
   return (RULE_CODES as readonly string[]).includes(text);
 }
+
+const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, information: 2, hint: 3 };
+/** Among codes of one severity: the fork() bug itself first, then the pin-API advice, then the notes. */
+const CODE_RANK: Partial<Record<RuleCode, number>> = { FS001: 0, FS002: 1, FS005: 2, FS004: 3, FS003: 4, FS010: 5, FS007: 6 };
+
+/**
+ * Which of several codes on one pin stands (lower first): the higher configured severity, then the order above
+ * (docs/analysis.md, "How many"). `severity` undefined (the rule is off) ranks last.
+ */
+export function verdictRank(code: RuleCode, severity: Severity | undefined): number {
+  return (severity ? SEVERITY_RANK[severity] : 9) * 10 + (CODE_RANK[code] ?? 9);
+}

@@ -3,11 +3,12 @@
 // object to where its pages are released, across the driver's functions and files (docs/analysis.md, "Lifetime").
 import type { Node } from '../parser';
 import { findReleaseApi } from '../pinApis';
-import { descendants, namedChildren, statementIn, unwrapParens, isAncestor } from '../syntaxTools';
+import { descendants, namedChildren, unwrapParens, isAncestor } from '../syntaxTools';
 import type { Evidence, Scope } from '../flags';
 import type { FunctionInfo } from '../fileIndex';
 import type { SourceFile, Workspace } from '../workspace';
 import { declarationOf, fieldOf, isCallbackFunction, rootIdentifier, returnsQueued } from './ownership';
+import { onSuccessPath } from './successPath';
 
 export type LifetimeReason = 'longterm' | 'stored' | 'returned' | 'out-param' | 'mapped' | 'global' | 'caller-array' | 'kept'
   | 'released' | 'io-bounded';
@@ -508,7 +509,6 @@ function handedBack(uri: string, node: Node, fnName: string, path: Node[]): Life
   return { longLived: true, reason: 'returned', evidence: [{ uri, node, message: `${fnName}() hands the pages to its own caller, and no caller in the driver shows their release` }], releases: [], path, ownerTypes: [] };
 }
 
-/** Local names that point at the same object as `root`: `p = root`, `p = &root`, `p = &root[i]` (and back). */
 /** The `l = r` name pairs of a function body (assignments and initialisers), `plain` when `r` is a bare name. */
 interface NamePair { l: string; r: string; plain: boolean }
 
@@ -574,100 +574,6 @@ function ancestorOfType(node: Node, type: string, stop: Node): Node | undefined 
 function enclosingCallOf(node: Node): Node | undefined {
   for (let n: Node | null = node.parent; n; n = n.parent) if (n.type === 'call_expression') return n;
   return undefined;
-}
-
-const BRANCHES = new Set(['if_statement', 'else_clause', 'switch_statement', 'case_statement', 'conditional_expression']);
-
-/**
- * True when `release` runs on the path that returns success: it is not under a branch that the pin is not also
- * under (except a branch that tests the pin's own result and does not leave the function: `if (got > 0) put...`), no
- * top-level `return` lies between them, and it is not behind a label reached only by goto.
- */
-export function onSuccessPath(release: Node, pin: Node, body: Node): boolean {
-  const result = resultName(pin);
-  // The pin's result still holds what the pin returned at `at` (no assignment to it in between).
-  const unchanged = (at: Node): boolean => !!result && !reassignedBetween(body, result, pin, at);
-  for (let n: Node | null = release.parent; n && n.id !== body.id; n = n.parent) {
-    if (!BRANCHES.has(n.type) || isAncestor(n, pin)) continue;
-    if (n.type === 'if_statement' && result && testsResult(n, result) && unchanged(n) && !leavesFunction(n.childForFieldName('consequence'))) continue;
-    // `if (pages) unpin_user_pages(pages, n);` at a shared exit: the success path still has the array, so it takes
-    // the branch; unless the array is handed over first (`obj->pvec = pvec; pvec = NULL;`).
-    if (n.type === 'if_statement') {
-      const guarded = guardedArray(n, release);
-      if (guarded && !reassignedBetween(body, guarded, pin, n)) continue;
-    }
-    if (n.type === 'else_clause' && n.parent?.type === 'if_statement' && result && testsResult(n.parent, result) && unchanged(n.parent) && !leavesFunction(n)) continue;
-    return false;
-  }
-  const releaseTop = statementIn(body, release);
-  const pinTop = statementIn(body, pin);
-  if (!releaseTop || !pinTop) return false;
-  if (releaseTop.id === pinTop.id) return true;
-  const statements = namedChildren(body);
-  const from = statements.findIndex((s) => s.id === pinTop.id);
-  const to = statements.findIndex((s) => s.id === releaseTop.id);
-  if (from < 0 || to < 0 || to < from) return false;
-  for (let i = from + 1; i < to; i++) {
-    if (statements[i].type === 'return_statement') return false;
-    // `if (got == nr) return 0;`: the success path leaves before the release, which only the failure path reaches.
-    if (statements[i].type === 'if_statement' && result && testsResult(statements[i], result) && returnsSuccess(statements[i].childForFieldName('consequence'))) return false;
-    // A label between them is reached by goto from error paths; the success path falls through to it only
-    // when no `return` precedes the label (checked above), so the release after it still runs on success.
-  }
-  return true;
-}
-
-/** The release's own pages array when the if's condition only checks that it is there (`if (pages)`, `if (p != NULL)`). */
-function guardedArray(ifStmt: Node, release: Node): string | undefined {
-  const cond = ifStmt.childForFieldName('condition');
-  const args = release.childForFieldName('arguments');
-  const first = args ? namedChildren(args).find((a) => a.type !== 'comment') : undefined;
-  const root = first ? rootIdentifier(first) : undefined;
-  if (!cond || !root) return undefined;
-  const text = unwrapParens(cond).text.replace(/\s+/g, '');
-  return text === root || text === `${root}!=NULL` || text === `NULL!=${root}` ? root : undefined;
-}
-
-/** A branch that leaves the function reporting success: `return 0;`, a bare `return;`. */
-function returnsSuccess(node: Node | null | undefined): boolean {
-  if (!node) return false;
-  for (const d of descendants(node)) {
-    if (d.type !== 'return_statement') continue;
-    const value = namedChildren(d).find((c) => c.type !== 'comment');
-    if (!value || value.text === '0') return true;
-  }
-  return false;
-}
-
-/** `name` is assigned between the end of `from` and the start of `to` (e.g. `ret = iommu_map(...)` reusing the pin's result variable). */
-function reassignedBetween(body: Node, name: string, from: Node, to: Node): boolean {
-  for (const d of descendants(body)) {
-    if (d.startIndex < from.endIndex || d.startIndex >= to.startIndex || d.type !== 'assignment_expression') continue;
-    const left = d.childForFieldName('left');
-    if (left && unwrapParens(left).type === 'identifier' && unwrapParens(left).text === name) return true;
-  }
-  return false;
-}
-
-/** The variable the pin call's result is assigned to (`got = get_user_pages(...)`). */
-function resultName(pin: Node): string | undefined {
-  const p = pin.parent;
-  if (p?.type === 'assignment_expression') { const l = p.childForFieldName('left'); return l && unwrapParens(l).type === 'identifier' ? unwrapParens(l).text : undefined; }
-  if (p?.type === 'init_declarator') return rootIdentifier(p.childForFieldName('declarator') ?? p);
-  return undefined;
-}
-
-function testsResult(ifStmt: Node, result: string): boolean {
-  const cond = ifStmt.childForFieldName('condition');
-  if (!cond) return false;
-  for (const d of descendants(cond)) if (d.type === 'identifier' && d.text === result) return true;
-  return false;
-}
-
-function leavesFunction(node: Node | null | undefined): boolean {
-  if (!node) return false;
-  for (const d of descendants(node)) if (d.type === 'return_statement' || d.type === 'goto_statement') return true;
-  return false;
 }
 
 function clip(text: string): string {
