@@ -128,4 +128,12 @@ describe('placement: one finding per pin, on the pin call', function () {
     const quiet = await analyzeText(HELPER + keepQuiet);
     assert.deepEqual(lines(quiet), [], 'its only caller suppressed it');
   });
+
+  it('a completion counts only for the pages of its own struct: a callback releasing another struct\'s `pages` does not make a kept MR I/O-bounded', async function () {
+    const callback = 'static void req_done(struct io_req *req)\n{\n\tput_page(req->pages[0]);\n}\nvoid req_setup(struct io_req *req)\n{\n\treq->done = req_done;\n}\n';
+    const mr = 'int reg_mr(struct my_mr *mr, unsigned long a)\n{\n\treturn get_user_pages_fast(a, 1, FOLL_WRITE, mr->pages);\n}\n';
+    assert.deepEqual(lines(await analyzeText(callback + mr)), [['FS001', 10]]);
+    const same = mr.replace(/struct my_mr \*mr/, 'struct io_req *mr');
+    assert.deepEqual(lines(await analyzeText(callback + same)), [['FS010', 10]], 'the same struct: released when the request completes');
+  });
 });

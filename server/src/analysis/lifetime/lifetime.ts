@@ -82,6 +82,8 @@ interface ReleaseSummary { direct: boolean; fields: Set<string> }
 export class LifetimeAnalyzer {
   private readonly releaseMemo = new Map<FunctionInfo, ReleaseSummary[]>();
   private readonly pairsMemo = new Map<number, NamePair[]>();
+  /** For the pin being analysed: the struct type of the object whose field first holds the pages (null: unknown; undefined: not reached yet). */
+  private pinOwnerType: string | null | undefined;
 
   constructor(private readonly workspace: Workspace) {}
 
@@ -93,6 +95,7 @@ export class LifetimeAnalyzer {
   }
 
   analyze(pagesArg: Node, scope: Scope, pinCall: Node, longterm: 'always' | 'never' | 'conditional', longtermEvidence: Evidence | undefined): Lifetime {
+    this.pinOwnerType = undefined;
     const result = this.follow(pagesArg, scope, pinCall, 0);
     // FOLL_LONGTERM states the intent when the pages could not be followed to a release: trust it then.
     if (longterm === 'always' && (result.reason === 'kept' || result.reason === 'caller-array')) {
@@ -244,6 +247,9 @@ export class LifetimeAnalyzer {
     const body = scope.fn?.childForFieldName('body') ?? undefined;
     const decl = root && scope.fn ? declarationOf(scope.fn, root) : undefined;
     const ownerTypes = decl?.structType ? [decl.structType] : [];
+    // The struct the pinned pages' field belongs to, when the field is directly on a declared object (`req->pages`).
+    const holder = fieldExpr.childForFieldName('argument');
+    if (this.pinOwnerType === undefined) this.pinOwnerType = (holder && unwrapParens(holder).type === 'identifier' ? decl?.structType : undefined) ?? null;
     const releases: Lifetime['releases'] = [];
     if (body && root && field) {
       const aliases = this.aliasesOf(body, root);
@@ -474,6 +480,10 @@ export class LifetimeAnalyzer {
         if (!c.fn || !findReleaseApi(c.name) || c.args.length === 0) continue;
         const base = pagesBase(c.args[0]);
         if (base.type !== 'field_expression' || fieldOf(base) !== field) continue;
+        // Tied to the pin's object: the released field must belong to the same struct type when both are known.
+        const releasedRoot = rootIdentifier(base);
+        const releasedType = releasedRoot ? declarationOf(c.fn.node, releasedRoot)?.structType : undefined;
+        if (this.pinOwnerType && releasedType && releasedType !== this.pinOwnerType) continue;
         const callback = isCallbackFunction(this.workspace, c.fn.name) || this.workspace.callsTo(c.fn.name).some((cc) => cc.item.fn && isCallbackFunction(this.workspace, cc.item.fn.name));
         if (callback || queued) return { uri: file.uri, node: c.node, message: `released in ${c.fn.name}() when the request completes${queued ? ' (the pinning path returns -EIOCBQUEUED)' : ''}` };
       }
