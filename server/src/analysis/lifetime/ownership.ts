@@ -103,27 +103,34 @@ export function isCallbackFunction(workspace: Workspace, name: string): boolean 
   const cached = byName.get(name);
   if (cached !== undefined) return cached;
   let result = false;
-  const mention = new RegExp(`\\b${name.replace(/[$]/g, '\\$')}\\b(?!\\s*\\()`);
+  // Only the places the name is written are looked at (a walk of every tree cost most of an edit's analysis).
   for (const file of workspace.files) {
-    if (!mention.test(file.text)) continue;
-    for (const n of descendants(file.tree.rootNode)) {
-      if (n.type !== 'identifier' || n.text !== name) continue;
-      const p = n.parent;
-      if (!p) continue;
-      if (p.type === 'assignment_expression' && p.childForFieldName('right')?.id === n.id) {
-        const left = p.childForFieldName('left');
-        const member = left?.type === 'field_expression' ? left.childForFieldName('field')?.text : undefined;
-        if (member && COMPLETION_MEMBER.test(member)) { result = true; break; }
-      }
-      if (p.type === 'initializer_pair') {
-        const member = p.namedChildren.find((c) => c?.type === 'field_designator')?.text.replace(/^\./, '');
-        if (member && COMPLETION_MEMBER.test(member)) { result = true; break; }
-      }
+    for (let at = file.text.indexOf(name); at >= 0 && !result; at = file.text.indexOf(name, at + name.length)) {
+      const end = at + name.length;
+      if (/\w/.test(file.text[at - 1] ?? '') || /\w/.test(file.text[end] ?? '')) continue;
+      const n = file.tree.rootNode.descendantForIndex(at, end);
+      if (n?.type === 'identifier' && n.text === name) result = installsCallback(n);
     }
     if (result) break;
   }
   byName.set(name, result);
   return result;
+}
+
+/** `n` (a function's name) is assigned to, or initialises, a completion member: `req->done = n`, `.complete = n`. */
+function installsCallback(n: Node): boolean {
+  const p = n.parent;
+  if (!p) return false;
+  if (p.type === 'assignment_expression' && p.childForFieldName('right')?.id === n.id) {
+    const left = p.childForFieldName('left');
+    const member = left?.type === 'field_expression' ? left.childForFieldName('field')?.text : undefined;
+    return !!member && COMPLETION_MEMBER.test(member);
+  }
+  if (p.type === 'initializer_pair') {
+    const member = p.namedChildren.find((c) => c?.type === 'field_designator')?.text.replace(/^\./, '');
+    return !!member && COMPLETION_MEMBER.test(member);
+  }
+  return false;
 }
 
 /** True when the function returns -EIOCBQUEUED somewhere: an asynchronous (AIO) request left to complete later. */
