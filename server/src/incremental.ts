@@ -123,8 +123,9 @@ function shiftReport(report: Report, shift: Shift, bytes: number): Report {
       // The message prints this line ("drv.c:120"): moving it would change the text, so analyse again.
       if (p.at?.uri === uri && shift.movesLine(p.at.line)) throw new NotShiftable('a message names a line the edit moves');
     }
-    // A message names the caller that keeps the pages by its line too.
+    // A message names the caller that keeps the pages by its line too (facts.keptBy is the site's own outermost call).
     if (d.callers.some((c) => c.uri === uri && shift.movesLine(c.span.start.line))) throw new NotShiftable('a message names a caller line the edit moves');
+    if (d.facts.keptBy && d.from.uri === uri && shift.movesLine(d.from.span.start.line)) throw new NotShiftable('a message names this caller\'s line, which the edit moves');
     const arg = (a: SiteArg | undefined): SiteArg | undefined => (a && a.span ? { ...a, span: spanIn(a.uri, a.span) } : a);
     moved = {
       ...d,

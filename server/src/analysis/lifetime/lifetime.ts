@@ -7,7 +7,7 @@ import { descendants, namedChildren, unwrapParens, isAncestor } from '../syntaxT
 import type { Evidence, Scope } from '../flags';
 import type { FunctionInfo } from '../fileIndex';
 import type { SourceFile, Workspace } from '../workspace';
-import { declarationOf, fieldOf, isCallbackFunction, rootIdentifier, returnsQueued } from './ownership';
+import { declarationOf, fieldOf, rootIdentifier, returnsQueued, runsAtCompletion } from './ownership';
 import { onSuccessPath } from './successPath';
 
 export type LifetimeReason = 'longterm' | 'stored' | 'returned' | 'out-param' | 'mapped' | 'global' | 'caller-array' | 'kept'
@@ -40,11 +40,11 @@ const TABLE_BUILDERS = new Set(['sg_alloc_table_from_pages', '__sg_alloc_table_f
 /** A page taken back out of a scatterlist. */
 const SG_PAGE = /\bsg_page(?:_iter_page)?\s*\(/;
 
-/** The variable the first argument of a call is built on (`&sgt`, `sgt`, `&req->sgt` give sgt / req). */
-function firstArgRoot(call: Node): string | undefined {
+/** What the first argument of a call is built on: `&sgt` gives the identifier sgt, `&req->sgt` the field req->sgt. */
+function firstArgBase(call: Node): Node | undefined {
   const args = call.childForFieldName('arguments');
   const first = args ? namedChildren(args).find((a) => a.type !== 'comment') : undefined;
-  return first ? rootIdentifier(first) : undefined;
+  return first ? pagesBase(first) : undefined;
 }
 const MAX_DEPTH = 6;
 
@@ -162,6 +162,8 @@ export class LifetimeAnalyzer {
     let releasedOnSuccess = false;
     /** Local scatterlist tables built from the pages (`sg_alloc_table_from_pages(&sgt, pages, ...)`). */
     const tables = new Set<string>();
+    /** An object's table the pages were built into (`sg_alloc_table_from_pages(&req->sgt, pages, ...)`). */
+    let mappedInto: { field: Node; evidence: Evidence } | undefined;
     let stored: Node | undefined;
     let storeEvidence: Evidence | undefined;
     let returned: Node | undefined;
@@ -196,13 +198,14 @@ export class LifetimeAnalyzer {
       const callee = call?.childForFieldName('function');
       if (call && callee?.type === 'identifier') {
         const fname = callee.text;
-        if (MAPPING_CALLS.has(fname) && this.mappingOutlives(call, scope)) { escapes.push(ev(call, `the pages are mapped with ${fname}() into something that outlives the call`)); reason ??= 'mapped'; continue; }
-        // Built into a table on the stack: the pages are now the table's, and may be released through it.
         if (TABLE_BUILDERS.has(fname) && call.startIndex > pinCall.startIndex) {
-          const table = firstArgRoot(call);
-          if (table) tables.add(table);
-          continue;
+          const table = firstArgBase(call);
+          // Built into an object's table (`&req->sgt`): the pages live as long as that object, followed like a store.
+          if (table?.type === 'field_expression') { mappedInto ??= { field: table, evidence: ev(call, `the pages are built into ${clip(table.text)} with ${fname}()`) }; continue; }
+          // Built into a table on the stack: the pages are now the table's, and may be released through it.
+          if (table?.type === 'identifier' && scope.fn && declarationOf(scope.fn, table.text)?.kind === 'local') { tables.add(table.text); continue; }
         }
+        if (MAPPING_CALLS.has(fname) && this.mappingOutlives(call, scope)) { escapes.push(ev(call, `the pages are mapped with ${fname}() into something that outlives the call`)); reason ??= 'mapped'; continue; }
         const rel = findReleaseApi(fname);
         const argIndex = argumentIndexOf(call, d);
         const helper = !rel && !PAGE_RELEASES.has(fname) && argIndex >= 0 && this.helperReleases(fname, argIndex, undefined);
@@ -215,9 +218,13 @@ export class LifetimeAnalyzer {
     // Released on the success path: any pointer kept to them afterwards holds no reference.
     if (releasedOnSuccess) return { longLived: false, reason: 'released', evidence: releases.map((r) => ev(r.node, `released here with ${r.api}()`)), releases, path, ownerTypes: [] };
     if (escapes.length > 0) return { longLived: true, reason: reason ?? 'stored', evidence: escapes, releases, path, ownerTypes: [] };
-    if (stored && depth < MAX_DEPTH) {
-      const inner = this.owned(stored, at, stored, depth + 1);
-      return { ...inner, evidence: [storeEvidence!, ...inner.evidence], releases: [...releases, ...inner.releases] };
+    // Stored in an object's field, or built into an object's table: the object decides.
+    const owner = stored ? { field: stored, evidence: storeEvidence! } : mappedInto;
+    if (owner && depth < MAX_DEPTH) {
+      const inner = this.owned(owner.field, at, owner.field, depth + 1);
+      // Kept in an object's table: the pages are mapped (scatterlist) beyond the call, as the message says.
+      const reason = !stored && inner.longLived && inner.reason === 'stored' ? 'mapped' : inner.reason;
+      return { ...inner, reason, evidence: [owner.evidence, ...inner.evidence], releases: [...releases, ...inner.releases] };
     }
     if (returned && at.fn) {
       const viaCallers = depth < MAX_DEPTH ? this.atCallers(at.fn, -1, 'return', depth) : undefined;
@@ -484,7 +491,7 @@ export class LifetimeAnalyzer {
         const releasedRoot = rootIdentifier(base);
         const releasedType = releasedRoot ? declarationOf(c.fn.node, releasedRoot)?.structType : undefined;
         if (this.pinOwnerType && releasedType && releasedType !== this.pinOwnerType) continue;
-        const callback = isCallbackFunction(this.workspace, c.fn.name) || this.workspace.callsTo(c.fn.name).some((cc) => cc.item.fn && isCallbackFunction(this.workspace, cc.item.fn.name));
+        const callback = runsAtCompletion(this.workspace, c.fn.name);
         if (callback || queued) return { uri: file.uri, node: c.node, message: `released in ${c.fn.name}() when the request completes${queued ? ' (the pinning path returns -EIOCBQUEUED)' : ''}` };
       }
     }

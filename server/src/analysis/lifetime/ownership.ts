@@ -117,6 +117,27 @@ export function isCallbackFunction(workspace: Workspace, name: string): boolean 
   return result;
 }
 
+/**
+ * True when a driver function runs when a request completes: it is a completion callback itself, it is called from
+ * one, or one hands it over as a function value (`kref_put(&req->ref, req_free)` in the callback: the last
+ * reference dropped at completion frees the request).
+ */
+export function runsAtCompletion(workspace: Workspace, name: string): boolean {
+  if (isCallbackFunction(workspace, name)) return true;
+  if (workspace.callsTo(name).some((c) => c.item.fn && isCallbackFunction(workspace, c.item.fn.name))) return true;
+  for (const file of workspace.files) {
+    for (let at = file.text.indexOf(name); at >= 0; at = file.text.indexOf(name, at + name.length)) {
+      const end = at + name.length;
+      if (/\w/.test(file.text[at - 1] ?? '') || /\w/.test(file.text[end] ?? '')) continue;
+      const n = file.tree.rootNode.descendantForIndex(at, end);
+      if (n?.type !== 'identifier' || n.text !== name || n.parent?.type !== 'argument_list') continue;
+      const holder = file.index.functions.find((f) => f.node.startIndex <= at && end <= f.node.endIndex);
+      if (holder && holder.name !== name && isCallbackFunction(workspace, holder.name)) return true;
+    }
+  }
+  return false;
+}
+
 /** `n` (a function's name) is assigned to, or initialises, a completion member: `req->done = n`, `.complete = n`. */
 function installsCallback(n: Node): boolean {
   const p = n.parent;
