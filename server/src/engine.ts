@@ -181,7 +181,8 @@ function related(e: Evidence): RelatedLocation {
   return { uri: e.uri, span: spanOf(e.node), message: e.message };
 }
 
-function where(e: Evidence): string {
+/** `file.c:LINE` of a place, as messages print it. */
+function where(e: { uri: string; node: Evidence['node'] }): string {
   const file = e.uri.replace(/^.*\//, '');
   return `${file}:${e.node.startPosition.row + 1}`;
 }
@@ -361,7 +362,7 @@ class FileAnalysis {
     const seen = protections.filter((p) => p.place === 'function' || p.place === 'file');
     const unverified = protections.filter((p) => p.place === 'assumed' || p.place === 'driver');
     const api = r.api;
-    const keptBy = anchor !== site.call && lifetime.longLived ? `${site.call.fn?.name ?? site.call.name}() (${where({ uri: site.file.uri, node: site.call.node, message: '' })})` : undefined;
+    const keptBy = anchor !== site.call && lifetime.longLived ? `${site.call.fn?.name ?? site.call.name}() (${where({ uri: site.file.uri, node: site.call.node })})` : undefined;
     const facts: SiteFacts = {
       api: api.name, via: below.map((c) => c.name), ref: r.ref, write, longterm, longLived: lifetime.longLived,
       lifetimeReason: lifetime.reason, kernel: this.kernel.version, kernelSource: this.kernel.source, pinEquivalent: api.pinEquivalent,

@@ -2,7 +2,7 @@
 // parameter, struct type), which object a field expression belongs to, and which functions are completion callbacks.
 import type { Node } from '../parser';
 import { descendants, declaredName, functionDeclarator, namedChildren, unwrapParens } from '../syntaxTools';
-import type { Workspace } from '../workspace';
+import type { SourceFile, Workspace } from '../workspace';
 
 export interface Declaration {
   kind: 'param' | 'local';
@@ -92,29 +92,41 @@ export function rootIdentifier(node: Node): string | undefined {
 const COMPLETION_MEMBER = /(^|_)(complete|completion|end_io|done|callback|cb|complete_fn|endio)$/i;
 
 const callbackMemo = new WeakMap<Workspace, Map<string, boolean>>();
+const completionMemo = new WeakMap<Workspace, Map<string, boolean>>();
+
+/** Answers a question about a name once per workspace (a new workspace per analysis: nothing goes stale). */
+function memoised(memo: WeakMap<Workspace, Map<string, boolean>>, workspace: Workspace, name: string, answer: () => boolean): boolean {
+  let byName = memo.get(workspace);
+  if (!byName) { byName = new Map(); memo.set(workspace, byName); }
+  let result = byName.get(name);
+  if (result === undefined) { result = answer(); byName.set(name, result); }
+  return result;
+}
+
+/**
+ * The identifier nodes spelling `name` in the driver's files, found from where the name is written in the text
+ * (a walk of every tree cost most of an edit's analysis).
+ */
+function* identifiersNamed(workspace: Workspace, name: string): Generator<{ file: SourceFile; node: Node }> {
+  for (const file of workspace.files) {
+    for (let at = file.text.indexOf(name); at >= 0; at = file.text.indexOf(name, at + name.length)) {
+      const end = at + name.length;
+      if (/\w/.test(file.text[at - 1] ?? '') || /\w/.test(file.text[end] ?? '')) continue;
+      const node = file.tree.rootNode.descendantForIndex(at, end);
+      if (node?.type === 'identifier' && node.text === name) yield { file, node };
+    }
+  }
+}
 
 /**
  * True when a driver function is handed over as a completion callback: assigned to (or initialised as) a member
- * such as `ki_complete`, `bi_end_io`, `complete`, `done`, `callback`, or passed as the callback argument of a call.
+ * such as `ki_complete`, `bi_end_io`, `complete`, `done`, `callback`.
  */
 export function isCallbackFunction(workspace: Workspace, name: string): boolean {
-  let byName = callbackMemo.get(workspace);
-  if (!byName) { byName = new Map(); callbackMemo.set(workspace, byName); }
-  const cached = byName.get(name);
-  if (cached !== undefined) return cached;
-  let result = false;
-  // Only the places the name is written are looked at (a walk of every tree cost most of an edit's analysis).
-  for (const file of workspace.files) {
-    for (let at = file.text.indexOf(name); at >= 0 && !result; at = file.text.indexOf(name, at + name.length)) {
-      const end = at + name.length;
-      if (/\w/.test(file.text[at - 1] ?? '') || /\w/.test(file.text[end] ?? '')) continue;
-      const n = file.tree.rootNode.descendantForIndex(at, end);
-      if (n?.type === 'identifier' && n.text === name) result = installsCallback(n);
-    }
-    if (result) break;
-  }
-  byName.set(name, result);
-  return result;
+  return memoised(callbackMemo, workspace, name, () => {
+    for (const { node } of identifiersNamed(workspace, name)) if (installsCallback(node)) return true;
+    return false;
+  });
 }
 
 /**
@@ -123,19 +135,16 @@ export function isCallbackFunction(workspace: Workspace, name: string): boolean 
  * reference dropped at completion frees the request).
  */
 export function runsAtCompletion(workspace: Workspace, name: string): boolean {
-  if (isCallbackFunction(workspace, name)) return true;
-  if (workspace.callsTo(name).some((c) => c.item.fn && isCallbackFunction(workspace, c.item.fn.name))) return true;
-  for (const file of workspace.files) {
-    for (let at = file.text.indexOf(name); at >= 0; at = file.text.indexOf(name, at + name.length)) {
-      const end = at + name.length;
-      if (/\w/.test(file.text[at - 1] ?? '') || /\w/.test(file.text[end] ?? '')) continue;
-      const n = file.tree.rootNode.descendantForIndex(at, end);
-      if (n?.type !== 'identifier' || n.text !== name || n.parent?.type !== 'argument_list') continue;
-      const holder = file.index.functions.find((f) => f.node.startIndex <= at && end <= f.node.endIndex);
+  return memoised(completionMemo, workspace, name, () => {
+    if (isCallbackFunction(workspace, name)) return true;
+    if (workspace.callsTo(name).some((c) => c.item.fn && isCallbackFunction(workspace, c.item.fn.name))) return true;
+    for (const { file, node } of identifiersNamed(workspace, name)) {
+      if (node.parent?.type !== 'argument_list') continue;
+      const holder = file.index.functions.find((f) => f.node.startIndex <= node.startIndex && node.endIndex <= f.node.endIndex);
       if (holder && holder.name !== name && isCallbackFunction(workspace, holder.name)) return true;
     }
-  }
-  return false;
+    return false;
+  });
 }
 
 /** `n` (a function's name) is assigned to, or initialises, a completion member: `req->done = n`, `.complete = n`. */
