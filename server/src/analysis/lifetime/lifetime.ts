@@ -148,6 +148,17 @@ export class LifetimeAnalyzer {
     return this.usesIn(body, name, pinCall, at, depth);
   }
 
+  /** `name` and the locals it is copied to as a whole (`cur = page;`), not an element or a field of it. */
+  private copiesOf(body: Node, name: string, scope: Scope): Set<string> {
+    let pairs = this.pairsMemo.get(body.id);
+    if (!pairs) { pairs = namePairsOf(body); this.pairsMemo.set(body.id, pairs); }
+    const names = new Set([name]);
+    for (let round = 0; round < 2; round++) {
+      for (const { l, r, plain } of pairs) if (plain && names.has(r) && scope.fn && declarationOf(scope.fn, l)?.kind === 'local') names.add(l);
+    }
+    return names;
+  }
+
   private withPath(l: Lifetime, path: Node[]): Lifetime {
     return { ...l, path: [...path, ...l.path.filter((p) => !path.some((q) => q.id === p.id))] };
   }
@@ -170,8 +181,10 @@ export class LifetimeAnalyzer {
     let outParam: { node: Node; param: number } | undefined;
     const escapes: Evidence[] = [];
     let reason: LifetimeReason | undefined;
+    // Locals the array is copied to (`kmapped_page = page;`) hold the same pages: a release through them counts.
+    const names = this.copiesOf(body, name, scope);
     for (const d of descendants(body)) {
-      if (d.type !== 'identifier' || d.text !== name || isAncestor(pinCall, d)) continue;
+      if (d.type !== 'identifier' || !names.has(d.text) || isAncestor(pinCall, d)) continue;
       const assign = ancestorOfType(d, 'assignment_expression', body);
       const right = assign?.childForFieldName('right');
       if (assign && right && isAncestor(right, d) && isValueOf(right, d)) {
@@ -245,45 +258,17 @@ export class LifetimeAnalyzer {
    * completion = I/O-bounded; otherwise the object, and the pages, outlive the call.
    */
   private owned(fieldExpr: Node, at: Place, after: Node, depth: number): Lifetime {
-    const scope = at.scope;
-    // Inside a macro body (its own small tree) evidence points at the macro's definition, a node of the file.
-    const ev = (node: Node, message: string): Evidence => ({ uri: scope.file.uri, node: scope.anchor ?? node, message });
     const field = fieldOf(fieldExpr);
     const root = rootIdentifier(fieldExpr);
-    const path = scope.fn ? [scope.fn] : [];
-    const body = scope.fn?.childForFieldName('body') ?? undefined;
-    const decl = root && scope.fn ? declarationOf(scope.fn, root) : undefined;
-    const ownerTypes = decl?.structType ? [decl.structType] : [];
+    const decl = root && at.scope.fn ? declarationOf(at.scope.fn, root) : undefined;
     // The struct the pinned pages' field belongs to, when the field is directly on a declared object (`req->pages`).
     const holder = fieldExpr.childForFieldName('argument');
     if (this.pinOwnerType === undefined) this.pinOwnerType = (holder && unwrapParens(holder).type === 'identifier' ? decl?.structType : undefined) ?? null;
-    const releases: Lifetime['releases'] = [];
-    if (body && root && field) {
-      const aliases = this.aliasesOf(body, root);
-      const found = this.fieldReleaseIn(body, aliases, field, after, scope);
-      releases.push(...found.releases);
-      if (found.onSuccess) {
-        return { longLived: false, reason: 'released', evidence: [ev(found.onSuccess, `${clip(fieldExpr.text)} is released here before the function returns`)], releases, storedField: field, path, ownerTypes };
-      }
+    const ev = (node: Node, message: string): Evidence => ({ uri: at.scope.file.uri, node: at.scope.anchor ?? node, message });
+    if (!root || !field) {
+      return { longLived: true, reason: 'stored', evidence: [ev(fieldExpr, `the pages stay in ${clip(fieldExpr.text)}, an object that outlives the call`)], releases: [], storedField: field, path: at.scope.fn ? [at.scope.fn] : [], ownerTypes: [] };
     }
-    // The object is the caller's: its release (or its keeping) is decided there.
-    if (decl?.kind === 'param' && root && depth < MAX_DEPTH) {
-      const index = scope.params.indexOf(root);
-      const binding = index >= 0 ? scope.bindings?.[index] : undefined;
-      if (binding) {
-        const inner = this.ownedAtCaller(binding.node, binding.scope, enclosingCallOf(binding.node) ?? binding.node, field, depth + 1);
-        if (inner) return this.withPath({ ...inner, releases: [...releases, ...inner.releases], ownerTypes: [...ownerTypes, ...inner.ownerTypes] }, path);
-      } else if (at.fn && index >= 0) {
-        const viaCallers = this.atCallers(at.fn, index, 'object', depth, field);
-        if (viaCallers) return this.withPath({ ...viaCallers, releases: [...releases, ...viaCallers.releases], ownerTypes: [...ownerTypes, ...viaCallers.ownerTypes] }, path);
-      }
-    }
-    const asyncRelease = field ? this.completionRelease(field, path) : undefined;
-    if (asyncRelease) {
-      return { longLived: false, reason: 'io-bounded', evidence: [ev(fieldExpr, `the pages stay in ${clip(fieldExpr.text)} until the request completes`), asyncRelease], releases, storedField: field, path, ownerTypes };
-    }
-    const kept = decl?.storage === 'stack' ? `${clip(fieldExpr.text)} is in a stack object that is not released here` : `the pages stay in ${clip(fieldExpr.text)}, an object that outlives the call`;
-    return { longLived: true, reason: 'stored', evidence: [ev(fieldExpr, kept)], releases, storedField: field, path, ownerTypes };
+    return this.ownedRoot(fieldExpr, root, field, at, after, depth);
   }
 
   /** At a caller: the object passed for the callee's object parameter (`&req`, `req`, `&ctx->io`). */
@@ -298,6 +283,11 @@ export class LifetimeAnalyzer {
     return this.ownedRoot(synthetic, root, field, at, call, depth);
   }
 
+  /**
+   * The pages live in `<root>...->field`, seen in the function of `at` after `after`: released here, or by the
+   * callers that pass the object (a parameter, or a local that points into one: `dma = &itv->udma`), or by the
+   * callers the object is returned to, or in a completion; else kept.
+   */
   private ownedRoot(node: Node, root: string, field: string, at: Place, after: Node, depth: number): Lifetime {
     const scope = at.scope;
     const ev = (n: Node, message: string): Evidence => ({ uri: scope.file.uri, node: scope.anchor ?? n, message });
@@ -306,17 +296,41 @@ export class LifetimeAnalyzer {
     const decl = scope.fn ? declarationOf(scope.fn, root) : undefined;
     const ownerTypes = decl?.structType ? [decl.structType] : [];
     const found = body ? this.fieldReleaseIn(body, this.aliasesOf(body, root), field, after, scope) : { releases: [], onSuccess: undefined };
-    if (found.onSuccess) return { longLived: false, reason: 'released', evidence: [ev(found.onSuccess, `the pages of ${clip(node.text)} are released here before ${scope.name ?? 'the caller'}() returns`)], releases: found.releases, storedField: field, path, ownerTypes };
-    if (decl?.kind === 'param' && depth < MAX_DEPTH) {
-      const index = scope.params.indexOf(root);
-      const binding = index >= 0 ? scope.bindings?.[index] : undefined;
+    if (found.onSuccess) return { longLived: false, reason: 'released', evidence: [ev(found.onSuccess, `the pages of ${clip(node.text)} are released here before ${scope.name ?? 'the function'}() returns`)], releases: found.releases, storedField: field, path, ownerTypes };
+    const withReleases = (inner: Lifetime): Lifetime => this.withPath({ ...inner, releases: [...found.releases, ...inner.releases], ownerTypes: [...ownerTypes, ...inner.ownerTypes] }, path);
+    // The object is the caller's (a parameter, or a local pointing into one): its release (or its keeping) is decided there.
+    const param = this.objectParam(scope, body, root);
+    if (param && depth < MAX_DEPTH) {
+      const binding = scope.bindings?.[param.index];
       const inner = binding ? this.ownedAtCaller(binding.node, binding.scope, enclosingCallOf(binding.node) ?? binding.node, field, depth + 1)
-        : at.fn && index >= 0 ? this.atCallers(at.fn, index, 'object', depth, field) : undefined;
-      if (inner) return this.withPath({ ...inner, releases: [...found.releases, ...inner.releases] }, path);
+        : at.fn ? this.atCallers(at.fn, param.index, 'object', depth, field) : undefined;
+      if (inner) return withReleases(inner);
+    }
+    // A local object returned to the callers (`return bitmap;`): they decide.
+    if (!param && decl?.kind === 'local' && body && at.fn && depth < MAX_DEPTH && returnsName(body, root)) {
+      const inner = this.atCallers(at.fn, -1, 'return', depth, field);
+      if (inner) return withReleases(inner);
     }
     const asyncRelease = this.completionRelease(field, path);
     if (asyncRelease) return { longLived: false, reason: 'io-bounded', evidence: [ev(node, `the pages stay in ${clip(node.text)} until the request completes`), asyncRelease], releases: found.releases, storedField: field, path, ownerTypes };
-    return { longLived: true, reason: 'stored', evidence: [ev(node, `the pages stay in ${clip(node.text)}, which outlives the call`)], releases: found.releases, storedField: field, path, ownerTypes };
+    const kept = decl?.storage === 'stack' ? `${clip(node.text)} is in a stack object that is not released here` : `the pages stay in ${clip(node.text)}, an object that outlives the call`;
+    return { longLived: true, reason: 'stored', evidence: [ev(node, kept)], releases: found.releases, storedField: field, path, ownerTypes };
+  }
+
+  /**
+   * The parameter whose object `name` stands for: the parameter itself, or a local that only ever points into it
+   * (`dma = &itv->udma`, `STbp = STp->buffer`), with the field it was loaded from when it is a pointer field's value.
+   */
+  private objectParam(scope: Scope, body: Node | undefined, name: string, hops = 0): { index: number; field?: string } | undefined {
+    const direct = scope.params.indexOf(name);
+    if (direct >= 0) return { index: direct };
+    if (!scope.fn || !body || hops > 2 || declarationOf(scope.fn, name)?.kind !== 'local') return undefined;
+    let pairs = this.pairsMemo.get(body.id);
+    if (!pairs) { pairs = namePairsOf(body); this.pairsMemo.set(body.id, pairs); }
+    const sources = pairs.filter((p) => p.l === name);
+    if (sources.length === 0 || sources.some((p) => p.r !== sources[0].r || p.r === name)) return undefined;
+    const outer = this.objectParam(scope, body, sources[0].r, hops + 1);
+    return outer ? { index: outer.index, field: sources[0].plain ? outer.field : sources[0].field } : undefined;
   }
 
   /**
@@ -336,16 +350,21 @@ export class LifetimeAnalyzer {
       const call = c.item.node;
       if (mode === 'return') {
         const parent = valueParent(call);
+        // With `field`, an object is returned whose `field` holds the pages: the caller's variable is that object.
+        const receive = (id: string, node: Node): Lifetime => field ? this.ownedRoot(node, id, field, at, call, depth + 1) : this.usesIn(body, id, call, at, depth + 1);
         if (parent?.type === 'assignment_expression') {
           const left = unwrapParens(parent.childForFieldName('left')!);
-          if (left.type === 'identifier') results.push(this.usesIn(body, left.text, call, at, depth + 1));
+          if (left.type === 'identifier') results.push(receive(left.text, left));
+          else if (field) results.push(this.keptAt(c.file.uri, call, callerFn));
           else if (pagesBase(left).type === 'field_expression') results.push(this.owned(pagesBase(left), at, call, depth + 1));
         } else if (parent?.type === 'init_declarator') {
           const name = parent.childForFieldName('declarator');
           const id = name ? rootIdentifier(name) : undefined;
-          if (id) results.push(this.usesIn(body, id, call, at, depth + 1));
+          if (id && name) results.push(receive(id, name));
         } else if (parent?.type === 'return_statement') {
-          results.push(this.atCallers(callerFn, -1, 'return', depth + 1) ?? handedBack(c.file.uri, call, callerFn.name, [callerFn.node]));
+          results.push(this.atCallers(callerFn, -1, 'return', depth + 1, field) ?? handedBack(c.file.uri, call, callerFn.name, [callerFn.node]));
+        } else if (parent?.type === 'argument_list' && field) {
+          results.push(this.keptAt(c.file.uri, call, callerFn));
         } else if (parent?.type === 'argument_list') {
           const outer = parent.parent!;
           const name = outer.childForFieldName('function')?.text ?? '';
@@ -420,7 +439,7 @@ export class LifetimeAnalyzer {
       } else if (this.workspace.functionsNamed(c.name).length > 0) {
         hit = c.args.some((a, i) => aliases.has(rootIdentifier(a) ?? '') && this.helperReleases(c.name, i, field));
       }
-      if (hit && !onSuccess && (rel || !PAGE_RELEASES.has(c.name)) && onSuccessPath(c.node, after, body)) onSuccess = c.node;
+      if (hit && !onSuccess && (rel || !PAGE_RELEASES.has(c.name)) && onSuccessPath(c.node, after, body, aliases)) onSuccess = c.node;
     }
     return { releases, onSuccess };
   }
@@ -445,31 +464,42 @@ export class LifetimeAnalyzer {
     const out: ReleaseSummary[] = fn.params.map(() => ({ direct: false, fields: new Set<string>() }));
     this.releaseMemo.set(fn, out);
     if (!fn.body) return out;
+    const scope: Scope = { file, fn: fn.node, name: fn.name, params: fn.params };
+    // Which parameter's object an argument stands for: the parameter, or a local pointing into it (`dma = &itv->udma`).
+    const ownerOf = (arg: Node): { base: Node; index: number; field?: string } | undefined => {
+      const base = pagesBase(arg);
+      const root = rootIdentifier(base);
+      const param = root ? this.objectParam(scope, fn.body ?? undefined, root) : undefined;
+      return param ? { base, ...param } : undefined;
+    };
     for (const c of file.index.calls) {
       if (c.fn !== fn) continue;
       const rel = findReleaseApi(c.name);
       if (rel) {
         const arg = c.args[rel.pagesIndex ?? 0] ?? c.args[0];
-        if (!arg) continue;
-        const base = pagesBase(arg);
-        const root = rootIdentifier(base);
-        const i = root ? fn.params.indexOf(root) : -1;
-        if (i < 0) continue;
-        if (base.type === 'identifier') out[i].direct = true;
-        else if (base.type === 'field_expression') { const f = fieldOf(base); if (f) out[i].fields.add(f); }
+        const owner = arg ? ownerOf(arg) : undefined;
+        if (!owner) continue;
+        if (owner.base.type === 'field_expression') { const f = fieldOf(owner.base); if (f) out[owner.index].fields.add(f); }
+        // `unpin(pages, n)` with `pages = obj->pages`: the object's field; `unpin(param, n)`: the parameter itself.
+        else if (owner.base.type === 'identifier') { if (owner.field) out[owner.index].fields.add(owner.field); else out[owner.index].direct = true; }
         continue;
       }
       if (this.workspace.functionsNamed(c.name).length === 0 || depth > 2) continue;
       c.args.forEach((a, ai) => {
-        const base = pagesBase(a);
-        const root = rootIdentifier(base);
-        const i = root ? fn.params.indexOf(root) : -1;
-        if (i < 0) return;
+        const owner = ownerOf(a);
+        if (!owner) return;
+        const o = out[owner.index];
         for (const inner of this.workspace.functionsNamed(c.name)) {
           const s = this.releaseSummary(inner.file, inner.item, depth + 1)[ai];
           if (!s) continue;
-          if (base.type === 'identifier') { if (s.direct) out[i].direct = true; for (const f of s.fields) out[i].fields.add(f); }
-          else if (base.type === 'field_expression' && s.direct) { const f = fieldOf(base); if (f) out[i].fields.add(f); }
+          // `pages = obj->pages; helper(pages)` releases obj's field; `sub = obj->sub; helper(sub)` the sub-object's fields.
+          if (owner.base.type === 'identifier' && owner.field) { if (s.direct) o.fields.add(owner.field); for (const f of s.fields) o.fields.add(f); }
+          else if (owner.base.type === 'identifier') { if (s.direct) o.direct = true; for (const f of s.fields) o.fields.add(f); }
+          else if (owner.base.type === 'field_expression') {
+            // `helper(obj->pages)` releases obj's field; `helper(&obj->sub)` releases the sub-object's fields, obj's too.
+            if (s.direct) { const f = fieldOf(owner.base); if (f) o.fields.add(f); }
+            for (const f of s.fields) o.fields.add(f);
+          }
         }
       });
     }
@@ -521,13 +551,30 @@ export class LifetimeAnalyzer {
   }
 }
 
+/** True when the body returns the variable `name` itself (`return obj;`, `return (void *)obj;`). */
+function returnsName(body: Node, name: string): boolean {
+  for (const d of descendants(body)) {
+    if (d.type !== 'return_statement') continue;
+    const value = namedChildren(d).find((c) => c.type !== 'comment');
+    if (!value) continue;
+    let v = unwrapParens(value);
+    while (v.type === 'cast_expression') v = unwrapParens(v.childForFieldName('value') ?? v);
+    if (v.type === 'identifier' && v.text === name) return true;
+  }
+  return false;
+}
+
 /** A caller that passes the pages further up, to a caller the driver does not show: nothing shows them released. */
 function handedBack(uri: string, node: Node, fnName: string, path: Node[]): Lifetime {
   return { longLived: true, reason: 'returned', evidence: [{ uri, node, message: `${fnName}() hands the pages to its own caller, and no caller in the driver shows their release` }], releases: [], path, ownerTypes: [] };
 }
 
-/** The `l = r` name pairs of a function body (assignments and initialisers), `plain` when `r` is a bare name. */
-interface NamePair { l: string; r: string; plain: boolean }
+/**
+ * The `l = r` name pairs of a function body (assignments and initialisers), `plain` when `r` is a bare name; `field`
+ * when `r` loads a pointer out of an object (`pages = obj->pages` gives 'pages'; `dma = &itv->udma` gives none: the
+ * sub-object's own fields are named where it is used).
+ */
+interface NamePair { l: string; r: string; plain: boolean; field?: string }
 
 function namePairsOf(body: Node): NamePair[] {
   const out: NamePair[] = [];
@@ -538,8 +585,9 @@ function namePairsOf(body: Node): NamePair[] {
     if (!left || !right) continue;
     const l = unwrapParens(left).type === 'identifier' || d.type === 'init_declarator' ? rootIdentifier(left) : undefined;
     const rNode = unwrapParens(right);
-    const r = rNode.type === 'identifier' || rNode.type === 'pointer_expression' || rNode.type === 'subscript_expression' || rNode.type === 'cast_expression' ? rootIdentifier(rNode) : undefined;
-    if (l && r) out.push({ l, r, plain: rNode.type === 'identifier' });
+    const r = rNode.type === 'identifier' || rNode.type === 'pointer_expression' || rNode.type === 'subscript_expression'
+      || rNode.type === 'cast_expression' || rNode.type === 'field_expression' ? rootIdentifier(rNode) : undefined;
+    if (l && r) out.push({ l, r, plain: rNode.type === 'identifier', field: fieldOf(rNode) });
   }
   return out;
 }

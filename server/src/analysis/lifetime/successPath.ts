@@ -11,7 +11,12 @@ const BRANCHES = new Set(['if_statement', 'else_clause', 'switch_statement', 'ca
  * under (except a branch that tests the pin's own result and does not leave the function: `if (got > 0) put...`), no
  * top-level `return` lies between them, and it is not behind a label reached only by goto.
  */
-export function onSuccessPath(release: Node, pin: Node, body: Node): boolean {
+/**
+ * With `owner` (the names standing for the object that holds the pages), a branch that only tests that object's state
+ * for being set (`if (batch->nr_ops)`, `if (do_dio)` with `do_dio = STbp->do_dio`) is taken on the success path too:
+ * the object holds pages there.
+ */
+export function onSuccessPath(release: Node, pin: Node, body: Node, owner?: Set<string>): boolean {
   const result = resultName(pin);
   // The pin's result still holds what the pin returned at `at` (no assignment to it in between).
   const unchanged = (at: Node): boolean => !!result && !reassignedBetween(body, result, pin, at);
@@ -22,7 +27,8 @@ export function onSuccessPath(release: Node, pin: Node, body: Node): boolean {
     // the branch; unless the array is handed over first (`obj->pvec = pvec; pvec = NULL;`).
     if (n.type === 'if_statement') {
       const guarded = guardedArray(n, release);
-      if (guarded && !reassignedBetween(body, guarded, pin, n)) continue;
+      if (guarded && !nulledBetween(body, guarded, pin, n)) continue;
+      if (owner && inConsequence(n, release) && testsStateOf(n, owner)) continue;
     }
     if (n.type === 'else_clause' && n.parent?.type === 'if_statement' && result && testsResult(n.parent, result) && unchanged(n.parent) && !leavesFunction(n)) continue;
     return false;
@@ -54,6 +60,45 @@ function guardedArray(ifStmt: Node, release: Node): string | undefined {
   if (!cond || !root) return undefined;
   const text = unwrapParens(cond).text.replace(/\s+/g, '');
   return text === root || text === `${root}!=NULL` || text === `NULL!=${root}` ? root : undefined;
+}
+
+/** The release is in the if's consequence (not its else branch). */
+function inConsequence(ifStmt: Node, release: Node): boolean {
+  const consequence = ifStmt.childForFieldName('consequence');
+  return !!consequence && isAncestor(consequence, release);
+}
+
+/**
+ * The if's condition is a plain "is set" test of the owner's state: `x`, `x->n`, `x != NULL`, `x > 0`, `x->n != 0`,
+ * every name in it standing for the owner (no call, no negation, no other variable).
+ */
+function testsStateOf(ifStmt: Node, owner: Set<string>): boolean {
+  const cond = ifStmt.childForFieldName('condition');
+  if (!cond) return false;
+  let c = unwrapParens(cond);
+  if (c.type === 'binary_expression') {
+    const op = c.childForFieldName('operator')?.text;
+    const right = c.childForFieldName('right');
+    const left = c.childForFieldName('left');
+    if (!left || !right || !(op === '!=' || op === '>') || !(right.text === '0' || right.text === 'NULL')) return false;
+    c = unwrapParens(left);
+  }
+  if (c.type !== 'identifier' && c.type !== 'field_expression') return false;
+  for (const d of descendants(c)) if (d.type === 'identifier' && !owner.has(d.text)) return false;
+  return c.type === 'field_expression' || owner.has(c.text);
+}
+
+/** `name` is set to NULL (or 0) between `from` and `to`: handed over (`obj->pvec = pvec; pvec = NULL;`). */
+function nulledBetween(body: Node, name: string, from: Node, to: Node): boolean {
+  for (const d of descendants(body)) {
+    if (d.startIndex < from.endIndex || d.startIndex >= to.startIndex || d.type !== 'assignment_expression') continue;
+    const left = d.childForFieldName('left');
+    const right = d.childForFieldName('right');
+    if (!left || !right || unwrapParens(left).type !== 'identifier' || unwrapParens(left).text !== name) continue;
+    const value = unwrapParens(right);
+    if (value.type === 'null' || value.text === 'NULL' || value.text === '0') return true;
+  }
+  return false;
 }
 
 /** A branch that leaves the function reporting success: `return 0;`, a bare `return;`. */
