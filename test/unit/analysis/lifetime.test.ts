@@ -1,6 +1,9 @@
 // Lifetime on its own: when pinned pages outlive the call and when every success path releases them.
 import { strict as assert } from 'assert';
-import { LifetimeAnalyzer } from '../../../server/src/analysis/lifetime/lifetime';
+import { LifetimeAnalyzer, summaryCacheStats } from '../../../server/src/analysis/lifetime/lifetime';
+import { analyze } from '../../../server/src/engine';
+import { resolveSettings } from '../../../server/src/settings';
+import { syntax } from '../../helpers/syntax';
 import { Harness } from '../../helpers/analysisHarness';
 
 async function lifetimeOf(body: string, pagesIndex = 3, extra: Record<string, string> = {}) {
@@ -69,5 +72,61 @@ describe('lifetime: long-lived or released', function () {
   it("a driver's own release helper counts as a release", async function () {
     const r = await lifetimeOf('static void drop(struct page **pg, int n){ release_pages(pg, n); }\nint f(int n){ struct page *p[8]; get_user_pages(0, n, 0, p); drop(p, n); return 0; }');
     assert.equal(r.longLived, false);
+  });
+});
+
+describe('lifetime: release summaries kept across analyses', function () {
+  // The pin is in a.c, whose x_unmap() calls x_done() in b.c: whether x_done releases the pages decides between
+  // FS007 and FS001, and x_unmap's summary (cached on a.c's unchanged tree) depends on it.
+  const pinner = [
+    'struct rq { struct page **pages; int n; };',
+    'static void x_unmap(struct rq *r) { x_done(r); }',
+    'static ssize_t x_write(struct file *f, const char __user *buf, size_t count, loff_t *pos)',
+    '{',
+    '\tstruct rq r;',
+    '\tget_user_pages_fast((unsigned long)buf, 4, FOLL_WRITE, r.pages);',
+    '\tx_submit_and_wait(&r);',
+    '\tx_unmap(&r);',
+    '\treturn count;',
+    '}',
+    'static const struct file_operations x_fops = { .write = x_write };',
+  ].join('\n');
+  const releasing = 'void x_done(struct rq *r) { int i; for (i = 0; i < r->n; i++) put_page(r->pages[i]); }\n';
+  const forgetting = 'void x_done(struct rq *r) { r->n = 0; }\n';
+
+  it('an edit of the helper in another file changes the verdict of the unchanged pinning file', async function () {
+    const s = await syntax();
+    const a = s.parse(pinner).tree!;
+    const b1 = s.parse(releasing).tree!;
+    const b2 = s.parse(forgetting).tree!;
+    try {
+      const settings = resolveSettings({});
+      const run = (b: { text: string; tree: typeof b1 }) => analyze(s, { uri: 'file:///d/a.c', text: pinner, tree: a }, settings,
+        { files: [{ uri: 'file:///d/b.c', text: b.text, tree: b.tree }] }).findings.map((f) => f.code);
+      assert.deepEqual(run({ text: releasing, tree: b1 }), ['FS007']);
+      // Same a.c tree (its summaries are cached), new b.c tree: the summary that read x_done must be recomputed.
+      assert.deepEqual(run({ text: forgetting, tree: b2 }), ['FS001']);
+      assert.deepEqual(run({ text: releasing, tree: b1 }), ['FS007']);
+    } finally {
+      a.delete(); b1.delete(); b2.delete();
+    }
+  });
+
+  it('analysing unchanged trees again reuses every summary instead of recomputing it', async function () {
+    const s = await syntax();
+    const a = s.parse(pinner).tree!;
+    const b = s.parse(releasing).tree!;
+    try {
+      const settings = resolveSettings({});
+      const run = () => analyze(s, { uri: 'file:///d/a.c', text: pinner, tree: a }, settings, { files: [{ uri: 'file:///d/b.c', text: releasing, tree: b }] });
+      run();
+      const before = { ...summaryCacheStats };
+      const again = run();
+      assert.deepEqual(again.findings.map((f) => f.code), ['FS007']);
+      assert.equal(summaryCacheStats.computed, before.computed, 'no summary recomputed');
+      assert.ok(summaryCacheStats.reused > before.reused, 'the cached summary of x_done was used');
+    } finally {
+      a.delete(); b.delete();
+    }
   });
 });

@@ -6,9 +6,10 @@ import { findReleaseApi } from '../pinApis';
 import { descendants, namedChildren, unwrapParens, isAncestor } from '../syntaxTools';
 import type { Evidence, Scope } from '../flags';
 import type { FunctionInfo } from '../fileIndex';
-import type { SourceFile, Workspace } from '../workspace';
+import type { Located, SourceFile, Workspace } from '../workspace';
 import { declarationOf, fieldOf, rootIdentifier, returnsQueued, runsAtCompletion } from './ownership';
-import { onSuccessPath } from './successPath';
+import { failureExitOf, onSuccessPath } from './successPath';
+import { releasedOnEveryExit } from './controlFlow';
 
 export type LifetimeReason = 'longterm' | 'stored' | 'returned' | 'out-param' | 'mapped' | 'global' | 'caller-array' | 'kept'
   | 'released' | 'io-bounded';
@@ -79,8 +80,17 @@ interface Place { file: SourceFile; fn: FunctionInfo | undefined; scope: Scope }
 /** What a driver function does with the pages of one of its parameters: releases them (directly or in a field). */
 interface ReleaseSummary { direct: boolean; fields: Set<string> }
 
+/** Release summaries across analyses, on the function they describe, with the names of the functions they read. */
+const summaryCache = new WeakMap<FunctionInfo, { summary: ReleaseSummary[]; deps: Map<string, FunctionInfo[]> }>();
+/** How many summaries were computed and reused since the process started (for tests and the benchmark). */
+export const summaryCacheStats = { computed: 0, reused: 0 };
+const MAX_SUMMARY_DEPTH = 16;
+
 export class LifetimeAnalyzer {
   private readonly releaseMemo = new Map<FunctionInfo, ReleaseSummary[]>();
+  private readonly summariesInProgress = new Set<FunctionInfo>();
+  /** The summaries being computed, innermost last: the names each one reads, and whether it may be cached. */
+  private readonly summaryFrames: Array<{ deps: Map<string, FunctionInfo[]>; cacheable: boolean }> = [];
   private readonly pairsMemo = new Map<number, NamePair[]>();
   /** For the pin being analysed: the struct type of the object whose field first holds the pages (null: unknown; undefined: not reached yet). */
   private pinOwnerType: string | null | undefined;
@@ -171,6 +181,7 @@ export class LifetimeAnalyzer {
     const path = scope.fn ? [scope.fn] : [];
     const releases: Lifetime['releases'] = [];
     let releasedOnSuccess = false;
+    const releaseCalls: Node[] = [];
     /** Local scatterlist tables built from the pages (`sg_alloc_table_from_pages(&sgt, pages, ...)`). */
     const tables = new Set<string>();
     /** An object's table the pages were built into (`sg_alloc_table_from_pages(&req->sgt, pages, ...)`). */
@@ -223,9 +234,12 @@ export class LifetimeAnalyzer {
         const argIndex = argumentIndexOf(call, d);
         const helper = !rel && !PAGE_RELEASES.has(fname) && argIndex >= 0 && this.helperReleases(fname, argIndex, undefined);
         if (rel) releases.push({ uri: scope.file.uri, node: call, api: fname });
+        if (rel || helper) releaseCalls.push(call);
         if ((rel || helper) && call.startIndex > pinCall.startIndex && onSuccessPath(call, pinCall, body)) releasedOnSuccess = true;
       }
     }
+    // No single release on the straight success path, but one on every way out (an event loop's exits).
+    if (!releasedOnSuccess && releaseCalls.length > 0 && releasedOnEveryExit(body, pinCall, (n) => releaseCalls.some((r) => isAncestor(n, r)), failureExitOf(pinCall, body))) releasedOnSuccess = true;
     const viaTable = !releasedOnSuccess && tables.size > 0 ? this.tableRelease(body, tables, pinCall, scope) : undefined;
     if (viaTable) return { longLived: false, reason: 'released', evidence: [ev(viaTable, 'the table built from the pages is walked and its pages released here before the function returns')], releases, path, ownerTypes: [] };
     // Released on the success path: any pointer kept to them afterwards holds no reference.
@@ -298,6 +312,12 @@ export class LifetimeAnalyzer {
     const found = body ? this.fieldReleaseIn(body, this.aliasesOf(body, root), field, after, scope) : { releases: [], onSuccess: undefined };
     if (found.onSuccess) return { longLived: false, reason: 'released', evidence: [ev(found.onSuccess, `the pages of ${clip(node.text)} are released here before ${scope.name ?? 'the function'}() returns`)], releases: found.releases, storedField: field, path, ownerTypes };
     const withReleases = (inner: Lifetime): Lifetime => this.withPath({ ...inner, releases: [...found.releases, ...inner.releases], ownerTypes: [...ownerTypes, ...inner.ownerTypes] }, path);
+    // A local object stored into another object's field (`sc->chan->map = obj;`): that object now holds the pages.
+    const holder = decl?.kind === 'local' && body && depth < MAX_DEPTH ? storeOf(body, root, after) : undefined;
+    if (holder) {
+      const holderRoot = rootIdentifier(holder.left);
+      if (holderRoot && holderRoot !== root) return withReleases(this.ownedRoot(holder.left, holderRoot, field, at, holder.assign, depth + 1));
+    }
     // The object is the caller's (a parameter, or a local pointing into one): its release (or its keeping) is decided there.
     const param = this.objectParam(scope, body, root);
     if (param && depth < MAX_DEPTH) {
@@ -427,20 +447,26 @@ export class LifetimeAnalyzer {
   private fieldReleaseIn(body: Node, aliases: Set<string>, field: string, after: Node, scope: Scope): { releases: Lifetime['releases']; onSuccess: Node | undefined } {
     const releases: Lifetime['releases'] = [];
     let onSuccess: Node | undefined;
+    const hits: Node[] = [];
     for (const c of scope.file.index.calls) {
-      if (!isAncestor(body, c.node) || c.node.startIndex < after.endIndex) continue;
+      if (!isAncestor(body, c.node)) continue;
+      // A release written before `after` is reached only around a loop: it counts for the every-exit check alone.
+      const before = c.node.startIndex < after.endIndex;
       const rel = findReleaseApi(c.name);
       let hit = false;
       if (rel || PAGE_RELEASES.has(c.name)) {
         const arg = c.args[0];
         const base = arg ? pagesBase(arg) : undefined;
         hit = !!base && base.type === 'field_expression' && fieldOf(base) === field && aliases.has(rootIdentifier(base) ?? '');
-        if (hit && rel) releases.push({ uri: scope.file.uri, node: c.node, api: c.name });
+        if (hit && rel && !before) releases.push({ uri: scope.file.uri, node: c.node, api: c.name });
       } else if (this.workspace.functionsNamed(c.name).length > 0) {
         hit = c.args.some((a, i) => aliases.has(rootIdentifier(a) ?? '') && this.helperReleases(c.name, i, field));
       }
-      if (hit && !onSuccess && (rel || !PAGE_RELEASES.has(c.name)) && onSuccessPath(c.node, after, body, aliases)) onSuccess = c.node;
+      if (hit && (rel || !PAGE_RELEASES.has(c.name))) hits.push(c.node);
+      if (hit && !before && !onSuccess && (rel || !PAGE_RELEASES.has(c.name)) && onSuccessPath(c.node, after, body, aliases)) onSuccess = c.node;
     }
+    // No single release on the straight success path, but one on every way out (an event loop's exits).
+    if (!onSuccess && hits.length > 0 && releasedOnEveryExit(body, after, (n) => hits.some((h) => isAncestor(n, h)), failureExitOf(after, body))) onSuccess = hits.find((h) => h.startIndex > after.endIndex) ?? hits[0];
     return { releases, onSuccess };
   }
 
@@ -458,12 +484,60 @@ export class LifetimeAnalyzer {
     return false;
   }
 
+  /** The driver functions named `name`, remembered as a dependency of every summary being computed. */
+  private named(name: string): Located<FunctionInfo>[] {
+    const found = this.workspace.functionsNamed(name);
+    for (const frame of this.summaryFrames) frame.deps.set(name, found.map((l) => l.item));
+    return found;
+  }
+
+  /** A cached summary still holds when every name it read resolves to the very same functions (none edited or added). */
+  private stillValid(deps: Map<string, FunctionInfo[]>): boolean {
+    for (const [name, items] of deps) {
+      const now = this.workspace.functionsNamed(name);
+      if (now.length !== items.length || now.some((l, i) => l.item !== items[i])) return false;
+    }
+    return true;
+  }
+
+  /**
+   * What `fn` releases of each parameter, bottom-up over the helpers it calls. Kept across analyses on the function
+   * (whose identity lasts as long as its file's tree): an edit recomputes the edited functions and, through their
+   * names, the summaries that read them; every other summary is reused.
+   */
   private releaseSummary(file: SourceFile, fn: FunctionInfo, depth: number): ReleaseSummary[] {
     const memo = this.releaseMemo.get(fn);
-    if (memo) return memo;
+    if (memo) {
+      // A cycle back into a summary still being computed: whatever reads the partial answer is not cached.
+      if (this.summariesInProgress.has(fn)) for (const frame of this.summaryFrames) frame.cacheable = false;
+      return memo;
+    }
+    const cached = summaryCache.get(fn);
+    if (cached && this.stillValid(cached.deps)) {
+      summaryCacheStats.reused++;
+      for (const frame of this.summaryFrames) for (const [name, items] of cached.deps) frame.deps.set(name, items);
+      this.releaseMemo.set(fn, cached.summary);
+      return cached.summary;
+    }
+    summaryCacheStats.computed++;
     const out: ReleaseSummary[] = fn.params.map(() => ({ direct: false, fields: new Set<string>() }));
     this.releaseMemo.set(fn, out);
-    if (!fn.body) return out;
+    const frame = { deps: new Map<string, FunctionInfo[]>(), cacheable: true };
+    this.summaryFrames.push(frame);
+    this.summariesInProgress.add(fn);
+    try {
+      this.summarise(file, fn, depth, out);
+    } finally {
+      this.summaryFrames.pop();
+      this.summariesInProgress.delete(fn);
+    }
+    if (frame.cacheable) summaryCache.set(fn, { summary: out, deps: frame.deps });
+    else for (const outer of this.summaryFrames) outer.cacheable = false;
+    return out;
+  }
+
+  private summarise(file: SourceFile, fn: FunctionInfo, depth: number, out: ReleaseSummary[]): void {
+    if (!fn.body) return;
     const scope: Scope = { file, fn: fn.node, name: fn.name, params: fn.params };
     // Which parameter's object an argument stands for: the parameter, or a local pointing into it (`dma = &itv->udma`).
     const ownerOf = (arg: Node): { base: Node; index: number; field?: string } | undefined => {
@@ -484,12 +558,15 @@ export class LifetimeAnalyzer {
         else if (owner.base.type === 'identifier') { if (owner.field) out[owner.index].fields.add(owner.field); else out[owner.index].direct = true; }
         continue;
       }
-      if (this.workspace.functionsNamed(c.name).length === 0 || depth > 2) continue;
+      const helpers = this.named(c.name);
+      if (helpers.length === 0) continue;
+      // A chain of helpers deeper than any driver writes: stop, and do not keep the cut-short answer.
+      if (depth > MAX_SUMMARY_DEPTH) { for (const frame of this.summaryFrames) frame.cacheable = false; continue; }
       c.args.forEach((a, ai) => {
         const owner = ownerOf(a);
         if (!owner) return;
         const o = out[owner.index];
-        for (const inner of this.workspace.functionsNamed(c.name)) {
+        for (const inner of helpers) {
           const s = this.releaseSummary(inner.file, inner.item, depth + 1)[ai];
           if (!s) continue;
           // `pages = obj->pages; helper(pages)` releases obj's field; `sub = obj->sub; helper(sub)` the sub-object's fields.
@@ -503,7 +580,6 @@ export class LifetimeAnalyzer {
         }
       });
     }
-    return out;
   }
 
   /**
@@ -549,6 +625,22 @@ export class LifetimeAnalyzer {
     const base = pagesBase(left);
     return base.type !== 'identifier' || !local(base.text);
   }
+}
+
+/** The first `x->f = name;` after `after` in the body: the local object `name` handed to another object's field. */
+function storeOf(body: Node, name: string, after: Node): { assign: Node; left: Node } | undefined {
+  for (const d of descendants(body)) {
+    if (d.type !== 'assignment_expression' || d.startIndex < after.endIndex) continue;
+    const left = d.childForFieldName('left');
+    const right = d.childForFieldName('right');
+    if (!left || !right) continue;
+    let v = unwrapParens(right);
+    while (v.type === 'cast_expression') v = unwrapParens(v.childForFieldName('value') ?? v);
+    if (v.type !== 'identifier' || v.text !== name) continue;
+    const l = unwrapParens(left);
+    if (l.type === 'field_expression' || (l.type === 'subscript_expression' && pagesBase(l).type === 'field_expression')) return { assign: d, left: pagesBase(l) };
+  }
+  return undefined;
 }
 
 /** True when the body returns the variable `name` itself (`return obj;`, `return (void *)obj;`). */

@@ -51,6 +51,22 @@ export function onSuccessPath(release: Node, pin: Node, body: Node, owner?: Set<
   return true;
 }
 
+/**
+ * The early exits of the pin's own failure check: a `return`/`goto` under an `if` that tests the pin's result
+ * (`if (!obj) return -ENOMEM;`, `if (got != nr) goto fail;`) and does not report success.
+ */
+export function failureExitOf(pin: Node, body: Node): (n: Node) => boolean {
+  const result = resultName(pin);
+  return (n: Node): boolean => {
+    if (!result || (n.type !== 'return_statement' && n.type !== 'goto_statement') || n.startIndex < pin.endIndex) return false;
+    if (n.type === 'return_statement' && returnsSuccess(n)) return false;
+    for (let p: Node | null = n.parent; p && p.id !== body.id; p = p.parent) {
+      if (p.type === 'if_statement') return testsResult(p, result) && !reassignedBetween(body, result, pin, p);
+    }
+    return false;
+  };
+}
+
 /** The release's own pages array when the if's condition only checks that it is there (`if (pages)`, `if (p != NULL)`). */
 function guardedArray(ifStmt: Node, release: Node): string | undefined {
   const cond = ifStmt.childForFieldName('condition');
