@@ -35,13 +35,14 @@ export function countDefines(text: string): number {
 export const API_NAMES: readonly string[] = [...PIN_APIS.map((a) => a.name), ...RELEASE_APIS.map((a) => a.name), ...NOTIFIER_CALLS];
 
 /**
- * The names whose mention makes a function matter to this analysis: the pin APIs and every function or macro of the
- * workspace that reaches one through calls (a wrapper, a caller of a wrapper, and so on up), the release and notifier
- * APIs, and `extra` (the struct fields pinned pages are kept in).
+ * The names whose mention makes a function matter to this analysis: the pin, release and notifier APIs and every
+ * function or macro of the workspace that reaches one through calls (a wrapper, a release helper, a caller of either,
+ * and so on up), and `extra` (the struct fields pinned pages are kept in).
  */
 export function namesThatMatter(workspace: Workspace, extra: Iterable<string>): Set<string> {
-  const known = new Set<string>(PIN_APIS.map((a) => a.name));
-  const api = new Set(API_NAMES);
+  // A function that reaches a release matters as much as one that reaches a pin: its summary says whether a caller
+  // releases the pages (a helper's name handed over as a value, `kref_put(&r->ref, r_free)`, is such a mention too).
+  const known = new Set<string>(API_NAMES);
   const defs: Array<{ name: string; uses: string[] }> = [];
   for (const file of workspace.files) {
     const callsOf = new Map<FunctionInfo, string[]>();
@@ -60,7 +61,6 @@ export function namesThatMatter(workspace: Workspace, extra: Iterable<string>): 
       if (!known.has(d.name) && d.uses.some((u) => known.has(u))) { known.add(d.name); grew = true; }
     }
   }
-  for (const n of api) known.add(n);
   for (const n of extra) known.add(n);
   return known;
 }

@@ -130,32 +130,42 @@ function build(g: Graph, s: Node | null, next: number, jumps: Jumps): number {
   }
 }
 
-/**
- * True when every path from the statement holding `from` to the end of `body` passes a node that `releases` accepts,
- * or leaves through a node that `failureExit` accepts (the pin's own failure check returning early). An infinite loop
- * that never exits counts as covered. False when `from` is not in the body or the body is too large.
- */
-export function releasedOnEveryExit(body: Node, from: Node, releases: (n: Node) => boolean, failureExit: (n: Node) => boolean): boolean {
-  const g = new Graph();
-  try { build(g, body, EXIT, {}); } catch (e) { if (e instanceof TooLarge) return false; throw e; }
-  // The innermost node holding `from`: paths start at its successors.
-  let start = -1;
-  for (let i = 1; i < g.nodes.length; i++) {
-    const syn = g.nodes[i].syntax;
-    if (syn && isAncestor(syn, from) && (start < 0 || isAncestor(g.nodes[start].syntax!, syn))) start = i;
+/** The graph of one function body, built once; `releasedOnEveryExit` asks it about one point and one set of releases. */
+export class FlowGraph {
+  private readonly graph: Graph | undefined;
+
+  constructor(body: Node) {
+    const g = new Graph();
+    try { build(g, body, EXIT, {}); this.graph = g; } catch (e) { if (!(e instanceof TooLarge)) throw e; }
   }
-  if (start < 0) return false;
-  // Greatest fixpoint: covered unless some path reaches the exit without a release.
-  const covered = g.nodes.map((_, i) => i !== EXIT);
-  const own = g.nodes.map((n, i) => i !== EXIT && !!n.syntax && !isAncestor(n.syntax, from) && (releases(n.syntax) || failureExit(n.syntax)));
-  for (let changed = true; changed;) {
-    changed = false;
+
+  /**
+   * True when every path from the statement holding `from` to the end of the body passes a node that `releases`
+   * accepts, or leaves through a node that `failureExit` accepts (the pin's own failure check returning early). An
+   * infinite loop that never exits counts as covered. False when `from` is not in the body or the body is too large.
+   */
+  releasedOnEveryExit(from: Node, releases: (n: Node) => boolean, failureExit: (n: Node) => boolean): boolean {
+    const g = this.graph;
+    if (!g) return false;
+    // The innermost node holding `from`: paths start at its successors.
+    let start = -1;
     for (let i = 1; i < g.nodes.length; i++) {
-      if (!covered[i] || own[i]) continue;
-      const n = g.nodes[i];
-      if (n.succ.length === 0 || n.succ.some((s) => !covered[s])) { covered[i] = false; changed = true; }
+      const syn = g.nodes[i].syntax;
+      if (syn && isAncestor(syn, from) && (start < 0 || isAncestor(g.nodes[start].syntax!, syn))) start = i;
     }
+    if (start < 0) return false;
+    // Greatest fixpoint: covered unless some path reaches the exit without a release.
+    const covered = g.nodes.map((_, i) => i !== EXIT);
+    const own = g.nodes.map((n, i) => i !== EXIT && !!n.syntax && !isAncestor(n.syntax, from) && (releases(n.syntax) || failureExit(n.syntax)));
+    for (let changed = true; changed;) {
+      changed = false;
+      for (let i = 1; i < g.nodes.length; i++) {
+        if (!covered[i] || own[i]) continue;
+        const n = g.nodes[i];
+        if (n.succ.length === 0 || n.succ.some((x) => !covered[x])) { covered[i] = false; changed = true; }
+      }
+    }
+    const first = g.nodes[start];
+    return first.succ.length > 0 && first.succ.every((x) => covered[x]);
   }
-  const first = g.nodes[start];
-  return first.succ.length > 0 && first.succ.every((s) => covered[s]);
 }

@@ -3,13 +3,13 @@
 // object to where its pages are released, across the driver's functions and files (docs/analysis.md, "Lifetime").
 import type { Node } from '../parser';
 import { findReleaseApi } from '../pinApis';
-import { descendants, namedChildren, unwrapParens, isAncestor } from '../syntaxTools';
+import { descendants, functionNameNode, namedChildren, unwrapParens, isAncestor } from '../syntaxTools';
 import type { Evidence, Scope } from '../flags';
-import type { FunctionInfo } from '../fileIndex';
+import type { CallInfo, FunctionInfo } from '../fileIndex';
 import type { Located, SourceFile, Workspace } from '../workspace';
-import { declarationOf, fieldOf, rootIdentifier, returnsQueued, runsAtCompletion } from './ownership';
+import { declarationOf, fieldOf, isWriteOperation, rootIdentifier, returnsQueued, runsAtCompletion, runsOnDeviceEvent, runsOnResultRead } from './ownership';
 import { failureExitOf, onSuccessPath } from './successPath';
-import { releasedOnEveryExit } from './controlFlow';
+import { FlowGraph } from './controlFlow';
 
 export type LifetimeReason = 'longterm' | 'stored' | 'returned' | 'out-param' | 'mapped' | 'global' | 'caller-array' | 'kept'
   | 'released' | 'io-bounded';
@@ -91,16 +91,42 @@ export class LifetimeAnalyzer {
   private readonly summariesInProgress = new Set<FunctionInfo>();
   /** The summaries being computed, innermost last: the names each one reads, and whether it may be cached. */
   private readonly summaryFrames: Array<{ deps: Map<string, FunctionInfo[]>; cacheable: boolean }> = [];
-  private readonly pairsMemo = new Map<number, NamePair[]>();
+  private readonly factsMemo = new Map<number, BodyFacts>();
+  private readonly callsMemo = new Map<number, CallInfo[]>();
+  private readonly flowMemo = new Map<number, FlowGraph>();
   /** For the pin being analysed: the struct type of the object whose field first holds the pages (null: unknown; undefined: not reached yet). */
   private pinOwnerType: string | null | undefined;
 
   constructor(private readonly workspace: Workspace) {}
 
+  /** The calls of a file inside `body`, in text order: found once per analysis (each node access costs a crossing into the parser). */
+  private callsIn(file: SourceFile, body: Node): CallInfo[] {
+    let calls = this.callsMemo.get(body.id);
+    if (!calls) {
+      const from = body.startIndex;
+      const to = body.endIndex;
+      calls = file.index.calls.filter((c) => { const at = c.node.startIndex; return at >= from && at < to && isAncestor(body, c.node); });
+      this.callsMemo.set(body.id, calls);
+    }
+    return calls;
+  }
+
+  private factsOf(body: Node): BodyFacts {
+    let facts = this.factsMemo.get(body.id);
+    if (!facts) { facts = bodyFactsOf(body); this.factsMemo.set(body.id, facts); }
+    return facts;
+  }
+
+  /** Every path from `from` to the end of `body` passes one of `releases` (or the pin's own failure exit): the body's graph is built once per analysis. */
+  private everyExitReleases(body: Node, from: Node, releases: Node[]): boolean {
+    let graph = this.flowMemo.get(body.id);
+    if (!graph) { graph = new FlowGraph(body); this.flowMemo.set(body.id, graph); }
+    return graph.releasedOnEveryExit(from, (n) => releases.some((r) => isAncestor(n, r)), failureExitOf(from, body, this.factsOf(body).assignments));
+  }
+
   /** The names aliasing `root` in `body`; the body's assignments are walked once per analysis (a tree walk is the cost). */
   private aliasesOf(body: Node, root: string): Set<string> {
-    let pairs = this.pairsMemo.get(body.id);
-    if (!pairs) { pairs = namePairsOf(body); this.pairsMemo.set(body.id, pairs); }
+    const pairs = this.factsOf(body).pairs;
     return aliasesIn(pairs, root);
   }
 
@@ -160,8 +186,7 @@ export class LifetimeAnalyzer {
 
   /** `name` and the locals it is copied to as a whole (`cur = page;`), not an element or a field of it. */
   private copiesOf(body: Node, name: string, scope: Scope): Set<string> {
-    let pairs = this.pairsMemo.get(body.id);
-    if (!pairs) { pairs = namePairsOf(body); this.pairsMemo.set(body.id, pairs); }
+    const pairs = this.factsOf(body).pairs;
     const names = new Set([name]);
     for (let round = 0; round < 2; round++) {
       for (const { l, r, plain } of pairs) if (plain && names.has(r) && scope.fn && declarationOf(scope.fn, l)?.kind === 'local') names.add(l);
@@ -239,7 +264,7 @@ export class LifetimeAnalyzer {
       }
     }
     // No single release on the straight success path, but one on every way out (an event loop's exits).
-    if (!releasedOnSuccess && releaseCalls.length > 0 && releasedOnEveryExit(body, pinCall, (n) => releaseCalls.some((r) => isAncestor(n, r)), failureExitOf(pinCall, body))) releasedOnSuccess = true;
+    if (!releasedOnSuccess && releaseCalls.length > 0 && this.everyExitReleases(body, pinCall, releaseCalls)) releasedOnSuccess = true;
     const viaTable = !releasedOnSuccess && tables.size > 0 ? this.tableRelease(body, tables, pinCall, scope) : undefined;
     if (viaTable) return { longLived: false, reason: 'released', evidence: [ev(viaTable, 'the table built from the pages is walked and its pages released here before the function returns')], releases, path, ownerTypes: [] };
     // Released on the success path: any pointer kept to them afterwards holds no reference.
@@ -313,7 +338,7 @@ export class LifetimeAnalyzer {
     if (found.onSuccess) return { longLived: false, reason: 'released', evidence: [ev(found.onSuccess, `the pages of ${clip(node.text)} are released here before ${scope.name ?? 'the function'}() returns`)], releases: found.releases, storedField: field, path, ownerTypes };
     const withReleases = (inner: Lifetime): Lifetime => this.withPath({ ...inner, releases: [...found.releases, ...inner.releases], ownerTypes: [...ownerTypes, ...inner.ownerTypes] }, path);
     // A local object stored into another object's field (`sc->chan->map = obj;`): that object now holds the pages.
-    const holder = decl?.kind === 'local' && body && depth < MAX_DEPTH ? storeOf(body, root, after) : undefined;
+    const holder = decl?.kind === 'local' && body && depth < MAX_DEPTH ? this.factsOf(body).stores.find((st) => st.name === root && st.assign.startIndex >= after.endIndex) : undefined;
     if (holder) {
       const holderRoot = rootIdentifier(holder.left);
       if (holderRoot && holderRoot !== root) return withReleases(this.ownedRoot(holder.left, holderRoot, field, at, holder.assign, depth + 1));
@@ -327,7 +352,7 @@ export class LifetimeAnalyzer {
       if (inner) return withReleases(inner);
     }
     // A local object returned to the callers (`return bitmap;`): they decide.
-    if (!param && decl?.kind === 'local' && body && at.fn && depth < MAX_DEPTH && returnsName(body, root)) {
+    if (!param && decl?.kind === 'local' && body && at.fn && depth < MAX_DEPTH && this.factsOf(body).returned.has(root)) {
       const inner = this.atCallers(at.fn, -1, 'return', depth, field);
       if (inner) return withReleases(inner);
     }
@@ -345,8 +370,7 @@ export class LifetimeAnalyzer {
     const direct = scope.params.indexOf(name);
     if (direct >= 0) return { index: direct };
     if (!scope.fn || !body || hops > 2 || declarationOf(scope.fn, name)?.kind !== 'local') return undefined;
-    let pairs = this.pairsMemo.get(body.id);
-    if (!pairs) { pairs = namePairsOf(body); this.pairsMemo.set(body.id, pairs); }
+    const pairs = this.factsOf(body).pairs;
     const sources = pairs.filter((p) => p.l === name);
     if (sources.length === 0 || sources.some((p) => p.r !== sources[0].r || p.r === name)) return undefined;
     const outer = this.objectParam(scope, body, sources[0].r, hops + 1);
@@ -426,8 +450,8 @@ export class LifetimeAnalyzer {
    * `sg_page(...)`/`sg_page_iter_page(...)` in this function, or a driver helper given the table whose body does that.
    */
   private tableRelease(body: Node, tables: Set<string>, pinCall: Node, scope: Scope): Node | undefined {
-    for (const c of scope.file.index.calls) {
-      if (!isAncestor(body, c.node) || c.node.startIndex < pinCall.endIndex) continue;
+    for (const c of this.callsIn(scope.file, body)) {
+      if (c.node.startIndex < pinCall.endIndex) continue;
       const direct = (findReleaseApi(c.name) || PAGE_RELEASES.has(c.name)) && c.args.some((a) => SG_PAGE.test(a.text));
       const helper = !direct && c.args.some((a) => tables.has(rootIdentifier(a) ?? '')) && this.releasesTablePages(c.name);
       if ((direct || helper) && onSuccessPath(c.node, pinCall, body)) return c.node;
@@ -448,8 +472,7 @@ export class LifetimeAnalyzer {
     const releases: Lifetime['releases'] = [];
     let onSuccess: Node | undefined;
     const hits: Node[] = [];
-    for (const c of scope.file.index.calls) {
-      if (!isAncestor(body, c.node)) continue;
+    for (const c of this.callsIn(scope.file, body)) {
       // A release written before `after` is reached only around a loop: it counts for the every-exit check alone.
       const before = c.node.startIndex < after.endIndex;
       const rel = findReleaseApi(c.name);
@@ -466,7 +489,7 @@ export class LifetimeAnalyzer {
       if (hit && !before && !onSuccess && (rel || !PAGE_RELEASES.has(c.name)) && onSuccessPath(c.node, after, body, aliases)) onSuccess = c.node;
     }
     // No single release on the straight success path, but one on every way out (an event loop's exits).
-    if (!onSuccess && hits.length > 0 && releasedOnEveryExit(body, after, (n) => hits.some((h) => isAncestor(n, h)), failureExitOf(after, body))) onSuccess = hits.find((h) => h.startIndex > after.endIndex) ?? hits[0];
+    if (!onSuccess && hits.length > 0 && this.everyExitReleases(body, after, hits)) onSuccess = hits.find((h) => h.startIndex > after.endIndex) ?? hits[0];
     return { releases, onSuccess };
   }
 
@@ -588,6 +611,8 @@ export class LifetimeAnalyzer {
    */
   private completionRelease(field: string, path: Node[]): Evidence | undefined {
     const queued = path.some((p) => returnsQueued(p));
+    // The pages were queued by the write file operation: their release when the result is read ends the request.
+    const writes = path.some((p) => { const name = functionNameNode(p)?.text; return !!name && isWriteOperation(this.workspace, name); });
     for (const file of this.workspace.files) {
       for (const c of file.index.calls) {
         if (!c.fn || !findReleaseApi(c.name) || c.args.length === 0) continue;
@@ -599,6 +624,14 @@ export class LifetimeAnalyzer {
         if (this.pinOwnerType && releasedType && releasedType !== this.pinOwnerType) continue;
         const callback = runsAtCompletion(this.workspace, c.fn.name);
         if (callback || queued) return { uri: file.uri, node: c.node, message: `released in ${c.fn.name}() when the request completes${queued ? ' (the pinning path returns -EIOCBQUEUED)' : ''}` };
+        // The wider completion contexts need the owner's struct type known on both sides and equal.
+        if (!this.pinOwnerType || releasedType !== this.pinOwnerType) continue;
+        if (runsOnDeviceEvent(this.workspace, c.fn.name)) {
+          return { uri: file.uri, node: c.node, message: `released in ${c.fn.name}(), which runs from the driver's device-event thread or interrupt handler, when the request completes` };
+        }
+        if (writes && runsOnResultRead(this.workspace, c.fn.name)) {
+          return { uri: file.uri, node: c.node, message: `released in ${c.fn.name}() when the request's result is read (the read file operation collects what write() queued)` };
+        }
       }
     }
     return undefined;
@@ -627,33 +660,52 @@ export class LifetimeAnalyzer {
   }
 }
 
-/** The first `x->f = name;` after `after` in the body: the local object `name` handed to another object's field. */
-function storeOf(body: Node, name: string, after: Node): { assign: Node; left: Node } | undefined {
-  for (const d of descendants(body)) {
-    if (d.type !== 'assignment_expression' || d.startIndex < after.endIndex) continue;
-    const left = d.childForFieldName('left');
-    const right = d.childForFieldName('right');
-    if (!left || !right) continue;
-    let v = unwrapParens(right);
-    while (v.type === 'cast_expression') v = unwrapParens(v.childForFieldName('value') ?? v);
-    if (v.type !== 'identifier' || v.text !== name) continue;
-    const l = unwrapParens(left);
-    if (l.type === 'field_expression' || (l.type === 'subscript_expression' && pagesBase(l).type === 'field_expression')) return { assign: d, left: pagesBase(l) };
-  }
-  return undefined;
+/**
+ * What a body does with names, collected in one walk of it: the `l = r` name pairs (aliases), where each plain name
+ * is assigned (in text order), the names it returns, and `x->f = name;` stores.
+ */
+interface BodyFacts {
+  pairs: NamePair[];
+  assignments: Map<string, number[]>;
+  returned: Set<string>;
+  stores: Array<{ name: string; assign: Node; left: Node }>;
 }
 
-/** True when the body returns the variable `name` itself (`return obj;`, `return (void *)obj;`). */
-function returnsName(body: Node, name: string): boolean {
-  for (const d of descendants(body)) {
-    if (d.type !== 'return_statement') continue;
-    const value = namedChildren(d).find((c) => c.type !== 'comment');
-    if (!value) continue;
-    let v = unwrapParens(value);
+function bodyFactsOf(body: Node): BodyFacts {
+  const facts: BodyFacts = { pairs: [], assignments: new Map(), returned: new Set(), stores: [] };
+  const bare = (n: Node): string | undefined => {
+    let v = unwrapParens(n);
     while (v.type === 'cast_expression') v = unwrapParens(v.childForFieldName('value') ?? v);
-    if (v.type === 'identifier' && v.text === name) return true;
+    return v.type === 'identifier' ? v.text : undefined;
+  };
+  for (const d of descendants(body)) {
+    if (d.type === 'return_statement') {
+      const value = namedChildren(d).find((c) => c.type !== 'comment');
+      const name = value ? bare(value) : undefined;
+      if (name) facts.returned.add(name);
+      continue;
+    }
+    if (d.type !== 'assignment_expression' && d.type !== 'init_declarator') continue;
+    const assignment = d.type === 'assignment_expression';
+    const left = assignment ? d.childForFieldName('left') : d.childForFieldName('declarator');
+    const right = assignment ? d.childForFieldName('right') : d.childForFieldName('value');
+    if (!left || !right) continue;
+    const l = unwrapParens(left);
+    if (assignment && l.type === 'identifier') {
+      const list = facts.assignments.get(l.text);
+      if (list) list.push(d.startIndex); else facts.assignments.set(l.text, [d.startIndex]);
+    }
+    const name = l.type === 'identifier' || !assignment ? rootIdentifier(left) : undefined;
+    const rNode = unwrapParens(right);
+    const r = rNode.type === 'identifier' || rNode.type === 'pointer_expression' || rNode.type === 'subscript_expression'
+      || rNode.type === 'cast_expression' || rNode.type === 'field_expression' ? rootIdentifier(rNode) : undefined;
+    if (name && r) facts.pairs.push({ l: name, r, plain: rNode.type === 'identifier', field: fieldOf(rNode) });
+    const stored = assignment ? bare(right) : undefined;
+    if (stored && (l.type === 'field_expression' || (l.type === 'subscript_expression' && pagesBase(l).type === 'field_expression'))) {
+      facts.stores.push({ name: stored, assign: d, left: pagesBase(l) });
+    }
   }
-  return false;
+  return facts;
 }
 
 /** A caller that passes the pages further up, to a caller the driver does not show: nothing shows them released. */
@@ -668,21 +720,6 @@ function handedBack(uri: string, node: Node, fnName: string, path: Node[]): Life
  */
 interface NamePair { l: string; r: string; plain: boolean; field?: string }
 
-function namePairsOf(body: Node): NamePair[] {
-  const out: NamePair[] = [];
-  for (const d of descendants(body)) {
-    if (d.type !== 'assignment_expression' && d.type !== 'init_declarator') continue;
-    const left = d.type === 'assignment_expression' ? d.childForFieldName('left') : d.childForFieldName('declarator');
-    const right = d.type === 'assignment_expression' ? d.childForFieldName('right') : d.childForFieldName('value');
-    if (!left || !right) continue;
-    const l = unwrapParens(left).type === 'identifier' || d.type === 'init_declarator' ? rootIdentifier(left) : undefined;
-    const rNode = unwrapParens(right);
-    const r = rNode.type === 'identifier' || rNode.type === 'pointer_expression' || rNode.type === 'subscript_expression'
-      || rNode.type === 'cast_expression' || rNode.type === 'field_expression' ? rootIdentifier(rNode) : undefined;
-    if (l && r) out.push({ l, r, plain: rNode.type === 'identifier', field: fieldOf(rNode) });
-  }
-  return out;
-}
 
 /** The names that stand for `root`'s object in a body (`s = &ctx->slot[i]` makes `s` one of `ctx`'s), from its name pairs. */
 function aliasesIn(pairs: NamePair[], root: string): Set<string> {

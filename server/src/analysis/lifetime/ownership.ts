@@ -147,6 +147,96 @@ export function runsAtCompletion(workspace: Workspace, name: string): boolean {
   });
 }
 
+/** Calls that hand a function to a context where the device's events are handled, with the handler arguments. */
+const EVENT_HANDLER_ARGS: Record<string, number[]> = {
+  kthread_create: [0], kthread_run: [0], kthread_create_on_node: [0], kthread_create_on_cpu: [0],
+  request_irq: [1], request_threaded_irq: [1, 2], request_any_context_irq: [1],
+  devm_request_irq: [2], devm_request_threaded_irq: [2, 3], tasklet_init: [1], tasklet_setup: [1],
+};
+
+const eventMemo = new WeakMap<Workspace, Map<string, boolean>>();
+const deviceEventMemo = new WeakMap<Workspace, Map<string, boolean>>();
+const readMemo = new WeakMap<Workspace, Map<string, boolean>>();
+const writeMemo = new WeakMap<Workspace, Map<string, boolean>>();
+
+/** True when the function is handed to a thread, an interrupt handler or a tasklet: it runs on device events. */
+function isEventHandler(workspace: Workspace, name: string): boolean {
+  return memoised(eventMemo, workspace, name, () => {
+    for (const { node } of identifiersNamed(workspace, name)) {
+      // `kthread_create(&f, ...)` hands the function's address.
+      const arg = node.parent?.type === 'pointer_expression' ? node.parent : node;
+      const list = arg.parent;
+      const call = list?.type === 'argument_list' ? list.parent : undefined;
+      const callee = call?.childForFieldName('function')?.text;
+      const indexes = callee ? EVENT_HANDLER_ARGS[callee] : undefined;
+      if (!indexes || !list) continue;
+      const index = namedChildren(list).filter((a) => a.type !== 'comment').findIndex((a) => a.id === arg.id);
+      if (indexes.includes(index)) return true;
+    }
+    return false;
+  });
+}
+
+/** True when the function is installed as one of `members` of an operations table (`.read = f`, `ops->write = f`). */
+function installedAs(workspace: Workspace, name: string, members: Set<string>): boolean {
+  for (const { node } of identifiersNamed(workspace, name)) {
+    const p = node.parent;
+    if (p?.type === 'initializer_pair') {
+      const member = p.namedChildren.find((c) => c?.type === 'field_designator')?.text.replace(/^\./, '');
+      if (member && members.has(member) && p.childForFieldName('value')?.id === node.id) return true;
+    } else if (p?.type === 'assignment_expression' && p.childForFieldName('right')?.id === node.id) {
+      const left = p.childForFieldName('left');
+      const member = left?.type === 'field_expression' ? left.childForFieldName('field')?.text : undefined;
+      if (member && members.has(member)) return true;
+    }
+  }
+  return false;
+}
+
+/** `name` and the driver functions that call it, up to `depth` calls up. */
+function callersUpTo(workspace: Workspace, name: string, depth: number): Set<string> {
+  const seen = new Set([name]);
+  let frontier = [name];
+  for (let d = 0; d < depth && frontier.length > 0; d++) {
+    const next: string[] = [];
+    for (const f of frontier) {
+      for (const c of workspace.callsTo(f)) {
+        const caller = c.item.fn?.name;
+        if (caller && !seen.has(caller) && seen.size < 64) { seen.add(caller); next.push(caller); }
+      }
+    }
+    frontier = next;
+  }
+  return seen;
+}
+
+const READ_MEMBERS = new Set(['read', 'read_iter']);
+const WRITE_MEMBERS = new Set(['write', 'write_iter']);
+/**
+ * How far up the callers a release is looked for from a thread, an interrupt handler or a read operation: a device
+ * message loop reaches its release through about five calls (thread, parse loop, message, request, free).
+ */
+const EVENT_DEPTH = 6;
+
+/**
+ * True when the function runs where the device's events are handled: in a function handed to a thread, an interrupt
+ * handler or a tasklet, or called from one (up to six calls down), e.g. a message loop that frees a bulk transfer
+ * when the device reports it done.
+ */
+export function runsOnDeviceEvent(workspace: Workspace, name: string): boolean {
+  return memoised(deviceEventMemo, workspace, name, () => [...callersUpTo(workspace, name, EVENT_DEPTH)].some((f) => isEventHandler(workspace, f)));
+}
+
+/** True when the function runs on the read file operation (or up to six calls below it): a request's result is collected. */
+export function runsOnResultRead(workspace: Workspace, name: string): boolean {
+  return memoised(readMemo, workspace, name, () => [...callersUpTo(workspace, name, EVENT_DEPTH)].some((f) => installedAs(workspace, f, READ_MEMBERS)));
+}
+
+/** True when the function is the write file operation: a request handed to the device by write(). */
+export function isWriteOperation(workspace: Workspace, name: string): boolean {
+  return memoised(writeMemo, workspace, name, () => installedAs(workspace, name, WRITE_MEMBERS));
+}
+
 /** `n` (a function's name) is assigned to, or initialises, a completion member: `req->done = n`, `.complete = n`. */
 function installsCallback(n: Node): boolean {
   const p = n.parent;

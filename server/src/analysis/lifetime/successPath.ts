@@ -55,17 +55,21 @@ export function onSuccessPath(release: Node, pin: Node, body: Node, owner?: Set<
  * The early exits of the pin's own failure check: a `return`/`goto` under an `if` that tests the pin's result
  * (`if (!obj) return -ENOMEM;`, `if (got != nr) goto fail;`) and does not report success.
  */
-export function failureExitOf(pin: Node, body: Node): (n: Node) => boolean {
+export function failureExitOf(pin: Node, body: Node, assignments: ReadonlyMap<string, number[]>): (n: Node) => boolean {
   const result = resultName(pin);
+  if (!result) return () => false;
+  // Where the result is assigned again after the pin: a test after that no longer tests the pin's result.
+  const reassigned = (assignments.get(result) ?? []).find((at) => at >= pin.endIndex) ?? Infinity;
   return (n: Node): boolean => {
-    if (!result || (n.type !== 'return_statement' && n.type !== 'goto_statement') || n.startIndex < pin.endIndex) return false;
+    if ((n.type !== 'return_statement' && n.type !== 'goto_statement') || n.startIndex < pin.endIndex) return false;
     if (n.type === 'return_statement' && returnsSuccess(n)) return false;
     for (let p: Node | null = n.parent; p && p.id !== body.id; p = p.parent) {
-      if (p.type === 'if_statement') return testsResult(p, result) && !reassignedBetween(body, result, pin, p);
+      if (p.type === 'if_statement') return testsResult(p, result) && p.startIndex < reassigned;
     }
     return false;
   };
 }
+
 
 /** The release's own pages array when the if's condition only checks that it is there (`if (pages)`, `if (p != NULL)`). */
 function guardedArray(ifStmt: Node, release: Node): string | undefined {
