@@ -14,6 +14,7 @@ import type { CallInfo } from './analysis/fileIndex';
 import { Binding, Evidence, FlagResolver, FlagValue, orValues, tri, truthTri, Tri } from './analysis/flags';
 import { LifetimeAnalyzer, Lifetime, pagesBase } from './analysis/lifetime/lifetime';
 import { Protection, ProtectionFinder } from './analysis/protections';
+import { PinRange, ProtectionTies } from './analysis/protectionTies';
 import { assumptionApplies, readAssumptions, readSuppressions, suppresses, Suppression } from './analysis/annotations';
 import { describeVersionRange } from './analysis/preprocessor';
 import { findReleaseApi, releaseKindAt, KernelVersionLite, PIN_API_EARLIEST_PIN_USER_PAGES, compareKernelVersions } from './analysis/pinApis';
@@ -232,6 +233,7 @@ class FileAnalysis {
   private readonly flags: FlagResolver;
   private readonly lifetimes: LifetimeAnalyzer;
   private readonly protections: ProtectionFinder;
+  private readonly ties: ProtectionTies;
   private readonly suppressions: Suppression[];
   private readonly otherSuppressions = new Map<string, Suppression[]>();
   private textLines: string[] | undefined;
@@ -244,6 +246,7 @@ class FileAnalysis {
     this.flags = new FlagResolver(workspace);
     this.lifetimes = new LifetimeAnalyzer(workspace);
     this.protections = new ProtectionFinder(workspace);
+    this.ties = new ProtectionTies(workspace);
     this.suppressions = readSuppressions(file.index.comments);
   }
 
@@ -356,11 +359,24 @@ class FileAnalysis {
     }
 
     const fns = [site.call.fn, ...r.chain.filter((c) => c.kind === 'function').map((c) => this.workspace.functionsNamed(c.name)[0]?.item)];
-    let protections: Protection[] = this.protections.find(site.file, fns);
-    if (this.settings.driverScope === 'file') protections = protections.filter((p) => p.place !== 'driver');
-    protections.push(...this.assumptionsFor(site));
-    const seen = protections.filter((p) => p.place === 'function' || p.place === 'file');
-    const unverified = protections.filter((p) => p.place === 'assumed' || p.place === 'driver');
+    let found: Protection[] = this.protections.find(site.file, fns);
+    if (this.settings.driverScope === 'file') found = found.filter((p) => p.place !== 'driver');
+    found.push(...this.assumptionsFor(site));
+    // A protection counts only when it is tied to this pin's range, path or owner; the others are evidence, not a downgrade.
+    const range: PinRange = {
+      start: r.args[r.signature.startIndex],
+      path: [...fns.flatMap((f) => (f ? [f.node] : [])), ...lifetime.path],
+      ownerTypes: lifetime.ownerTypes,
+    };
+    const protections: Protection[] = [];
+    const untied: Protection[] = [];
+    for (const p of found) {
+      const why = this.ties.tie(p, range);
+      if (why) protections.push(p.place === 'assumed' ? p : { ...p, evidence: { ...p.evidence, message: `${p.evidence.message} (${why})` } });
+      else if (p.kind !== 'notifier' || p.evidence.node.type === 'call_expression') untied.push(p);
+    }
+    const seen = protections.filter((p) => p.place !== 'assumed');
+    const unverified = protections.filter((p) => p.place === 'assumed');
     const api = r.api;
     const keptBy = anchor !== site.call && lifetime.longLived ? `${site.call.fn?.name ?? site.call.name}() (${where({ uri: site.file.uri, node: site.call.node })})` : undefined;
     const facts: SiteFacts = {
@@ -444,7 +460,9 @@ class FileAnalysis {
       const withProt = simulateFinding(scenario(unverified.slice(0, 1)));
       candidates.push({ code: 'FS003', extra: unverified.map((p) => related(p.evidence)), protectedOutcome: describeOutcome(withProt.worst) });
     } else if (seen.length === 0 && bare.worst.verdict.diverges) {
-      candidates.push({ code: write === 'never' ? 'FS002' : 'FS001', extra: [] });
+      // Protections elsewhere in the driver that do not cover these pages: shown, so the reader sees they were weighed.
+      const elsewhere = untied.slice(0, 2).map((p) => ({ ...related(p.evidence), message: `${p.evidence.message}; it is not tied to this pin's range, path or owner, so it does not protect these pages` }));
+      candidates.push({ code: write === 'never' ? 'FS002' : 'FS001', extra: elsewhere });
     }
     const forkLoud = candidates.some((c) => c.code === 'FS001' || c.code === 'FS002');
     if (lifetime.longLived && r.ref === 'get' && !forkLoud && api.kind === 'pages' &&

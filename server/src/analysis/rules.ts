@@ -17,7 +17,7 @@ export const RULES: Record<RuleCode, Rule> = {
   FS001: { code: 'FS001', name: 'LongLivedWritablePinUnprotected', title: 'Long-lived writable pin of user memory is not protected against fork()', defaultSeverity: 'error' },
   FS002: { code: 'FS002', name: 'LongLivedReadOnlyPinUnprotected', title: 'Long-lived read-only pin of user memory goes stale after fork()', defaultSeverity: 'warning' },
   FS003: { code: 'FS003', name: 'ProtectionNotVerified', title: 'Fork protection is assumed or found only elsewhere: verify it', defaultSeverity: 'information' },
-  FS004: { code: 'FS004', name: 'FollGetForLongLivedDma', title: 'get_user_pages*() used for a long-lived DMA pin where pin_user_pages*() exists', defaultSeverity: 'warning' },
+  FS004: { code: 'FS004', name: 'FollGetForLongLivedDma', title: 'get_user_pages*() used for a long-lived DMA pin where pin_user_pages*() exists', defaultSeverity: 'information' },
   FS005: { code: 'FS005', name: 'LongLivedPinWithoutLongterm', title: 'Long-lived pin_user_pages*() pin without FOLL_LONGTERM', defaultSeverity: 'warning' },
   FS006: { code: 'FS006', name: 'ReleaseMismatch', title: 'Pages released with the wrong API for how they were pinned', defaultSeverity: 'warning' },
   FS007: { code: 'FS007', name: 'ShortLivedPin', title: 'Short-lived pin: exposed to fork() only for the duration of the I/O', defaultSeverity: 'hint' },

@@ -43,7 +43,7 @@ const PLACE_PHRASE: Record<ProtectionPlace, string> = {
   function: 'seen in this function at',
   file: 'seen in this file at',
   assumed: 'assumed by the annotation at',
-  driver: 'found only in another file of the driver at',
+  driver: 'tied to this pin, in another file of the driver at',
 };
 
 const LIFETIME_WHY: Record<LifetimeReason, string> = {
@@ -115,7 +115,7 @@ export function siteMessage(m: MessageInput): string {
   switch (m.code) {
     case 'FS001':
     case 'FS002':
-      return `${capital(m.outcome)} Why: ${why}${alt}, and nothing in the driver protects the range from fork(). Fix: ${remedy(f)}`;
+      return `${capital(m.outcome)} Why: ${why}${alt}, and nothing in the driver protects this range from fork(). Fix: ${remedy(f)}`;
     case 'FS003': {
       const p = m.protections[0];
       const how = p.place === 'assumed'

@@ -32,6 +32,13 @@ const RELEASE_API_NAMES: readonly string[] = RELEASE_APIS.map((a) => a.name);
  * grammars/queries/c/protections.scm, the notifier ops types and the notifier calls (all contain one of these).
  */
 export const PROTECTION_TEXT = /VM_DONTCOPY|VM_WIPEONFORK|MADV_DONTFORK|MADV_WIPEONFORK|mmu_notifier|mmu_interval_notifier|hmm_range_fault/;
+/**
+ * Calls that hand a function to a kernel thread or a tasklet (lifetime/ownership.ts, EVENT_HANDLER_ARGS). Interrupt
+ * handler registrations are not listed: nearly every driver folder has one, and widening the context for them cost
+ * a fifth of a whole-tree scan; a release reached only from an interrupt handler registered in a file that names no
+ * pin, wrapper, release or protection is seen by the editor (which loads the whole folder) and not by a CLI scan.
+ */
+const THREAD_TEXT = /\b(kthread_create\w*|kthread_run|tasklet_init|tasklet_setup)\b/;
 /** FS008 needs no pin: a suppression comment without a reason is reported wherever it is. */
 export const SUPPRESSION_TEXT = /forksafe-ignore/;
 const RELEASE_TEXT = wordsPattern(RELEASE_API_NAMES);
@@ -183,6 +190,22 @@ export function selectRelevantFiles(members: readonly MemberText[], targets: Rea
   }
   for (const m of members) {
     if (!examined.has(m.path) && PROTECTION_OR_RELEASE_TEXT.test(m.text)) included.add(m.path);
+  }
+  // A protection is credited only when tied to a pin (analysis/protectionTies.ts): the pin's address and the
+  // protection's meet in a common caller (the ioctl that registers the notifier and records the user pointer), so the
+  // files calling a function that shows a protection are context too. A release ends an I/O when a kernel thread
+  // reaches it (lifetime/ownership.ts): the files handing a function to one are context.
+  const defined = new Set<string>();
+  for (const m of members) {
+    if (!PROTECTION_TEXT.test(m.text)) continue;
+    for (const d of examined.get(m.path) ?? definitionsOf(m) ?? []) {
+      if (d.name !== '' && [...(d.mentions?.() ?? d.uses)].some((id) => PROTECTION_TEXT.test(id))) defined.add(d.name);
+    }
+  }
+  const callers = defined.size > 0 ? wordsPattern([...defined]) : undefined;
+  for (const m of members) {
+    if (included.has(m.path)) continue;
+    if (THREAD_TEXT.test(m.text) || (callers && callers.test(m.text))) included.add(m.path);
   }
   // Macros named in those functions, then the macros their bodies name, and so on: the files defining them are context.
   // A body's identifiers are listed only when its macro is reached.

@@ -54,14 +54,24 @@ describe('placement: one finding per pin, on the pin call', function () {
   });
 
   it('FS003 and FS004 on one pin: FS004 stands and holds FS003; with FS004 off, FS003 stands', async function () {
+    // An assumed protection (the userspace madvise contract) gives both: verify it (FS003), and convert (FS004).
+    const files = {
+      'dma.c': 'int reg(struct mr *mr, unsigned long a)\n{\n\t// forksafe-assume dontfork: userspace calls madvise(MADV_DONTFORK) on the buffer\n\treturn get_user_pages_fast(a, 1, FOLL_WRITE, mr->pages);\n}\n',
+    };
+    const r = await analyzeDriver(files, 'dma.c');
+    assert.deepEqual(lines(r), [['FS004', 3]]);
+    assert.ok(r.findings[0].related.some((x) => /^also FS003 /.test(x.message)));
+    assert.deepEqual(lines(await analyzeDriver(files, 'dma.c', { severity: { FS004: 'off' } })), [['FS003', 3]]);
+  });
+
+  it('a VM_DONTCOPY in another file that is not on the pinned range is evidence on FS001, not a downgrade', async function () {
     const files = {
       'dma.c': 'int reg(struct mr *mr, unsigned long a)\n{\n\treturn get_user_pages_fast(a, 1, FOLL_WRITE, mr->pages);\n}\n',
       'mmap.c': 'static int m(struct file *f, struct vm_area_struct *vma)\n{\n\tvma->vm_flags |= VM_DONTCOPY;\n\treturn 0;\n}\n',
     };
     const r = await analyzeDriver(files, 'dma.c');
-    assert.deepEqual(lines(r), [['FS004', 2]]);
-    assert.ok(r.findings[0].related.some((x) => /^also FS003 /.test(x.message)));
-    assert.deepEqual(lines(await analyzeDriver(files, 'dma.c', { severity: { FS004: 'off' } })), [['FS003', 2]]);
+    assert.deepEqual(lines(r), [['FS001', 2]]);
+    assert.ok(r.findings[0].related.some((x) => x.uri.endsWith('/mmap.c') && /not tied to this pin/.test(x.message)));
   });
 
   it('a pin in another file: reported in the helper\'s file, nothing in the caller\'s, whose hover site names the pin', async function () {

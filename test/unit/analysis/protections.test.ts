@@ -3,6 +3,11 @@ import { strict as assert } from 'assert';
 import { ProtectionFinder, protectionsInFile } from '../../../server/src/analysis/protections';
 import { assumptionApplies, readAssumptions, readSuppressions, suppresses } from '../../../server/src/analysis/annotations';
 import { Harness } from '../../helpers/analysisHarness';
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import { analyze } from '../../../server/src/engine';
+import { resolveSettings } from '../../../server/src/settings';
+import { syntax } from '../../helpers/syntax';
 
 async function kindsIn(src: string): Promise<string[]> {
   const h = await Harness.of({ 'a.c': src });
@@ -103,6 +108,30 @@ describe('annotations: where an assumption applies', function () {
       assert.equal(assumptionApplies(a, 6, fn, comments), false);
     } finally {
       h.dispose();
+    }
+  });
+});
+
+describe('protections: tied to the pin, or evidence only', function () {
+  const dir = join(__dirname, '../../../../test/fixtures/drivers/multi_rdma_core_odp');
+  const read = (name: string) => ({ uri: `file://${join(dir, name)}`, text: readFileSync(join(dir, name), 'utf8') });
+
+  it('the ordinary registration path of an RDMA-core-like folder is FS001 on 4.19, 5.4, 5.10 and the newest kernel, the ODP notifier as evidence', async function () {
+    const s = await syntax();
+    const files = ['rc.h', 'rc_umem.c', 'rc_umem_odp.c'].map(read).map((f) => ({ ...f, tree: s.parse(f.text).tree! }));
+    try {
+      for (const kernel of ['4.19', '5.4', '5.10', 'auto']) {
+        const [main, ...others] = [files[1], files[0], files[2]];
+        const report = analyze(s, { uri: main.uri, text: main.text, tree: main.tree }, resolveSettings(kernel === 'auto' ? {} : { kernelVersion: kernel }), { files: others });
+        assert.deepEqual(report.findings.map((f) => [f.code, f.span.start.line + 1]), [['FS001', 18]], kernel);
+        const related = report.findings[0].related.map((r) => r.message);
+        assert.ok(related.some((m) => /mmu_interval_notifier_insert\(\).*not tied to this pin/.test(m)), `${kernel}: ${related.join(' | ')}`);
+        // The ODP file itself pins nothing and is quiet.
+        const odp = analyze(s, { uri: files[2].uri, text: files[2].text, tree: files[2].tree }, resolveSettings(kernel === 'auto' ? {} : { kernelVersion: kernel }), { files: [files[0], files[1]] });
+        assert.deepEqual(odp.findings, [], kernel);
+      }
+    } finally {
+      for (const f of files) f.tree.delete();
     }
   });
 });
