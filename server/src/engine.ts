@@ -132,7 +132,7 @@ export function analyze(syntax: CSyntax, input: AnalyzeInput, settings: Forksafe
     const analysis = new FileAnalysis(workspace, file, settings, kernel, report, deadline, input.fixes !== false);
     analysis.run();
     if (input.watchNames) {
-      report.findingNames = namesThatMatter(workspace, workspace.macroValuesRead);
+      report.findingNames = namesThatMatter(workspace, [...workspace.macroValuesRead, ...analysis.tieNames]);
       report.watchNames = new Set([...report.findingNames, ...analysis.storedFields]);
     }
   } finally {
@@ -239,6 +239,8 @@ class FileAnalysis {
   private textLines: string[] | undefined;
   /** Struct fields pinned pages are kept in: a function mentioning one may release them (inertEdits.ts). */
   readonly storedFields = new Set<string>();
+  /** Names the protection ties were followed through (analysis/protectionTies.ts): an edit naming one may change a verdict. */
+  get tieNames(): ReadonlySet<string> { return this.ties.namesRead; }
 
   constructor(private readonly workspace: Workspace, private readonly file: SourceFile, private readonly settings: ForksafeSettings,
     private readonly kernel: { version: KernelVersionLite; source: string }, private readonly report: Report,

@@ -212,6 +212,38 @@ describe('incremental: a reused report equals a full analysis', function () {
     assert.equal(tally.reused, 0, summary(tally));
   });
 
+  it('an edit of where a tied protection\'s range comes from is not inert (the tie may break)', function () {
+    // The pin's address is recorded by up_set(); the notifier is inserted on the same `addr` by up_register().
+    const text = [
+      'struct up { struct mmu_interval_notifier n; unsigned long userptr; struct page **pages; };',
+      'static bool up_inval(struct mmu_interval_notifier *mn, const struct mmu_notifier_range *r, unsigned long seq)',
+      '{',
+      '\tup_evict(container_of(mn, struct up, n));',
+      '\treturn true;',
+      '}',
+      'static const struct mmu_interval_notifier_ops up_ops = { .invalidate = up_inval };',
+      'static void up_set(struct up *u, unsigned long addr) { u->userptr = addr; }',
+      'static int up_register(struct up *u, unsigned long addr) { return mmu_interval_notifier_insert(&u->n, current->mm, addr, 4096, &up_ops); }',
+      'int up_pin(struct up *u) { return get_user_pages_fast(u->userptr, 1, FOLL_WRITE, u->pages); }',
+      'static void up_prepare(struct up *u, unsigned long addr)',
+      '{',
+      '\tup_set(u, addr);',
+      '}',
+      'int up_ioctl(struct up *u, unsigned long addr)',
+      '{',
+      '\tup_prepare(u, addr);',
+      '\treturn up_register(u, addr);',
+      '}',
+      '',
+    ].join('\n');
+    const tally: Tally = { edits: 0, reused: 0, refused: new Map() };
+    // In up_prepare(), which names no pin, release or protection: `up_set(u, addr)` becomes `up_set(u, 0)`, and the
+    // pinned range is no longer the notifier's (FS004 becomes FS001).
+    exercise(syntax, 'file:///t/tie.c', text, resolveSettings({}), { files: [] }, 1, 1,
+      () => [{ range: { start: { line: 12, character: 11 }, end: { line: 12, character: 15 } }, text: '0' }], tally, 'tie.c');
+    assert.equal(tally.reused, 0, summary(tally));
+  });
+
   it('in a large file of ordinary functions around real pin sites, most edits reuse the report and it stays exact', function () {
     const rng = new Random(SEED ^ 0x5a5a);
     const tally: Tally = { edits: 0, reused: 0, refused: new Map() };

@@ -27,7 +27,8 @@ const VMA_LOOKUPS: Record<string, number> = { find_vma: 1, vma_lookup: 1, find_e
 /** What an mmap handler calls to map device or kernel memory into the vma: a flag set there protects no user memory. */
 const DEVICE_MAPPINGS = /^(remap_pfn_range|io_remap_pfn_range|vm_iomap_memory|remap_vmalloc_range(_partial)?|dma_mmap_\w+|vm_insert_page|vm_insert_pages|vm_map_pages(_zero)?|vmf_insert_pfn\w*|vmf_insert_mixed\w*|dma_buf_mmap)$/;
 /** Calls an invalidate callback may make without dropping anything: logging, tracing, counters, the sequence bump. */
-const INERT_CALLS = /^(pr_\w+|printk\w*|dev_(err|warn|info|dbg|notice)\w*|trace_\w+|WARN\w*|BUG\w*|atomic\w*|mmu_interval_set_seq|container_of|mmu_notifier_range_blockable|spin_(un)?lock\w*|mutex_(un)?lock\w*|down_\w+|up_\w+)$/;
+const INERT_CALLS = /^(pr_\w+|printk\w*|dev_(err|warn|info|dbg|notice)\w*|trace_\w+|WARN\w*|BUG\w*|atomic\w*|mmu_interval_set_seq|container_of|mmu_notifier_range_blockable|spin_(un)?lock\w*|mutex_(un)?lock\w*|(down|up)_(read|write)\w*)$/;
+const KEYWORDS = new Set(['if', 'while', 'for', 'switch', 'return', 'sizeof', 'typeof', '__builtin_expect', 'likely', 'unlikely', 'READ_ONCE', 'WRITE_ONCE']);
 /** Calls that pass an address through unchanged (for following where a range starts). */
 const ADDRESS_PASSTHROUGH = new Set(['untagged_addr', 'ALIGN', 'ALIGN_DOWN', 'PAGE_ALIGN', 'PAGE_ALIGN_DOWN', 'round_down', 'u64_to_user_ptr']);
 const MAX_DEPTH = 5;
@@ -42,6 +43,8 @@ export interface PinRange {
 export class ProtectionTies {
   private readonly originMemo = new Map<string, Set<string>>();
   private readonly actsMemo = new Map<string, boolean>();
+  /** Functions whose callers and fields whose stores a tie was followed through: an edit naming one may change a tie. */
+  readonly namesRead = new Set<string>();
 
   constructor(private readonly workspace: Workspace) {}
 
@@ -112,13 +115,14 @@ export class ProtectionTies {
   /**
    * Where an address comes from, as keys `function:expression`: followed through locals, parameters (into the call
    * that binds them, or every caller), fields of a known struct type (into every store of that field on that type) and
-   * pass-through calls. A parameter of an entry point (no caller in the driver: an ioctl's `arg`) is keyed by the call
-   * that handed it down (`via`): two requests of one ioctl that both start from `arg` are not the same range.
+   * pass-through calls. A parameter of an entry point (no caller in the driver: an ioctl's `arg`) is keyed by the
+   * branch of the call that handed it down (`via`): two commands of one ioctl that both start from `arg` are not the
+   * same range, two calls on one path of it are.
    */
-  private origins(expr: Node, file: SourceFile, fn: FunctionInfo | undefined, scope: Scope | undefined, depth: number, via?: number): Set<string> {
+  private origins(expr: Node, file: SourceFile, fn: FunctionInfo | undefined, scope: Scope | undefined, depth: number, via?: Node): Set<string> {
     const e = stripAddress(expr);
     const fnName = fn?.name ?? scope?.name ?? '';
-    const memoKey = `${file.uri}#${e.startIndex}:${depth}:${via ?? ''}`;
+    const memoKey = `${file.uri}#${e.startIndex}:${depth}:${via ? branchOf(via) : ''}`;
     const memo = this.originMemo.get(memoKey);
     if (memo) return memo;
     const out = new Set<string>();
@@ -127,17 +131,18 @@ export class ProtectionTies {
     const index = e.type === 'identifier' ? params.indexOf(e.text) : -1;
     if (index >= 0) {
       const binding = scope?.bindings?.[index];
+      if (fn && !binding) this.namesRead.add(fn.name);
       const calls = binding || !fn ? [] : this.workspace.callsTo(fn.name).filter((c) => c.item.fn && c.item.fn !== fn).slice(0, 8);
       if (depth < MAX_DEPTH && binding) {
         const call = enclosingCall(binding.node);
-        for (const k of this.origins(binding.node, binding.scope.file, this.functionOf(binding.scope), binding.scope, depth + 1, call?.startIndex)) out.add(k);
+        for (const k of this.origins(binding.node, binding.scope.file, this.functionOf(binding.scope), binding.scope, depth + 1, call)) out.add(k);
       } else if (depth < MAX_DEPTH && calls.length > 0) {
         for (const c of calls) {
           const arg = c.item.args[index];
-          if (arg) for (const k of this.origins(arg, c.file, c.item.fn, undefined, depth + 1, c.item.node.startIndex)) out.add(k);
+          if (arg) for (const k of this.origins(arg, c.file, c.item.fn, undefined, depth + 1, c.item.node)) out.add(k);
         }
       }
-      if (out.size === 0) out.add(`${fnName}:param:${e.text}${via !== undefined ? `@${via}` : ''}`);
+      if (out.size === 0) out.add(`${fnName}:param:${e.text}${via ? `@${branchOf(via)}` : ''}`);
       return out;
     }
     out.add(`${fnName}:${e.text.replace(/\s+/g, '')}`);
@@ -149,6 +154,7 @@ export class ProtectionTies {
       const holder = rootIdentifier(e);
       const type = holder && fn ? structTypeOf(fn, holder) : undefined;
       if (field && type) {
+        this.namesRead.add(field);
         for (const store of this.storesOf(field, type)) for (const k of this.origins(store.value, store.file, store.fn, undefined, depth + 1)) out.add(k);
       }
     }
@@ -186,17 +192,24 @@ export class ProtectionTies {
     const memo = this.actsMemo.get(name);
     if (memo !== undefined) return memo;
     let acts = false;
+    // The ops object's definition, found from where its name is written (a walk of every tree costs a scan's worth).
     for (const file of this.workspace.files) {
-      for (const d of descendants(file.tree.rootNode)) {
-        if (d.type !== 'initializer_pair') continue;
-        const member = d.namedChildren.find((c) => c?.type === 'field_designator')?.text ?? '';
-        if (!/invalidate/.test(member)) continue;
-        const decl = enclosingDeclaration(d);
+      for (let at = file.text.indexOf(name); at >= 0 && !acts; at = file.text.indexOf(name, at + name.length)) {
+        if (/\w/.test(file.text[at - 1] ?? '') || /\w/.test(file.text[at + name.length] ?? '')) continue;
+        const id = file.tree.rootNode.descendantForIndex(at, at + name.length);
+        const decl = id?.type === 'identifier' ? enclosingDeclaration(id) : undefined;
         if (!decl || !declares(decl, name)) continue;
-        const callback = d.childForFieldName('value');
-        const target = callback ? rootIdentifier(callback) : undefined;
-        for (const f of target ? this.workspace.functionsNamed(target) : []) {
-          if (f.file.index.calls.some((c) => c.fn === f.item && !INERT_CALLS.test(c.name))) acts = true;
+        for (const d of descendants(decl)) {
+          if (d.type !== 'initializer_pair') continue;
+          const member = d.namedChildren.find((c) => c?.type === 'field_designator')?.text ?? '';
+          if (!/invalidate/.test(member)) continue;
+          const callback = d.childForFieldName('value');
+          const target = callback ? rootIdentifier(callback) : undefined;
+          for (const f of target ? this.workspace.functionsNamed(target) : []) {
+            // From the body's text: a call inside a macro argument the grammar cannot parse (`container_of(p, struct x, m)`) still counts.
+            const body = f.item.body?.text ?? '';
+            for (const m of body.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) if (!KEYWORDS.has(m[1]) && !INERT_CALLS.test(m[1])) acts = true;
+          }
         }
       }
       if (acts) break;
@@ -204,6 +217,17 @@ export class ProtectionTies {
     this.actsMemo.set(name, acts);
     return acts;
   }
+}
+
+/** The innermost branch (a `case`, an `if` arm) holding a call, as a key: calls on one path share it. */
+function branchOf(call: Node): string {
+  for (let n: Node | null = call; n; n = n.parent) {
+    const p = n.parent;
+    if (!p || p.type === 'function_definition') break;
+    if (n.type === 'case_statement' || n.type === 'else_clause') return String(n.startIndex);
+    if (p.type === 'if_statement' && p.childForFieldName('consequence')?.id === n.id) return String(n.startIndex);
+  }
+  return 'top';
 }
 
 function argsOf(call: Node): Node[] {

@@ -39,6 +39,8 @@ export const PROTECTION_TEXT = /VM_DONTCOPY|VM_WIPEONFORK|MADV_DONTFORK|MADV_WIP
  * pin, wrapper, release or protection is seen by the editor (which loads the whole folder) and not by a CLI scan.
  */
 const THREAD_TEXT = /\b(kthread_create\w*|kthread_run|tasklet_init|tasklet_setup)\b/;
+/** Where a protection is applied (not just named): a notifier registration, a vma flag set, a kernel madvise. */
+const PROTECTION_SETTER_TEXT = /\b(mmu_interval_notifier_insert\w*|_*mmu_notifier_register|mmu_notifier_get\w*|vm_flags_(set|mod|init|reset\w*)|do_madvise|ksys_madvise)\s*\(|vm_flags\s*\|?=/;
 /** FS008 needs no pin: a suppression comment without a reason is reported wherever it is. */
 export const SUPPRESSION_TEXT = /forksafe-ignore/;
 const RELEASE_TEXT = wordsPattern(RELEASE_API_NAMES);
@@ -197,7 +199,8 @@ export function selectRelevantFiles(members: readonly MemberText[], targets: Rea
   // reaches it (lifetime/ownership.ts): the files handing a function to one are context.
   const defined = new Set<string>();
   for (const m of members) {
-    if (!PROTECTION_TEXT.test(m.text)) continue;
+    // Only a .c file that registers a notifier or sets a vma flag can hold a protection's setter (headers declare them).
+    if (!m.path.endsWith('.c') || !PROTECTION_TEXT.test(m.text) || !PROTECTION_SETTER_TEXT.test(m.text)) continue;
     for (const d of examined.get(m.path) ?? definitionsOf(m) ?? []) {
       if (d.name !== '' && [...(d.mentions?.() ?? d.uses)].some((id) => PROTECTION_TEXT.test(id))) defined.add(d.name);
     }
