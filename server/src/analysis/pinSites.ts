@@ -119,6 +119,8 @@ export class PinSiteFinder {
     const key = `${file.uri}\n${call.node.id}`;
     const memo = this.siteMemo.get(key);
     if (memo) return memo;
+    // An outermost call in an `#if LINUX_VERSION_CODE ...` arm the selected kernel does not compile is no site.
+    if (!inVersionRange(this.kernel, this.armOf(file, call.node))) { this.siteMemo.set(key, []); return []; }
     const scope = scopeOfCall(file, call.fn);
     const args = call.args.map((node) => ({ node, scope }));
     const resolutions = this.resolve(call.name, args, file, 0, new Set(), false, call.node)
@@ -138,6 +140,18 @@ export class PinSiteFinder {
     return sites;
   }
 
+  private readonly versionedFiles = new Map<string, boolean>();
+
+  /**
+   * The kernel range of the `#if LINUX_VERSION_CODE ...` arms around a call; read only in files that test the version
+   * (walking a call's ancestors costs its depth, and generated files nest calls thousands deep).
+   */
+  private armOf(file: SourceFile, node: Node): VersionRange | undefined {
+    let versioned = this.versionedFiles.get(file.uri);
+    if (versioned === undefined) { versioned = file.text.includes('LINUX_VERSION_CODE'); this.versionedFiles.set(file.uri, versioned); }
+    return versioned ? versionRangeOf(node) : undefined;
+  }
+
   private hasNullPages(r: PinResolution): boolean {
     const index = r.signature.pagesIndex ?? r.signature.frameVectorIndex;
     if (index === undefined) return false;
@@ -154,8 +168,10 @@ export class PinSiteFinder {
     if (api) {
       const fit = nearestSignature(api, args.length || apiArity(api, this.kernel), this.kernel);
       if (!fit) return [];
+      // A call written in an `#if LINUX_VERSION_CODE ...` arm compiles on that arm's kernels only.
+      const versions = callNode?.type === 'call_expression' ? this.armOf(file, callNode) : undefined;
       return [{ api, signature: fit.signature, exactLayout: probe || fit.exact, ref: refKindOf(api, fit.signature), args,
-        apiCall: { uri: file.uri, node: callNode ?? file.tree.rootNode }, chain: [], versions: undefined }];
+        apiCall: { uri: file.uri, node: callNode ?? file.tree.rootNode }, chain: [], versions }];
     }
     const next = new Set(visiting).add(name);
     const out: PinResolution[] = [];

@@ -56,8 +56,13 @@ export function versionRangeOf(node: Node): VersionRange | undefined {
     }
     const cond = p.childForFieldName('condition');
     const alternative = p.childForFieldName('alternative');
-    if (alternative && alternative.id === child.id) continue;
     const r = cond ? rangeFromCondition(cond.text) : undefined;
+    if (alternative && alternative.id === child.id) {
+      // In an #elif (or the #else after it): every earlier condition of the ladder was false.
+      const neg = r ? negate(r) : undefined;
+      if (neg) range = intersectVersionRanges(range, neg);
+      continue;
+    }
     if (r) range = intersectVersionRanges(range, r);
   }
   return range;
