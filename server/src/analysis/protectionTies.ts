@@ -7,7 +7,7 @@ import type { Binding, Scope } from './flags';
 import type { FunctionInfo } from './fileIndex';
 import type { SourceFile, Workspace } from './workspace';
 import { descendants, namedChildren, unwrapParens, isAncestor } from './syntaxTools';
-import { fieldOf, rootIdentifier } from './lifetime/ownership';
+import { declarationOf, fieldOf, namesWritten, rootIdentifier } from './lifetime/ownership';
 import type { Protection } from './protections';
 
 /** Registrations of a notifier on a user range: the argument that holds the range's start, and the ops argument. */
@@ -70,7 +70,7 @@ export class ProtectionTies {
         if (opsIndex !== undefined && !this.invalidateActs(args[opsIndex])) return undefined;
         if (onPath) return 'registered on the pin\'s path';
         const holder = args[0] ? rootIdentifier(args[0]) : undefined;
-        const type = holder && fn ? structTypeOf(fn, holder) : undefined;
+        const type = holder && fn ? declarationOf(fn.node, holder)?.structType : undefined;
         return type && pin.ownerTypes.includes(type) ? `registered on the ${type} that owns the pages` : undefined;
       }
       return undefined;
@@ -152,7 +152,7 @@ export class ProtectionTies {
     } else if (e.type === 'field_expression') {
       const field = fieldOf(e);
       const holder = rootIdentifier(e);
-      const type = holder && fn ? structTypeOf(fn, holder) : undefined;
+      const type = holder && fn ? declarationOf(fn.node, holder)?.structType : undefined;
       if (field && type) {
         this.namesRead.add(field);
         for (const store of this.storesOf(field, type)) for (const k of this.origins(store.value, store.file, store.fn, undefined, depth + 1)) out.add(k);
@@ -164,19 +164,16 @@ export class ProtectionTies {
   /** Every `x->field = value;` of the driver where `x` is a `struct type` (at most 8). */
   private storesOf(field: string, type: string): Array<{ value: Node; file: SourceFile; fn: FunctionInfo | undefined }> {
     const out: Array<{ value: Node; file: SourceFile; fn: FunctionInfo | undefined }> = [];
-    for (const file of this.workspace.files) {
-      for (let at = file.text.indexOf(field); at >= 0 && out.length < 8; at = file.text.indexOf(field, at + field.length)) {
-        if (/\w/.test(file.text[at - 1] ?? '') || /\w/.test(file.text[at + field.length] ?? '')) continue;
-        const id = file.tree.rootNode.descendantForIndex(at, at + field.length);
-        const member = id?.parent;
-        const assign = member?.parent;
-        if (id?.type !== 'field_identifier' || member?.type !== 'field_expression' || assign?.type !== 'assignment_expression') continue;
-        if (assign.childForFieldName('left')?.id !== member.id || assign.childForFieldName('operator')?.text !== '=') continue;
-        const value = assign.childForFieldName('right');
-        const fn = file.index.functions.find((f) => isAncestor(f.node, assign));
-        const holder = rootIdentifier(member);
-        if (value && fn && holder && structTypeOf(fn, holder) === type) out.push({ value, file, fn });
-      }
+    for (const { file, node: id } of namesWritten(this.workspace, field, 'field_identifier')) {
+      if (out.length >= 8) break;
+      const member = id.parent;
+      const assign = member?.parent;
+      if (member?.type !== 'field_expression' || assign?.type !== 'assignment_expression') continue;
+      if (assign.childForFieldName('left')?.id !== member.id || assign.childForFieldName('operator')?.text !== '=') continue;
+      const value = assign.childForFieldName('right');
+      const fn = file.index.functions.find((f) => isAncestor(f.node, assign));
+      const holder = rootIdentifier(member);
+      if (value && fn && holder && declarationOf(fn.node, holder)?.structType === type) out.push({ value, file, fn });
     }
     return out;
   }
@@ -193,26 +190,22 @@ export class ProtectionTies {
     if (memo !== undefined) return memo;
     let acts = false;
     // The ops object's definition, found from where its name is written (a walk of every tree costs a scan's worth).
-    for (const file of this.workspace.files) {
-      for (let at = file.text.indexOf(name); at >= 0 && !acts; at = file.text.indexOf(name, at + name.length)) {
-        if (/\w/.test(file.text[at - 1] ?? '') || /\w/.test(file.text[at + name.length] ?? '')) continue;
-        const id = file.tree.rootNode.descendantForIndex(at, at + name.length);
-        const decl = id?.type === 'identifier' ? enclosingDeclaration(id) : undefined;
-        if (!decl || !declares(decl, name)) continue;
-        for (const d of descendants(decl)) {
-          if (d.type !== 'initializer_pair') continue;
-          const member = d.namedChildren.find((c) => c?.type === 'field_designator')?.text ?? '';
-          if (!/invalidate/.test(member)) continue;
-          const callback = d.childForFieldName('value');
-          const target = callback ? rootIdentifier(callback) : undefined;
-          for (const f of target ? this.workspace.functionsNamed(target) : []) {
-            // From the body's text: a call inside a macro argument the grammar cannot parse (`container_of(p, struct x, m)`) still counts.
-            const body = f.item.body?.text ?? '';
-            for (const m of body.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) if (!KEYWORDS.has(m[1]) && !INERT_CALLS.test(m[1])) acts = true;
-          }
+    for (const { node: id } of namesWritten(this.workspace, name)) {
+      if (acts) break;
+      const decl = enclosingDeclaration(id);
+      if (!decl || !declares(decl, name)) continue;
+      for (const d of descendants(decl)) {
+        if (d.type !== 'initializer_pair') continue;
+        const member = d.namedChildren.find((c) => c?.type === 'field_designator')?.text ?? '';
+        if (!/invalidate/.test(member)) continue;
+        const callback = d.childForFieldName('value');
+        const target = callback ? rootIdentifier(callback) : undefined;
+        for (const f of target ? this.workspace.functionsNamed(target) : []) {
+          // From the body's text: a call inside a macro argument the grammar cannot parse (`container_of(p, struct x, m)`) still counts.
+          const body = f.item.body?.text ?? '';
+          for (const m of body.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) if (!KEYWORDS.has(m[1]) && !INERT_CALLS.test(m[1])) acts = true;
         }
       }
-      if (acts) break;
     }
     this.actsMemo.set(name, acts);
     return acts;
@@ -302,16 +295,6 @@ function mapsDeviceMemory(file: SourceFile, fn: FunctionInfo): boolean {
   return file.index.calls.some((c) => c.fn === fn && DEVICE_MAPPINGS.test(c.name));
 }
 
-function structTypeOf(fn: FunctionInfo, name: string): string | undefined {
-  for (const d of descendants(fn.node)) {
-    if (d.type !== 'parameter_declaration' && d.type !== 'declaration') continue;
-    const declarator = d.childForFieldName('declarator');
-    if (!declarator || rootIdentifier(declarator) !== name) continue;
-    const type = d.childForFieldName('type');
-    return type?.type === 'struct_specifier' ? type.childForFieldName('name')?.text : type?.text;
-  }
-  return undefined;
-}
 
 function enclosingDeclaration(node: Node): Node | undefined {
   for (let n: Node | null = node.parent; n; n = n.parent) if (n.type === 'declaration') return n;

@@ -104,16 +104,16 @@ function memoised(memo: WeakMap<Workspace, Map<string, boolean>>, workspace: Wor
 }
 
 /**
- * The identifier nodes spelling `name` in the driver's files, found from where the name is written in the text
- * (a walk of every tree cost most of an edit's analysis).
+ * The nodes of `type` (an identifier, or the field of a member access) spelling `name` in the driver's files, found
+ * from where the name is written in the text (a walk of every tree cost most of an edit's analysis).
  */
-function* identifiersNamed(workspace: Workspace, name: string): Generator<{ file: SourceFile; node: Node }> {
+export function* namesWritten(workspace: Workspace, name: string, type: 'identifier' | 'field_identifier' = 'identifier'): Generator<{ file: SourceFile; node: Node }> {
   for (const file of workspace.files) {
     for (let at = file.text.indexOf(name); at >= 0; at = file.text.indexOf(name, at + name.length)) {
       const end = at + name.length;
       if (/\w/.test(file.text[at - 1] ?? '') || /\w/.test(file.text[end] ?? '')) continue;
       const node = file.tree.rootNode.descendantForIndex(at, end);
-      if (node?.type === 'identifier' && node.text === name) yield { file, node };
+      if (node?.type === type && node.text === name) yield { file, node };
     }
   }
 }
@@ -124,7 +124,7 @@ function* identifiersNamed(workspace: Workspace, name: string): Generator<{ file
  */
 export function isCallbackFunction(workspace: Workspace, name: string): boolean {
   return memoised(callbackMemo, workspace, name, () => {
-    for (const { node } of identifiersNamed(workspace, name)) if (installsCallback(node)) return true;
+    for (const { node } of namesWritten(workspace, name)) if (installsCallback(node)) return true;
     return false;
   });
 }
@@ -138,7 +138,7 @@ export function runsAtCompletion(workspace: Workspace, name: string): boolean {
   return memoised(completionMemo, workspace, name, () => {
     if (isCallbackFunction(workspace, name)) return true;
     if (workspace.callsTo(name).some((c) => c.item.fn && isCallbackFunction(workspace, c.item.fn.name))) return true;
-    for (const { file, node } of identifiersNamed(workspace, name)) {
+    for (const { file, node } of namesWritten(workspace, name)) {
       if (node.parent?.type !== 'argument_list') continue;
       const holder = file.index.functions.find((f) => f.node.startIndex <= node.startIndex && node.endIndex <= f.node.endIndex);
       if (holder && holder.name !== name && isCallbackFunction(workspace, holder.name)) return true;
@@ -162,7 +162,7 @@ const writeMemo = new WeakMap<Workspace, Map<string, boolean>>();
 /** True when the function is handed to a thread, an interrupt handler or a tasklet: it runs on device events. */
 function isEventHandler(workspace: Workspace, name: string): boolean {
   return memoised(eventMemo, workspace, name, () => {
-    for (const { node } of identifiersNamed(workspace, name)) {
+    for (const { node } of namesWritten(workspace, name)) {
       // `kthread_create(&f, ...)` hands the function's address.
       const arg = node.parent?.type === 'pointer_expression' ? node.parent : node;
       const list = arg.parent;
@@ -179,16 +179,9 @@ function isEventHandler(workspace: Workspace, name: string): boolean {
 
 /** True when the function is installed as one of `members` of an operations table (`.read = f`, `ops->write = f`). */
 function installedAs(workspace: Workspace, name: string, members: Set<string>): boolean {
-  for (const { node } of identifiersNamed(workspace, name)) {
-    const p = node.parent;
-    if (p?.type === 'initializer_pair') {
-      const member = p.namedChildren.find((c) => c?.type === 'field_designator')?.text.replace(/^\./, '');
-      if (member && members.has(member) && p.childForFieldName('value')?.id === node.id) return true;
-    } else if (p?.type === 'assignment_expression' && p.childForFieldName('right')?.id === node.id) {
-      const left = p.childForFieldName('left');
-      const member = left?.type === 'field_expression' ? left.childForFieldName('field')?.text : undefined;
-      if (member && members.has(member)) return true;
-    }
+  for (const { node } of namesWritten(workspace, name)) {
+    const member = memberInstalledAs(node);
+    if (member && members.has(member)) return true;
   }
   return false;
 }
@@ -239,18 +232,21 @@ export function isWriteOperation(workspace: Workspace, name: string): boolean {
 
 /** `n` (a function's name) is assigned to, or initialises, a completion member: `req->done = n`, `.complete = n`. */
 function installsCallback(n: Node): boolean {
+  const member = memberInstalledAs(n);
+  return !!member && COMPLETION_MEMBER.test(member);
+}
+
+/** The member a name is assigned to or initialises: `req->done = n` and `{ .done = n }` give 'done'. */
+function memberInstalledAs(n: Node): string | undefined {
   const p = n.parent;
-  if (!p) return false;
-  if (p.type === 'assignment_expression' && p.childForFieldName('right')?.id === n.id) {
+  if (p?.type === 'assignment_expression' && p.childForFieldName('right')?.id === n.id) {
     const left = p.childForFieldName('left');
-    const member = left?.type === 'field_expression' ? left.childForFieldName('field')?.text : undefined;
-    return !!member && COMPLETION_MEMBER.test(member);
+    return left?.type === 'field_expression' ? left.childForFieldName('field')?.text : undefined;
   }
-  if (p.type === 'initializer_pair') {
-    const member = p.namedChildren.find((c) => c?.type === 'field_designator')?.text.replace(/^\./, '');
-    return !!member && COMPLETION_MEMBER.test(member);
+  if (p?.type === 'initializer_pair' && p.childForFieldName('value')?.id === n.id) {
+    return p.namedChildren.find((c) => c?.type === 'field_designator')?.text.replace(/^\./, '');
   }
-  return false;
+  return undefined;
 }
 
 /** True when the function returns -EIOCBQUEUED somewhere: an asynchronous (AIO) request left to complete later. */
