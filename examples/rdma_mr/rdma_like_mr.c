@@ -38,7 +38,7 @@ static struct ib_mr *ex_reg_user_mr(struct ib_pd *pd, u64 start, u64 length, u64
 				    int access, struct ib_udata *udata)
 {
 	unsigned long npages = DIV_ROUND_UP(offset_in_page(start) + length, PAGE_SIZE);
-	unsigned int gup_flags = FOLL_LONGTERM;
+	unsigned int gup_flags = 0;
 	struct ex_mr *mr;
 	long pinned = 0;
 

@@ -9,15 +9,15 @@ import { fingerprintOf } from './analysis/fingerprint';
 import { API_NAMES, isInertText, namesThatMatter } from './analysis/inertEdits';
 import { planFirstLook } from './analysis/firstLook';
 import { makeSourceFile, SourceFile, Workspace } from './analysis/workspace';
-import { PinSiteFinder, PinSite, bindingSource } from './analysis/pinSites';
+import { armsCompile, armsOf } from './analysis/preprocessor';
+import { Alternative, PinSiteFinder, PinSite, bindingSource } from './analysis/pinSites';
 import type { CallInfo } from './analysis/fileIndex';
 import { Binding, Evidence, FlagResolver, FlagValue, orValues, tri, truthTri, Tri } from './analysis/flags';
 import { LifetimeAnalyzer, Lifetime, pagesBase } from './analysis/lifetime/lifetime';
 import { Protection, ProtectionFinder } from './analysis/protections';
 import { PinRange, ProtectionTies } from './analysis/protectionTies';
 import { assumptionApplies, readAssumptions, readSuppressions, suppresses, Suppression } from './analysis/annotations';
-import { describeVersionRange } from './analysis/preprocessor';
-import { findReleaseApi, releaseKindAt, KernelVersionLite, PIN_API_EARLIEST_PIN_USER_PAGES, compareKernelVersions } from './analysis/pinApis';
+import { findReleaseApi, refusedFlags, releaseExistsOn, releaseKindAt, KernelVersionLite, PIN_API_EARLIEST_PIN_USER_PAGES, compareKernelVersions } from './analysis/pinApis';
 import { NEWEST_MODELLED_KERNEL, parseKernelVersion } from './simulation/kernelEra';
 import { describeOutcome, simulateFinding } from './simulation/outcome';
 import type { ScenarioInput } from './simulation/scenario';
@@ -294,7 +294,7 @@ class FileAnalysis {
     this.report.findings.sort((a, b) => a.span.start.line - b.span.start.line || a.span.start.character - b.span.start.character || a.code.localeCompare(b.code));
   }
 
-  private flagValue(site: PinSite): { value: FlagValue | undefined; write: Tri; longterm: Tri } {
+  private flagValue(site: PinSite): { value: FlagValue | undefined; write: Tri; longterm: Tri; passed?: FlagValue } {
     const r = site.chosen;
     const sig = r.signature;
     const implied = sig.impliedFlags ?? [];
@@ -307,7 +307,7 @@ class FileAnalysis {
     if (!arg) return { value: undefined, write: 'conditional', longterm: implied.includes('FOLL_LONGTERM') ? 'always' : 'never' };
     const raw = this.flags.evaluate(arg.node, arg.scope);
     const value = implied.length > 0 ? orValues([raw, impliedValue()]) : raw;
-    if (sig.flagsStyle === 'gup_flags') return { value, write: tri(value, 'FOLL_WRITE'), longterm: tri(value, 'FOLL_LONGTERM') };
+    if (sig.flagsStyle === 'gup_flags') return { value, write: tri(value, 'FOLL_WRITE'), longterm: tri(value, 'FOLL_LONGTERM'), passed: raw };
     // Old int `write` (and `force`) arguments: any non-zero value asks for write access.
     const write = truthTri(raw);
     if (write !== 'never' && !value.origins.has('FOLL_WRITE')) value.origins.set('FOLL_WRITE', { uri: arg.scope.file.uri, node: arg.scope.anchor ?? arg.node, message: `the write argument (${arg.node.text}) asks for write access` });
@@ -347,7 +347,10 @@ class FileAnalysis {
     const anchor = site.anchor.call;
     // The links below the pin the finding stands on (a macro or header shim the driver's call reaches the API through).
     const below = r.chain.slice(r.chain.findIndex((c) => c.inner === anchor) + 1);
-    const { value, write, longterm } = this.flagValue(site);
+    const { value, write, longterm, passed } = this.flagValue(site);
+    // Flags the kernel refuses from this caller (FS011): on every path the call fails and nothing is pinned.
+    const refused = passed ? refusedFlags(r.ref, passed.maybe, this.kernel.version) : [];
+    const alwaysRefused = refused.filter((x) => passed?.always.has(x.flag));
     const pagesIndex = r.signature.pagesIndex ?? r.signature.frameVectorIndex;
     const pagesArg = pagesIndex !== undefined ? r.args[pagesIndex] : undefined;
     const longtermEvidence = value?.origins.get('FOLL_LONGTERM');
@@ -384,9 +387,11 @@ class FileAnalysis {
     const facts: SiteFacts = {
       api: api.name, via: below.map((c) => c.name), ref: r.ref, write, longterm, longLived: lifetime.longLived,
       lifetimeReason: lifetime.reason, kernel: this.kernel.version, kernelSource: this.kernel.source, pinEquivalent: api.pinEquivalent,
-      alternatives: site.alternatives.map((a) => `${a.api.name}() on ${describeVersionRange(a.versions)}`), keptBy,
+      alternatives: site.alternatives.map(describeAlternative), branch: site.branch?.judged, keptBy,
     };
+    const rejectedBy = alwaysRefused[0];
     const scenario = (prot: Protection[]): ScenarioInput => ({
+      ...(rejectedBy ? { rejected: `${rejectedBy.flag} refused since ${rejectedBy.from.major}.${rejectedBy.from.minor}` } : {}),
       kernel: this.kernel.version, ref: r.ref, access: write === 'never' ? 'read' : 'write', longterm: longterm === 'always', longLived: lifetime.longLived,
       protections: { dontfork: prot.some((p) => p.kind === 'dontfork'), wipeonfork: prot.some((p) => p.kind === 'wipeonfork'), notifier: prot.some((p) => p.kind === 'notifier') },
     });
@@ -453,7 +458,16 @@ class FileAnalysis {
     };
 
     const candidates: Candidate[] = [];
-    if (!lifetime.longLived) {
+    if (refused.length > 0) {
+      const origin = (flag: string): RelatedLocation[] => {
+        const ev = value?.origins.get(flag);
+        return ev ? [{ ...related(ev), message: `${flag} is passed here` }] : [];
+      };
+      candidates.push({ code: 'FS011', extra: refused.flatMap((x) => origin(x.flag)) });
+    }
+    if (alwaysRefused.length > 0) {
+      // The call fails on every path: there is no pin for fork() to break.
+    } else if (!lifetime.longLived) {
       // Released before the syscall returns (FS007), or in the completion of an asynchronous request (FS010).
       if (seen.length === 0 && bare.worst.verdict.diverges) candidates.push({ code: lifetime.reason === 'io-bounded' ? 'FS010' : 'FS007', extra: [] });
     } else if (seen.length === 0 && unverified.length > 0 && bare.worst.verdict.diverges) {
@@ -467,12 +481,13 @@ class FileAnalysis {
       candidates.push({ code: write === 'never' ? 'FS002' : 'FS001', extra: elsewhere });
     }
     const forkLoud = candidates.some((c) => c.code === 'FS001' || c.code === 'FS002');
-    if (lifetime.longLived && r.ref === 'get' && !forkLoud && api.kind === 'pages' &&
+    if (alwaysRefused.length === 0 && lifetime.longLived && r.ref === 'get' && !forkLoud && api.kind === 'pages' &&
       compareKernelVersions(this.kernel.version, PIN_API_EARLIEST_PIN_USER_PAGES) >= 0 && protections.length > 0) {
       candidates.push({ code: 'FS004', extra: protections.slice(0, 1).map((p) => related(p.evidence)) });
     }
-    if (lifetime.longLived && r.ref === 'pin' && api.kind === 'pages' && longterm !== 'always') candidates.push({ code: 'FS005', extra: [] });
-    const message = (c: Candidate): string => siteMessage({ code: c.code, facts, outcome, protectedOutcome: c.protectedOutcome, protections: protFacts });
+    if (alwaysRefused.length === 0 && lifetime.longLived && r.ref === 'pin' && api.kind === 'pages' && longterm !== 'always') candidates.push({ code: 'FS005', extra: [] });
+    const message = (c: Candidate): string => siteMessage({ code: c.code, facts, outcome, protectedOutcome: c.protectedOutcome, protections: protFacts,
+      refused: refused.map((x) => ({ flag: x.flag, why: x.why, since: `${x.from.major}.${x.from.minor}`, source: x.source, always: passed?.always.has(x.flag) ?? false })) });
     return { site, details, lifetime, rel, candidates, message, fixesFor, releaseCalls, api: api.name };
   }
 
@@ -552,6 +567,10 @@ class FileAnalysis {
       if (release.uri !== this.file.uri) continue;
       const relApi = findReleaseApi(release.api);
       if (!relApi) continue;
+      // A release this kernel does not have (unpin_user_page before 5.6: the driver's own shim of that name, or the
+      // other arm of a compat #ifdef) and a release in an arm the judged pin's arm excludes are not this pin's release.
+      if (!releaseExistsOn(relApi, this.kernel.version)) continue;
+      if (this.file.text.includes('#if') && armsCompile(armsOf(this.file, release.node), this.kernel.version, j.site.branch?.assumptions) === false) continue;
       const releases = releaseKindAt(relApi, this.kernel.version);
       if (releases === r.ref) continue;
       const node = release.node;
@@ -667,3 +686,9 @@ function dedupe(list: RelatedLocation[]): RelatedLocation[] {
   });
 }
 
+/** "get_user_pages_fast() in a later arm of `#ifdef HAVE_X`, on kernels before 5.6": another arm, and where it is what compiles. */
+function describeAlternative(a: Alternative): string {
+  const where = a.arm ? ` ${a.arm}` : ' (another definition)';
+  const kernels = a.kernels === 'no kernel' ? 'where a build does not take the judged arm' : `on ${a.kernels === 'every kernel' ? 'every kernel' : `kernels ${a.kernels}`}`;
+  return `${a.resolution.api.name}()${where}, ${kernels}`;
+}

@@ -38,8 +38,9 @@ describe('protocol: hover', function () {
     assert.equal(init.capabilities.hoverProvider, true);
     await server.open(URI, LINES.join('\n'));
     const diags = await server.diagnosticsForCurrentVersion(URI);
-    // ctx_pin()'s pin is reported on its own call (line 3), not at the caller on line 8.
-    assert.deepEqual(diags.map((d) => [d.code, d.range.start.line]), [['FS001', 3], ['FS001', 7]]);
+    // ctx_pin()'s pin is reported on its own call (line 3), not at the caller on line 8. FOLL_LONGTERM to
+    // get_user_pages_fast() is refused from 6.3 (is_valid_gup_args): FS011 there, not a fork() finding (issue 29).
+    assert.deepEqual(diags.map((d) => [d.code, d.range.start.line]), [['FS011', 3], ['FS001', 7]]);
   });
 
   after(async function () {
@@ -70,7 +71,8 @@ describe('protocol: hover', function () {
 
   it('on a pin inside a wrapper: the finding there, with the caller that keeps the pages', async function () {
     const md = (await hover(at(3, 'get_user_pages_fast')))!;
-    assert.match(md, /^\*\*forksafe FS001\*\* · `get_user_pages_fast\(\)` takes FOLL_GET references/);
+    assert.match(md, /^\*\*forksafe FS011\*\* · `get_user_pages_fast\(\)` takes FOLL_GET references/);
+    assert.match(md, /fails with -EINVAL on this kernel \(FOLL_LONGTERM refused since 6\.3\)/, 'the simulation shows the call failing');
     assert.match(md, /\*\*callers:\*\* `ctx_setup\(\)` at drv\.c:9/);
     assert.match(md, /\*\*flags:\*\* `FOLL_WRITE \| FOLL_LONGTERM`/, 'the flags its caller passes');
   });
@@ -91,10 +93,10 @@ describe('protocol: hover', function () {
     assert.match(md, /\| \*\*child\*\* \|/);
   });
 
-  it('on FOLL_LONGTERM in the wrapper: says a FOLL_GET pin stays FOLL_GET', async function () {
+  it('on FOLL_LONGTERM in the wrapper: says get_user_pages_fast() refuses it on this kernel', async function () {
     const md = (await hover(at(3, 'FOLL_LONGTERM')))!;
     assert.match(md, /since 5\.2/);
-    assert.match(md, /still takes FOLL_GET references/);
+    assert.match(md, /`get_user_pages_fast\(\)` refuses it: from 6\.3 FOLL_LONGTERM is only valid with FOLL_PIN/);
   });
 
   it('on VM_DONTCOPY outside any pin: the mechanism and the file\'s kernel', async function () {

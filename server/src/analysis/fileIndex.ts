@@ -1,7 +1,6 @@
 // One pass over a file's tree: its functions, calls, macros, comments and protection evidence, with nodes kept for the analysis.
 import type { CSyntax, Node, Tree } from './parser';
 import { functionBody, functionNameNode, functionParams, namedChildren } from './syntaxTools';
-import { VersionRange, versionRangeOf } from './preprocessor';
 
 export interface FunctionInfo { name: string; node: Node; nameNode: Node; params: string[]; body: Node | undefined }
 export interface CallInfo { name: string; node: Node; nameNode: Node; args: Node[]; fn: FunctionInfo | undefined }
@@ -10,8 +9,6 @@ export interface MacroInfo {
   /** Undefined for object-like macros. */
   params: string[] | undefined;
   body: string;
-  /** The kernel versions this definition applies to, from enclosing LINUX_VERSION_CODE conditionals. */
-  versions: VersionRange | undefined;
 }
 export interface CommentInfo { node: Node; text: string; startLine: number; endLine: number }
 /** An identifier the protection search cares about (VM_DONTCOPY, MADV_DONTFORK, notifier ops types, ...). */
@@ -57,7 +54,6 @@ export function indexFile(syntax: CSyntax, tree: Tree, text?: string): FileIndex
         name: nameNode.text, node: macroNode, nameNode,
         params: paramsNode ? namedChildren(paramsNode).filter((p) => p.type === 'identifier' || p.type === '...').map((p) => p.text) : undefined,
         body: get('macro.body')?.text ?? '',
-        versions: versionRangeOf(macroNode),
       });
     }
   }

@@ -44,8 +44,21 @@ function empty(): FlagValue {
   return { always: new Set(), maybe: new Set(), truth: 'false', unknown: [], conditions: [], origins: new Map() };
 }
 
-function num(n: number): FlagValue {
-  return { ...empty(), truth: n !== 0 ? 'true' : 'false' };
+/**
+ * A number: its truth, and FOLL_WRITE when its lowest bit is set (FOLL_WRITE is 0x01 in every kernel), so a literal 1
+ * passed as gup_flags asks for write access as it does as the old int `write` (docs/analysis.md, "Flags").
+ */
+function num(n: number, evidence?: Evidence): FlagValue {
+  return n % 2 !== 0 ? writeBit('true', evidence) : { ...empty(), truth: n !== 0 ? 'true' : 'false' };
+}
+
+/** A 0-or-1 value (a comparison, `!x`, `!!write`, a literal): FOLL_WRITE exactly when it is 1. */
+function writeBit(truth: 'true' | 'false' | 'maybe', evidence?: Evidence): FlagValue {
+  const out: FlagValue = { ...empty(), truth };
+  if (truth !== 'false') out.maybe.add('FOLL_WRITE');
+  if (truth === 'true') out.always.add('FOLL_WRITE');
+  if (truth !== 'false' && evidence) out.origins.set('FOLL_WRITE', evidence);
+  return out;
 }
 
 function unknown(text: string): FlagValue {
@@ -122,9 +135,9 @@ export class FlagResolver {
     switch (n.type) {
       case 'number_literal': {
         const value = Number.parseInt(n.text.replace(/[uUlL]+$/, ''), n.text.startsWith('0x') || n.text.startsWith('0X') ? 16 : 10);
-        return Number.isFinite(value) ? num(value) : unknown(n.text);
+        return Number.isFinite(value) ? num(value, this.evidence(n, scope, `${n.text} asks for write access (as gup_flags its bit 0 is FOLL_WRITE; as the old int write it is non-zero)`)) : unknown(n.text);
       }
-      case 'true': return num(1);
+      case 'true': return num(1, this.evidence(n, scope, 'true asks for write access'));
       case 'false': return num(0);
       case 'null': return num(0);
       case 'identifier': return this.identifier(n, scope, depth);
@@ -138,10 +151,10 @@ export class FlagResolver {
         const arg = n.childForFieldName('argument');
         if (op === '!' && arg) {
           const inner = this.evaluate(arg, scope, depth + 1);
-          const out = empty();
-          mergeEvidence(out, inner);
           const t = truthTri(inner);
-          out.truth = t === 'always' ? 'false' : t === 'never' ? 'true' : 'maybe';
+          const out = writeBit(t === 'always' ? 'false' : t === 'never' ? 'true' : 'maybe', this.evidence(n, scope, `${clip(n.text)} can be 1: FOLL_WRITE as gup_flags`));
+          out.conditions.push(...inner.conditions);
+          out.unknown.push(...inner.unknown);
           return out;
         }
         return unknown(n.text);
@@ -186,9 +199,20 @@ export class FlagResolver {
         return withoutFlags(this.evaluate(left, scope, depth + 1), [...removed.always], true);
       }
     }
-    // Comparisons, logical operators and masks give 0 or 1 (or a subset): a condition, not a flag word.
-    const out = empty();
-    out.truth = 'maybe';
+    if (op === '&') {
+      // A mask keeps the flags both sides may have (`gup_flags & FOLL_WRITE`).
+      const l = this.evaluate(left, scope, depth + 1);
+      const r = this.evaluate(right, scope, depth + 1);
+      const out = empty();
+      out.truth = 'maybe';
+      for (const f of l.maybe) if (r.maybe.has(f) || r.unknown.length > 0) out.maybe.add(f);
+      for (const f of r.maybe) if (l.unknown.length > 0) out.maybe.add(f);
+      mergeEvidence(out, l);
+      out.conditions.push(this.evidence(n, scope, `${clip(n.text)} decides`));
+      return out;
+    }
+    // Comparisons and logical operators give 0 or 1: a condition, and FOLL_WRITE when 1 is passed as gup_flags.
+    const out = writeBit('maybe', this.evidence(n, scope, `${clip(n.text)} can be 1: FOLL_WRITE as gup_flags`));
     out.conditions.push(this.evidence(n, scope, `${clip(n.text)} decides`));
     return out;
   }

@@ -502,3 +502,74 @@ export function nearestSignature(api: PinApi, argCount: number, version?: Kernel
   const best = [...api.signatures].sort((a, b) => Math.abs(a.params.length - argCount) - Math.abs(b.params.length - argCount) || fit(a, b))[0];
   return best ? { signature: best, exact: false } : undefined;
 }
+
+/**
+ * Whether `api` called with `argCount` arguments compiles on `version`: a mainline layout with that many parameters
+ * is in force there (a stable-only backport counts inside its series). Branch feasibility reads this: an arm that
+ * calls an API the kernel lacks, or with the wrong number of arguments, is not the arm that kernel compiles.
+ */
+export function compilesOn(api: PinApi, argCount: number, version: KernelVersionLite): boolean {
+  return api.signatures.some((s) => s.params.length === argCount && isVersionInRange(version, s.from, s.until));
+}
+
+/** The first kernel that has `api` at all: among arms a build could take, the newer API is the one a feature test picks. */
+export function introducedIn(api: PinApi): KernelVersionLite {
+  return api.signatures.reduce((a, s) => (compareKernelVersions(s.from, a) < 0 ? s.from : a), api.signatures[0].from);
+}
+
+/** Whether a release API exists on `version` (unpin_user_page* from 5.6, put_user_page* 5.2 to 5.6). */
+export function releaseExistsOn(api: ReleaseApi, version: KernelVersionLite): boolean {
+  return (!api.from || compareKernelVersions(version, api.from) >= 0) && (!api.until || compareKernelVersions(version, api.until) < 0);
+}
+
+/** Whether a FOLL_ flag is defined on `version` (undefined: not a flag this table knows). */
+export function follFlagExistsOn(name: string, version: KernelVersionLite): boolean | undefined {
+  const flag = FOLL_FLAGS.find((f) => f.name === name);
+  if (!flag) return undefined;
+  return !flag.from || compareKernelVersions(version, flag.from) >= 0;
+}
+
+/**
+ * Mainline releases the analysis describes ranges over ("kernels 5.6 and later"): every minor of the 3.x, 4.x and
+ * 5.x series and 6.x up to the newest one named here. Only used to word a range, never to decide.
+ */
+export const KERNEL_RELEASES: readonly KernelVersionLite[] = [
+  v(2, 6),
+  ...Array.from({ length: 20 }, (_, i) => v(3, i)),
+  ...Array.from({ length: 21 }, (_, i) => v(4, i)),
+  ...Array.from({ length: 20 }, (_, i) => v(5, i)),
+  ...Array.from({ length: 19 }, (_, i) => v(6, i)),
+];
+
+/** A flag a kernel refuses in a pin call's gup_flags: the call WARNs and returns -EINVAL, and nothing is pinned. */
+export interface GupFlagRule {
+  /** The flag the caller passed. */
+  flag: string;
+  /** The calls that refuse it: get_user_pages*() (FOLL_GET) or pin_user_pages*() (FOLL_PIN). */
+  ref: RefKind;
+  from: KernelVersionLite;
+  /** Why, as the message says it. */
+  why: string;
+  source: string;
+  unverified?: string;
+}
+
+// The 6.3 check is is_valid_gup_args(), added by Jason Gunthorpe's series that made the external GUP functions
+// check their arguments in one place (mm pull for v6.3).
+const GUP_ARGS_63 = "is_valid_gup_args() (v6.3, Jason Gunthorpe's GUP interface clean-up series)";
+
+export const GUP_FLAG_RULES: readonly GupFlagRule[] = [
+  { flag: 'FOLL_GET', ref: 'pin', from: v(5, 6), why: 'FOLL_GET and FOLL_PIN are mutually exclusive: pin_user_pages*() refuses FOLL_GET',
+    source: 'eddb1c228f79 (v5.6): pin_user_pages*() WARN_ON_ONCE(gup_flags & FOLL_GET) and return -EINVAL' },
+  { flag: 'FOLL_PIN', ref: 'get', from: v(5, 6), why: 'FOLL_PIN is set only by pin_user_pages*() itself: get_user_pages*() refuses it from a caller',
+    source: 'eddb1c228f79 (v5.6): get_user_pages*() WARN_ON_ONCE(gup_flags & FOLL_PIN) and return -EINVAL' },
+  { flag: 'FOLL_PIN', ref: 'pin', from: v(6, 3), why: 'FOLL_PIN is an internal GUP flag: callers must not pass it, pin_user_pages*() sets it itself',
+    source: `${GUP_ARGS_63}: internal flags from a caller are refused`, unverified: 'mainline commit id not verified' },
+  { flag: 'FOLL_LONGTERM', ref: 'get', from: v(6, 3), why: 'FOLL_LONGTERM is only valid with FOLL_PIN: a get_user_pages*() call with it is refused (use pin_user_pages*())',
+    source: `${GUP_ARGS_63}: WARN_ON_ONCE(!(gup_flags & FOLL_PIN) && (gup_flags & FOLL_LONGTERM))`, unverified: 'mainline commit id not verified' },
+];
+
+/** The rules a call of reference kind `ref` breaks on `version` when its caller passes `flags`. */
+export function refusedFlags(ref: RefKind, flags: ReadonlySet<string>, version: KernelVersionLite): GupFlagRule[] {
+  return GUP_FLAG_RULES.filter((r) => r.ref === ref && flags.has(r.flag) && compareKernelVersions(version, r.from) >= 0);
+}

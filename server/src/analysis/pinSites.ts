@@ -1,9 +1,9 @@
 // Finds pin sites: direct calls of pinning APIs and calls of the macros and wrapper functions that reach one, across the driver.
 import type { Node } from './parser';
-import { findPinApi, nearestSignature, refKindOf, signatureFor, PinApi, PinApiSignature, RefKind, KernelVersionLite } from './pinApis';
+import { compareKernelVersions, compilesOn, findPinApi, introducedIn, nearestSignature, refKindOf, signatureFor, PinApi, PinApiSignature, RefKind, KernelVersionLite } from './pinApis';
 import type { CallInfo, FunctionInfo, MacroInfo } from './fileIndex';
 import { Binding, Scope, scopeOfCall } from './flags';
-import { VersionRange, inVersionRange, intersectVersionRanges, versionRangeOf } from './preprocessor';
+import { Arm, Assumptions, Truth, armsCompile, armsOf, assumptionsOf, describeArm, describeKernels, exclusiveArms } from './preprocessor';
 import { unwrapParens, namedChildren, identifiersIn } from './syntaxTools';
 import { isNullPages } from './lifetime/lifetime';
 import type { SourceFile, Workspace } from './workspace';
@@ -26,7 +26,19 @@ export interface PinResolution {
   apiCall: { uri: string; node: Node };
   /** Wrappers from the site down to the API call, outermost first. */
   chain: ChainLink[];
-  versions: VersionRange | undefined;
+  /** The #if / #ifdef arms the API call, the macros and the wrappers on the way sit in (the outermost call's own are on the site). */
+  arms: Arm[];
+}
+
+/** What another arm (or another definition of a compat macro) would pin, and on which kernels it is what compiles. */
+export interface Alternative { resolution: PinResolution; kernels: string; arm: string | undefined; option: SiteOption }
+
+/** Why a site's resolution is the one judged on the selected kernel, and what the other arms would compile. */
+export interface BranchChoice {
+  /** "pin_user_pages_fast() inside `#ifdef HAVE_PIN_USER_PAGES_FAST`, which 6.12 compiles: ..." */
+  judged: string;
+  /** Macro values the judged arm implies (its release calls are read under the same values). */
+  assumptions: Assumptions;
 }
 
 export interface PinSite {
@@ -40,8 +52,12 @@ export interface PinSite {
   anchor: { uri: string; call: CallInfo };
   /** The resolution that applies to the kernel version analysed. */
   chosen: PinResolution;
-  /** Other resolutions (a macro defined per kernel version): named in the message. */
-  alternatives: PinResolution[];
+  /** Other resolutions (a macro defined per kernel version, the other arm of a compat #ifdef): named in the message. */
+  alternatives: Alternative[];
+  /** Set when the site was chosen among preprocessor arms (docs/analysis.md, "Kernel eras and compat branches"). */
+  branch?: BranchChoice;
+  /** The judged resolution with every arm on its way, outermost call's first. */
+  judged: SiteOption;
 }
 
 const MAX_CHAIN = 6;
@@ -83,7 +99,7 @@ export class PinSiteFinder {
       }
       for (const site of this.sitesOf(file, call)) (site.anchor.call === call ? anchored : foreign).push(site);
     }
-    return { anchored, foreign };
+    return { anchored: this.oneArmEach(anchored), foreign: this.oneArmEach(foreign) };
   }
 
   /** The sites (outermost calls, found up the driver's call graph) whose anchor is `call`, inside wrapper `call.fn`. */
@@ -119,37 +135,98 @@ export class PinSiteFinder {
     const key = `${file.uri}\n${call.node.id}`;
     const memo = this.siteMemo.get(key);
     if (memo) return memo;
-    // An outermost call in an `#if LINUX_VERSION_CODE ...` arm the selected kernel does not compile is no site.
-    if (!inVersionRange(this.kernel, this.armOf(file, call.node))) { this.siteMemo.set(key, []); return []; }
     const scope = scopeOfCall(file, call.fn);
     const args = call.args.map((node) => ({ node, scope }));
     const resolutions = this.resolve(call.name, args, file, 0, new Set(), false, call.node)
       .filter((r) => !this.hasNullPages(r));
-    const applicable = resolutions.filter((r) => inVersionRange(this.kernel, r.versions));
-    // Nothing compiles on this kernel (a version range we cannot read right): keep the first, as written.
-    const pool = applicable.length > 0 ? applicable : resolutions.slice(0, 1);
-    const byAnchor = new Map<CallInfo, PinSite>();
-    for (const chosen of pool) {
-      const anchor = anchorOf(file, call, chosen);
-      if (byAnchor.has(anchor.call)) continue;
-      const alternatives = resolutions.filter((r) => !pool.includes(r) && r.api.name !== chosen.api.name);
-      byAnchor.set(anchor.call, { file, call, anchor, chosen, alternatives });
+    // An outermost call in an arm the selected kernel does not compile is no site (read only for calls that pin:
+    // walking a call's ancestors costs its depth, and generated files nest calls thousands deep).
+    const outer = resolutions.length > 0 ? this.armsAt(file, call.node) : [];
+    if (armsCompile(outer, this.kernel) === false) { this.siteMemo.set(key, []); return []; }
+    const options = resolutions.map((r) => this.option(r, outer));
+    // Best first: a site is the most preferred feasible resolution per anchor; the others are its alternatives.
+    const pool = options.filter((o) => o.feasible).sort(byPreference);
+    const byAnchor = new Map<CallInfo, { site: PinSite; judged: SiteOption; losers: SiteOption[] }>();
+    for (const o of pool) {
+      const anchor = anchorOf(file, call, o.r);
+      const held = byAnchor.get(anchor.call);
+      if (held) { held.losers.push(o); continue; }
+      byAnchor.set(anchor.call, { site: { file, call, anchor, chosen: o.r, alternatives: [], judged: o }, judged: o, losers: [] });
     }
-    const sites = [...byAnchor.values()];
+    const infeasible = options.filter((o) => !o.feasible);
+    for (const { site, judged, losers } of byAnchor.values()) {
+      const others = [...losers, ...infeasible].filter((x) => x.r.api.name !== judged.r.api.name || x.argc !== judged.argc);
+      this.setAlternatives(site, others);
+    }
+    const sites = [...byAnchor.values()].map((x) => x.site);
     this.siteMemo.set(key, sites);
     return sites;
   }
 
-  private readonly versionedFiles = new Map<string, boolean>();
+  /** A resolution with every arm on its way (the outermost call's first) and whether the selected kernel can compile it. */
+  private option(r: PinResolution, outer: Arm[]): SiteOption {
+    const arms = [...outer, ...r.arms];
+    const truth = armsCompile(arms, this.kernel);
+    const argc = r.args.length || r.signature.params.length;
+    // In an arm only the build can decide, a call of an API this kernel lacks (or with a layout it lacks) is the
+    // arm for other kernels; outside such arms a missing API is the tree not supporting this kernel: kept as written.
+    const feasible = truth !== false && (truth === true || compilesOn(r.api, argc, this.kernel));
+    return { r, arms, truth, feasible, argc };
+  }
+
+  private setAlternatives(site: PinSite, others: SiteOption[]): void {
+    const seen = new Set<string>();
+    site.alternatives = others.map((x) => this.alternative(x, site.judged)).filter((a) => {
+      const key = `${a.resolution.api.name}\n${a.arm ?? ''}\n${a.kernels}`;
+      return !seen.has(key) && !!seen.add(key);
+    });
+    if (site.judged.arms.length > 0 || others.length > 0) site.branch = this.branchOf(site.judged, others);
+  }
 
   /**
-   * The kernel range of the `#if LINUX_VERSION_CODE ...` arms around a call; read only in files that test the version
-   * (walking a call's ancestors costs its depth, and generated files nest calls thousands deep).
+   * Pins written once per arm of one #if / #ifdef in the same function (`#ifdef HAVE_PIN_USER_PAGES_FAST`
+   * pin_user_pages_fast() `#else` get_user_pages_fast()): a build compiles one arm, so one of them is the site,
+   * chosen like alternatives of one call, and the others are named in it.
    */
-  private armOf(file: SourceFile, node: Node): VersionRange | undefined {
-    let versioned = this.versionedFiles.get(file.uri);
-    if (versioned === undefined) { versioned = file.text.includes('LINUX_VERSION_CODE'); this.versionedFiles.set(file.uri, versioned); }
-    return versioned ? versionRangeOf(node) : undefined;
+  private oneArmEach(sites: PinSite[]): PinSite[] {
+    const armed = sites.filter((s) => s.judged.arms.length > 0);
+    if (armed.length < 2) return sites;
+    const dropped = new Set<PinSite>();
+    for (const a of [...armed].sort((x, y) => byPreference(x.judged, y.judged))) {
+      if (dropped.has(a)) continue;
+      // Two pins of one function in different arms, reached from the same outermost call (or both called directly).
+      const losers = armed.filter((b) => b !== a && !dropped.has(b) && b.anchor.call.fn === a.anchor.call.fn &&
+        b.anchor.call !== a.anchor.call && (b.call === a.call || (a.call === a.anchor.call && b.call === b.anchor.call)) &&
+        exclusiveArms(a.judged.arms, b.judged.arms));
+      if (losers.length === 0) continue;
+      for (const b of losers) dropped.add(b);
+      this.setAlternatives(a, [...a.alternatives.map((x) => x.option), ...losers.map((b) => b.judged)]);
+    }
+    return sites.filter((s) => !dropped.has(s));
+  }
+
+  private alternative(x: SiteOption, judged: SiteOption): Alternative {
+    const kernels = describeKernels((k) => optionCompiles(x, k) && !optionCompiles(judged, k));
+    return { resolution: x.r, kernels, arm: describeArm(x.arms), option: x };
+  }
+
+  private branchOf(o: SiteOption, others: SiteOption[]): BranchChoice {
+    const k = `${this.kernel.major}.${this.kernel.minor}`;
+    const where = describeArm(o.arms);
+    const decided = o.truth === true ? `${k} compiles it` : `only the build decides it; ${o.r.api.name}() exists on ${k}`;
+    const newer = others.some((x) => compareKernelVersions(introducedIn(x.r.api), introducedIn(o.r.api)) < 0 && x.feasible)
+      ? ', and a build that tests for the newer API takes it' : '';
+    const judged = `${o.r.api.name}()${where ? ` ${where}` : ''}: ${decided}${newer}`;
+    return { judged, assumptions: assumptionsOf(o.arms, this.kernel) };
+  }
+
+  private readonly condFiles = new Map<string, boolean>();
+
+  /** The #if arms around a node; read only in files that have a conditional at all. */
+  private armsAt(file: SourceFile, node: Node): Arm[] {
+    let conditional = this.condFiles.get(file.uri);
+    if (conditional === undefined) { conditional = /#\s*(if|elif)/.test(file.text); this.condFiles.set(file.uri, conditional); }
+    return conditional ? armsOf(file, node) : [];
   }
 
   private hasNullPages(r: PinResolution): boolean {
@@ -168,10 +245,8 @@ export class PinSiteFinder {
     if (api) {
       const fit = nearestSignature(api, args.length || apiArity(api, this.kernel), this.kernel);
       if (!fit) return [];
-      // A call written in an `#if LINUX_VERSION_CODE ...` arm compiles on that arm's kernels only.
-      const versions = callNode?.type === 'call_expression' ? this.armOf(file, callNode) : undefined;
       return [{ api, signature: fit.signature, exactLayout: probe || fit.exact, ref: refKindOf(api, fit.signature), args,
-        apiCall: { uri: file.uri, node: callNode ?? file.tree.rootNode }, chain: [], versions }];
+        apiCall: { uri: file.uri, node: callNode ?? file.tree.rootNode }, chain: [], arms: [] }];
     }
     const next = new Set(visiting).add(name);
     const out: PinResolution[] = [];
@@ -201,21 +276,19 @@ export class PinSiteFinder {
         inner = this.resolve(callee.text, innerArgs, file, depth + 1, visiting, probe, macro.node);
       }
     }
-    return inner.map((r) => ({ ...r, chain: [link, ...r.chain], versions: intersectVersionRanges(macro.versions, r.versions),
+    return inner.map((r) => ({ ...r, chain: [link, ...r.chain], arms: [...this.armsAt(file, macro.node), ...r.arms],
       apiCall: r.chain.length === 0 ? { uri: file.uri, node: macro.node } : r.apiCall }));
   }
 
   private throughFunction(file: SourceFile, fn: FunctionInfo, args: Binding[], depth: number, visiting: Set<string>, probe: boolean): PinResolution[] {
     const scope: Scope = { file, fn: fn.node, name: fn.name, params: fn.params, bindings: args };
-    // A definition inside `#if LINUX_VERSION_CODE ...` (a compat wrapper per kernel) applies to those kernels only.
-    const versions = versionRangeOf(fn.node);
     const out: PinResolution[] = [];
     for (const call of file.index.calls) {
       if (call.fn !== fn) continue;
       const innerArgs = call.args.map((node) => ({ node, scope }));
       const link: ChainLink = { name: fn.name, kind: 'function', uri: file.uri, definition: fn.node, inner: call };
       for (const r of this.resolve(call.name, innerArgs, file, depth + 1, visiting, probe, call.node)) {
-        out.push({ ...r, chain: [link, ...r.chain], versions: intersectVersionRanges(versions, r.versions) });
+        out.push({ ...r, chain: [link, ...r.chain], arms: [...this.armsAt(file, call.node), ...r.arms] });
       }
     }
     return out;
@@ -256,6 +329,17 @@ export class PinSiteFinder {
     this.forwardMemo.set(fn, result);
     return result;
   }
+}
+
+export interface SiteOption { r: PinResolution; arms: Arm[]; truth: Truth; feasible: boolean; argc: number }
+
+function optionCompiles(o: SiteOption, k: KernelVersionLite): boolean {
+  return armsCompile(o.arms, k) !== false && compilesOn(o.r.api, o.argc, k);
+}
+
+/** Known to compile before only possibly; then the newer API (what a build that tests for it takes); then as written. */
+function byPreference(a: SiteOption, b: SiteOption): number {
+  return Number(b.truth === true) - Number(a.truth === true) || compareKernelVersions(introducedIn(b.r.api), introducedIn(a.r.api));
 }
 
 /** When probing without arguments, use the layout in force for the version (else the newest). */

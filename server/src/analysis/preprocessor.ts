@@ -1,81 +1,362 @@
-// Kernel-version conditionals: which versions a definition inside #if LINUX_VERSION_CODE ... / #else applies to.
+// Preprocessor arms: which #if / #ifdef / #elif / #else arms hold a node, and whether a kernel compiles them.
+//
+// A condition is evaluated three-valued against the selected kernel: LINUX_VERSION_CODE against KERNEL_VERSION() (in
+// either order, under &&, ||, !), `defined(FOLL_X)` from the flag table; anything the tree alone cannot decide (a
+// conftest `*_PRESENT` or `HAVE_*` macro, a CONFIG_ option, RHEL_RELEASE_CODE, a patch level inside the selected series)
+// is unknown, and an unknown arm stays feasible. docs/analysis.md, "Kernel eras and compat branches".
 import type { Node } from './parser';
-import { compareKernelVersions, type KernelVersionLite } from './pinApis';
+import { compareKernelVersions, follFlagExistsOn, KERNEL_RELEASES, type KernelVersionLite } from './pinApis';
 
-/** [from, until): until exclusive; either end open. */
-export interface VersionRange { from?: KernelVersionLite; until?: KernelVersionLite }
+/** true / false, or undefined when only the build can tell. */
+export type Truth = boolean | undefined;
 
-const CONDITION = /LINUX_VERSION_CODE\s*(>=|>|<=|<|==)\s*KERNEL_VERSION\s*\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*\)/;
+export interface Arm {
+  /** Which arm of which conditional: "<line of its #if>:<arm index>", equal for every node of one arm. */
+  directive: string;
+  /** The directive as written, for messages: `#ifdef HAVE_X`, `#elif LINUX_VERSION_CODE < ...`. */
+  written: string;
+  /** The condition (`defined(X)` for `#ifdef X`, `!defined(X)` for `#ifndef X`). */
+  condition: string;
+  /** True: the node is in this arm (its condition holds); false: in a later arm of the same #if (it failed). */
+  holds: boolean;
+}
 
-function rangeFromCondition(text: string): VersionRange | undefined {
-  const m = CONDITION.exec(text);
-  if (!m) return undefined;
-  const v = { major: Number(m[2]), minor: Number(m[3]) };
-  const next = { major: v.major, minor: v.minor + 1 };
-  const patch = Number(m[4]);
-  switch (m[1]) {
-    case '>=': return { from: v };
-    // "> KERNEL_VERSION(5,6,0)" admits 5.6.y patch releases; at minor granularity it means from 5.6 (patch 0) or 5.7.
-    case '>': return { from: patch === 0 ? v : next };
-    case '<': return { until: v };
-    case '<=': return { until: next };
-    default: return { from: v, until: next };
+/** Values assumed for macros the tree cannot evaluate (the ones the arm a site was judged on implies). */
+export type Assumptions = ReadonlyMap<string, boolean>;
+const NONE: Assumptions = new Map();
+
+interface ArmSpan { group: number; index: number; from: number; to: number; written: string; condition: string | undefined }
+
+/**
+ * The conditional structure of a file read from its directive lines, not from the syntax tree: tree-sitter keeps an
+ * #if only where it encloses whole statements or declarations, and drivers split an `if (` header or a call across
+ * arms (`#ifdef HAVE_X` `if (pin_user_pages_fast(...) < 0) {` `#else` ...). Lines in block comments are skipped.
+ */
+class Conditionals {
+  private readonly spans: ArmSpan[] = [];
+
+  constructor(text: string) {
+    const lines = text.split('\n');
+    const open: Array<{ group: number; arms: ArmSpan[] }> = [];
+    let inComment = false;
+    let groups = 0;
+    for (let i = 0; i < lines.length; i++) {
+      let line = lines[i].replace(/\r$/, '');
+      const startsInComment = inComment;
+      inComment = updateComment(line, inComment);
+      if (startsInComment) continue;
+      const m = /^\s*#\s*(ifdef|ifndef|if|elifdef|elifndef|elif|else|endif)\b(.*)$/.exec(line);
+      if (!m) continue;
+      const first = i;
+      while (line.endsWith('\\') && i + 1 < lines.length) line = `${line.slice(0, -1)} ${lines[++i].replace(/\r$/, '')}`;
+      const kind = m[1];
+      const rest = line.replace(/^\s*#\s*\w+/, '').replace(/\/\*.*?\*\/|\/\/.*$/g, '').trim();
+      const condition = kind === 'ifdef' || kind === 'elifdef' ? `defined(${rest})` : kind === 'ifndef' || kind === 'elifndef' ? `!defined(${rest})` : kind === 'else' || kind === 'endif' ? undefined : rest;
+      const written = `#${kind}${rest ? ` ${rest}` : ''}`;
+      if (kind.startsWith('if')) {
+        const g = { group: groups++, arms: [] as ArmSpan[] };
+        g.arms.push({ group: g.group, index: 0, from: i, to: lines.length, written, condition });
+        open.push(g);
+        continue;
+      }
+      const g = open[open.length - 1];
+      if (!g) continue; // an unmatched #else/#endif: broken input, nothing to hold
+      const last = g.arms[g.arms.length - 1];
+      last.to = first;
+      if (kind === 'endif') { this.spans.push(...g.arms); open.pop(); continue; }
+      g.arms.push({ group: g.group, index: g.arms.length, from: i, to: lines.length, written, condition });
+    }
+    for (const g of open) this.spans.push(...g.arms); // unterminated: each arm runs to the end
+  }
+
+  /** The arms holding a 0-based line, innermost first. */
+  armsAt(row: number): Arm[] {
+    const holding = this.spans.filter((s) => s.from < row && row < s.to).sort((a, b) => b.from - a.from);
+    const out: Arm[] = [];
+    for (const s of holding) {
+      if (s.condition !== undefined) out.push({ directive: `${s.group}:${s.index}`, written: s.written, condition: s.condition, holds: true });
+      // Every earlier arm of the same #if failed, the nearest first.
+      const earlier = this.spans.filter((e) => e.group === s.group && e.index < s.index).sort((a, b) => b.index - a.index);
+      for (const e of earlier) out.push({ directive: `${e.group}:${e.index}`, written: e.written, condition: e.condition ?? '1', holds: false });
+    }
+    return out;
   }
 }
 
-function negate(r: VersionRange): VersionRange | undefined {
-  if (r.from && !r.until) return { until: r.from };
-  if (r.until && !r.from) return { from: r.until };
-  return undefined; // a bounded range's complement is two ranges; we do not narrow then
-}
-
-/** The versions in both ranges (either may be open at either end, or absent = all versions). */
-export function intersectVersionRanges(a: VersionRange | undefined, b: VersionRange | undefined): VersionRange | undefined {
-  if (!a) return b;
-  if (!b) return a;
-  const later = (x?: KernelVersionLite, y?: KernelVersionLite) => (!x ? y : !y ? x : compareKernelVersions(x, y) >= 0 ? x : y);
-  const earlier = (x?: KernelVersionLite, y?: KernelVersionLite) => (!x ? y : !y ? x : compareKernelVersions(x, y) <= 0 ? x : y);
-  return { from: later(a.from, b.from), until: earlier(a.until, b.until) };
-}
-
-/** The version range implied by the #if/#elif/#else chain around `node`, or undefined when none names a kernel version. */
-export function versionRangeOf(node: Node): VersionRange | undefined {
-  let range: VersionRange | undefined;
-  let child: Node = node;
-  for (let p: Node | null = node.parent; p; child = p, p = p.parent) {
-    if (p.type !== 'preproc_if' && p.type !== 'preproc_elif' && p.type !== 'preproc_else') continue;
-    if (p.type === 'preproc_else') {
-      // The #else belongs to the #if/#elif that holds it as its alternative.
-      const owner = p.parent;
-      const cond = owner?.childForFieldName('condition');
-      const r = cond ? rangeFromCondition(cond.text) : undefined;
-      const neg = r ? negate(r) : undefined;
-      if (neg) range = intersectVersionRanges(range, neg);
-      if (owner) { child = owner; p = owner; }
-      continue;
+function updateComment(line: string, inComment: boolean): boolean {
+  let i = 0;
+  let state = inComment;
+  while (i < line.length) {
+    if (state) {
+      const end = line.indexOf('*/', i);
+      if (end < 0) return true;
+      state = false; i = end + 2;
+    } else {
+      const start = line.indexOf('/*', i);
+      const lineComment = line.indexOf('//', i);
+      if (start < 0 || (lineComment >= 0 && lineComment < start)) return false;
+      state = true; i = start + 2;
     }
-    const cond = p.childForFieldName('condition');
-    const alternative = p.childForFieldName('alternative');
-    const r = cond ? rangeFromCondition(cond.text) : undefined;
-    if (alternative && alternative.id === child.id) {
-      // In an #elif (or the #else after it): every earlier condition of the ladder was false.
-      const neg = r ? negate(r) : undefined;
-      if (neg) range = intersectVersionRanges(range, neg);
-      continue;
-    }
-    if (r) range = intersectVersionRanges(range, r);
   }
-  return range;
+  return state;
 }
 
-export function inVersionRange(v: KernelVersionLite, r: VersionRange | undefined): boolean {
-  if (!r) return true;
-  return (!r.from || compareKernelVersions(v, r.from) >= 0) && (!r.until || compareKernelVersions(v, r.until) < 0);
+const conditionals = new WeakMap<object, Conditionals>();
+
+/** The #if / #ifdef / #elif / #else arms around `node` in `file`, innermost first. */
+export function armsOf(file: { text: string }, node: Node): Arm[] {
+  let c = conditionals.get(file);
+  if (!c) { c = new Conditionals(file.text); conditionals.set(file, c); }
+  return c.armsAt(node.startPosition.row);
 }
 
-export function describeVersionRange(r: VersionRange | undefined): string {
-  if (!r || (!r.from && !r.until)) return 'all kernels';
+// ---- condition expressions ------------------------------------------------------------------------------------------
+
+type Expr =
+  | { k: 'num'; n: number }
+  | { k: 'kernel' }
+  | { k: 'kv'; v: [number, number, number] }
+  | { k: 'defined'; name: string }
+  | { k: 'ident'; name: string }
+  | { k: 'unknown' }
+  | { k: 'not'; e: Expr }
+  | { k: 'and' | 'or'; a: Expr; b: Expr }
+  | { k: 'cmp'; op: string; a: Expr; b: Expr };
+
+const TOKEN = /\s+|\/\/[^\n]*|\/\*[\s\S]*?\*\/|\\\n|(0[xX][0-9a-fA-F]+|\d+)[uUlL]*|([A-Za-z_]\w*)|(&&|\|\||==|!=|>=|<=|<<|>>|[!<>()+\-*/%,&|^~?:])/y;
+
+function tokenize(text: string): string[] | undefined {
+  const out: string[] = [];
+  TOKEN.lastIndex = 0;
+  while (TOKEN.lastIndex < text.length) {
+    const m = TOKEN.exec(text);
+    if (!m) return undefined;
+    const t = m[1] ?? m[2] ?? m[3];
+    if (t !== undefined) out.push(m[1] !== undefined ? String(Number(m[1])) : t);
+  }
+  return out;
+}
+
+class ConditionParser {
+  private i = 0;
+  constructor(private readonly t: string[]) {}
+
+  parse(): Expr {
+    const e = this.ternary();
+    return this.i === this.t.length ? e : { k: 'unknown' };
+  }
+
+  private peek(): string | undefined { return this.t[this.i]; }
+  private eat(tok: string): boolean { if (this.t[this.i] === tok) { this.i++; return true; } return false; }
+
+  private ternary(): Expr {
+    const c = this.or();
+    if (!this.eat('?')) return c;
+    this.ternary(); this.eat(':'); this.ternary();
+    return { k: 'unknown' };
+  }
+  private or(): Expr {
+    let a = this.and();
+    while (this.eat('||')) a = { k: 'or', a, b: this.and() };
+    return a;
+  }
+  private and(): Expr {
+    let a = this.cmp();
+    while (this.eat('&&')) a = { k: 'and', a, b: this.cmp() };
+    return a;
+  }
+  private cmp(): Expr {
+    let a = this.arith();
+    for (let op = this.peek(); op && ['==', '!=', '>=', '<=', '>', '<'].includes(op); op = this.peek()) {
+      this.i++;
+      a = { k: 'cmp', op, a, b: this.arith() };
+    }
+    return a;
+  }
+  private arith(): Expr {
+    let a = this.unary();
+    for (let op = this.peek(); op && ['+', '-', '*', '/', '%', '&', '|', '^', '<<', '>>'].includes(op); op = this.peek()) {
+      this.i++;
+      this.unary();
+      a = { k: 'unknown' };
+    }
+    return a;
+  }
+  private unary(): Expr {
+    if (this.eat('!')) return { k: 'not', e: this.unary() };
+    if (this.eat('-') || this.eat('~') || this.eat('+')) { this.unary(); return { k: 'unknown' }; }
+    return this.primary();
+  }
+  private primary(): Expr {
+    const tok = this.t[this.i++];
+    if (tok === undefined) return { k: 'unknown' };
+    if (tok === '(') { const e = this.ternary(); this.eat(')'); return e; }
+    if (/^\d/.test(tok)) return { k: 'num', n: Number(tok) };
+    if (tok === 'defined') {
+      const paren = this.eat('(');
+      const name = this.t[this.i++] ?? '';
+      if (paren) this.eat(')');
+      return { k: 'defined', name };
+    }
+    if (tok === 'LINUX_VERSION_CODE') return { k: 'kernel' };
+    if (this.peek() === '(') {
+      const args = this.args();
+      if (tok === 'KERNEL_VERSION' && args.length === 3 && args.every((a) => a.k === 'num')) {
+        return { k: 'kv', v: args.map((a) => (a as { n: number }).n) as [number, number, number] };
+      }
+      return { k: 'unknown' }; // IS_ENABLED(CONFIG_X), RHEL_RELEASE_VERSION(9, 6), __has_include(...)
+    }
+    return /^[A-Za-z_]/.test(tok) ? { k: 'ident', name: tok } : { k: 'unknown' };
+  }
+  private args(): Expr[] {
+    const out: Expr[] = [];
+    this.eat('(');
+    if (this.eat(')')) return out;
+    do out.push(this.ternary()); while (this.eat(','));
+    this.eat(')');
+    return out;
+  }
+}
+
+const parsed = new Map<string, Expr>();
+
+function parseCondition(text: string): Expr {
+  let e = parsed.get(text);
+  if (!e) {
+    const tokens = tokenize(text);
+    e = tokens ? new ConditionParser(tokens).parse() : { k: 'unknown' };
+    if (parsed.size > 4096) parsed.clear();
+    parsed.set(text, e);
+  }
+  return e;
+}
+
+type Value = { t: 'truth'; v: Truth } | { t: 'num'; n: number } | { t: 'kernel' } | { t: 'kv'; v: [number, number, number] };
+const UNKNOWN: Value = { t: 'truth', v: undefined };
+
+function truthOf(x: Value): Truth {
+  if (x.t === 'truth') return x.v;
+  if (x.t === 'num') return x.n !== 0;
+  return true; // a version code is never 0
+}
+
+function not(t: Truth): Truth { return t === undefined ? undefined : !t; }
+function and(a: Truth, b: Truth): Truth { return a === false || b === false ? false : a === true && b === true ? true : undefined; }
+function or(a: Truth, b: Truth): Truth { return a === true || b === true ? true : a === false && b === false ? false : undefined; }
+
+const FLIP: Record<string, string> = { '>=': '<=', '<=': '>=', '>': '<', '<': '>', '==': '==', '!=': '!=' };
+
+/**
+ * The selected kernel is a series (5.4 means some 5.4.y): against KERNEL_VERSION(5, 4, p) only `>= 5.4.0` and
+ * `< 5.4.0` are decided; any other comparison inside the series depends on the patch level and is unknown.
+ */
+function compareKernel(kernel: KernelVersionLite, op: string, [a, b, c]: [number, number, number]): Truth {
+  const d = compareKernelVersions(kernel, { major: a, minor: b });
+  if (d !== 0) {
+    switch (op) {
+      case '>=': case '>': return d > 0;
+      case '<=': case '<': return d < 0;
+      case '==': return false;
+      default: return true;
+    }
+  }
+  if (op === '>=' && c === 0) return true;
+  if (op === '<' && c === 0) return false;
+  return undefined;
+}
+
+function evaluate(e: Expr, kernel: KernelVersionLite, assumed: Assumptions): Value {
+  switch (e.k) {
+    case 'num': return { t: 'num', n: e.n };
+    case 'kernel': return { t: 'kernel' };
+    case 'kv': return { t: 'kv', v: e.v };
+    case 'unknown': return UNKNOWN;
+    case 'defined': {
+      if (assumed.has(e.name)) return { t: 'truth', v: assumed.get(e.name) };
+      if (e.name === 'LINUX_VERSION_CODE' || e.name === 'KERNEL_VERSION') return { t: 'truth', v: true };
+      return { t: 'truth', v: e.name.startsWith('FOLL_') ? follFlagExistsOn(e.name, kernel) : undefined };
+    }
+    case 'ident': return assumed.has(e.name) ? { t: 'truth', v: assumed.get(e.name) } : UNKNOWN;
+    case 'not': return { t: 'truth', v: not(truthOf(evaluate(e.e, kernel, assumed))) };
+    case 'and': return { t: 'truth', v: and(truthOf(evaluate(e.a, kernel, assumed)), truthOf(evaluate(e.b, kernel, assumed))) };
+    case 'or': return { t: 'truth', v: or(truthOf(evaluate(e.a, kernel, assumed)), truthOf(evaluate(e.b, kernel, assumed))) };
+    case 'cmp': {
+      const a = evaluate(e.a, kernel, assumed);
+      const b = evaluate(e.b, kernel, assumed);
+      if (a.t === 'kernel' && b.t === 'kv') return { t: 'truth', v: compareKernel(kernel, e.op, b.v) };
+      if (a.t === 'kv' && b.t === 'kernel') return { t: 'truth', v: compareKernel(kernel, FLIP[e.op], a.v) };
+      if (a.t === 'num' && b.t === 'num') {
+        const r = { '==': a.n === b.n, '!=': a.n !== b.n, '>=': a.n >= b.n, '<=': a.n <= b.n, '>': a.n > b.n, '<': a.n < b.n }[e.op];
+        return { t: 'truth', v: r };
+      }
+      return UNKNOWN;
+    }
+  }
+}
+
+/** Whether `kernel` compiles a #if condition (undefined: the tree alone cannot tell). */
+export function conditionHolds(condition: string, kernel: KernelVersionLite, assumed: Assumptions = NONE): Truth {
+  return truthOf(evaluate(parseCondition(condition), kernel, assumed));
+}
+
+/** Whether `kernel` compiles the code inside all of `arms`. */
+export function armsCompile(arms: readonly Arm[], kernel: KernelVersionLite, assumed: Assumptions = NONE): Truth {
+  let out: Truth = true;
+  for (const a of arms) {
+    const t = conditionHolds(a.condition, kernel, assumed);
+    out = and(out, a.holds ? t : not(t));
+    if (out === false) return false;
+  }
+  return out;
+}
+
+/**
+ * The macro values an arm implies where the kernel leaves it open: being inside `#ifdef HAVE_X` assumes HAVE_X,
+ * its #else assumes !HAVE_X. Only single-macro conditions imply anything.
+ */
+export function assumptionsOf(arms: readonly Arm[], kernel: KernelVersionLite): Map<string, boolean> {
+  const out = new Map<string, boolean>();
+  for (const a of arms) {
+    if (conditionHolds(a.condition, kernel) !== undefined) continue;
+    let e = parseCondition(a.condition);
+    let value = a.holds;
+    while (e.k === 'not') { e = e.e; value = !value; }
+    if (e.k === 'defined' || e.k === 'ident') out.set(e.name, value);
+  }
+  return out;
+}
+
+/** Two arm lists that sit in different arms of one directive: no build compiles both. */
+export function exclusiveArms(a: readonly Arm[], b: readonly Arm[]): boolean {
+  return a.some((x) => b.some((y) => x.directive === y.directive && x.holds !== y.holds));
+}
+
+/** "inside `#ifdef HAVE_X`", "in the #else of `#if LINUX_VERSION_CODE < ...`": the innermost arm. */
+export function describeArm(arms: readonly Arm[]): string | undefined {
+  const a = arms[0];
+  if (!a) return undefined;
+  return a.holds ? `inside \`${clip(a.written)}\`` : `in the #else of \`${clip(a.written)}\``;
+}
+
+function clip(text: string): string {
+  const t = text.replace(/\\\n/g, ' ').replace(/\s+/g, ' ').trim();
+  return t.length > 70 ? `${t.slice(0, 67)}...` : t;
+}
+
+/** The kernels (of KERNEL_RELEASES) a predicate holds on, worded as ranges: "kernels 5.6 and later", "4.9 to 6.4". */
+export function describeKernels(holds: (k: KernelVersionLite) => boolean): string {
+  const ranges: Array<[KernelVersionLite, KernelVersionLite]> = [];
+  for (const k of KERNEL_RELEASES) {
+    if (!holds(k)) continue;
+    const last = ranges[ranges.length - 1];
+    const prev = KERNEL_RELEASES[KERNEL_RELEASES.indexOf(k) - 1];
+    if (last && prev && last[1] === prev) last[1] = k;
+    else ranges.push([k, k]);
+  }
   const f = (v: KernelVersionLite) => `${v.major}.${v.minor}`;
-  if (r.from && r.until) return `kernels ${f(r.from)} to before ${f(r.until)}`;
-  return r.from ? `kernels ${f(r.from)} and later` : `kernels before ${f(r.until!)}`;
+  const first = KERNEL_RELEASES[0];
+  const newest = KERNEL_RELEASES[KERNEL_RELEASES.length - 1];
+  if (ranges.length === 0) return 'no kernel';
+  if (ranges.length === 1 && ranges[0][0] === first && ranges[0][1] === newest) return 'every kernel';
+  return ranges.map(([a, b]) => (a === b ? f(a) : b === newest ? `${f(a)} and later` : a === first ? `before ${f(KERNEL_RELEASES[KERNEL_RELEASES.indexOf(b) + 1])}` : `${f(a)} to ${f(b)}`)).join(', ');
 }

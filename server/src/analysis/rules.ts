@@ -2,7 +2,7 @@
 export type Severity = 'error' | 'warning' | 'information' | 'hint';
 export type SeveritySetting = Severity | 'off';
 
-export const RULE_CODES = ['FS001', 'FS002', 'FS003', 'FS004', 'FS005', 'FS006', 'FS007', 'FS008', 'FS009', 'FS010'] as const;
+export const RULE_CODES = ['FS001', 'FS002', 'FS003', 'FS004', 'FS005', 'FS006', 'FS007', 'FS008', 'FS009', 'FS010', 'FS011'] as const;
 export type RuleCode = (typeof RULE_CODES)[number];
 
 export interface Rule {
@@ -24,6 +24,7 @@ export const RULES: Record<RuleCode, Rule> = {
   FS008: { code: 'FS008', name: 'SuppressionWithoutReason', title: 'forksafe-ignore without a reason', defaultSeverity: 'warning' },
   FS009: { code: 'FS009', name: 'AnalysisIncomplete', title: 'The analysis of this file was cut short', defaultSeverity: 'information' },
   FS010: { code: 'FS010', name: 'IoBoundedPin', title: 'Pin held until an asynchronous request completes: exposed to fork() for the I/O', defaultSeverity: 'information' },
+  FS011: { code: 'FS011', name: 'InvalidGupFlags', title: 'The kernel rejects this pin call: invalid flag combination', defaultSeverity: 'error' },
 };
 
 export function isRuleCode(text: string): text is RuleCode {
@@ -31,8 +32,8 @@ export function isRuleCode(text: string): text is RuleCode {
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, information: 2, hint: 3 };
-/** Among codes of one severity: the fork() bug itself first, then the pin-API advice, then the notes. */
-const CODE_RANK: Partial<Record<RuleCode, number>> = { FS001: 0, FS002: 1, FS005: 2, FS004: 3, FS003: 4, FS010: 5, FS007: 6 };
+/** Among codes of one severity: a call the kernel rejects first (nothing is pinned), then the fork() bug itself, then the pin-API advice, then the notes. */
+const CODE_RANK: Partial<Record<RuleCode, number>> = { FS011: -1, FS001: 0, FS002: 1, FS005: 2, FS004: 3, FS003: 4, FS010: 5, FS007: 6 };
 
 /**
  * Which of several codes on one pin stands (lower first): the higher configured severity, then the order above

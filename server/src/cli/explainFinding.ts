@@ -64,7 +64,14 @@ export function callerLines(f: Finding, display: (uri: string) => string): strin
   return (f.site?.callers ?? []).map((c) => `caller ${display(c.uri)}:${c.span.start.line + 1}: ${c.message}`);
 }
 
+/** The preprocessor arm judged on this kernel and what the other arms would pin (docs/analysis.md). */
+export function branchLines(f: Finding): string[] {
+  const facts = f.site?.facts;
+  if (!facts?.branch) return [];
+  return [`branch: ${facts.branch}`, ...facts.alternatives.map((a) => `  other arm: ${a}`)];
+}
+
 /** Everything --explain prints under a finding: the simulation, its callers, then the why and the fix from the message. */
 export function explainLines(f: Finding, display: (uri: string) => string): string[] {
-  return [...simulationLines(f), ...callerLines(f, display), ...detailLinesOf(f.message)];
+  return [...simulationLines(f), ...branchLines(f), ...callerLines(f, display), ...detailLinesOf(f.message)];
 }

@@ -1,4 +1,5 @@
 // Hover markdown: a pin site explained from its simulation (address, pages, flags, era, before/after table), and the flag, madvise and notifier names.
+import { refusedFlags } from '../analysis/pinApis';
 import type { SiteDetails } from '../analysis/finding';
 import type { KernelVersionLite } from '../analysis/pinApis';
 import type { SimulationResult } from '../simulation/fork';
@@ -89,6 +90,7 @@ export function siteHover(site: SiteDetails, worst: SimulationResult, links: Hov
   // Seen from a caller: the finding stands on the pin inside the wrapper.
   if (site.reportedAt) facts.push(`- **reported at:** the ${inlineCode(`${site.reportedAt.callee}()`)} call, ${place(site.reportedAt.uri, site.reportedAt.span.start.line)}`);
   facts.push(`- **era:** ${eraLine(f.kernel, f.kernelSource)}`);
+  if (f.branch) facts.push(`- **branch judged:** ${escapeMarkdown(f.branch)}${f.alternatives.length > 0 ? `; other arms: ${escapeMarkdown(f.alternatives.join('; '))}` : ''}`);
   if (site.protections.length > 0) facts.push(`- **protection:** ${site.protections.map((p) => `${p.kind} (${p.place}, ${escapeMarkdown(p.where)})`).join(', ')}`);
   out.push(...facts, '');
   out.push(`Worst order simulated: *${worst.scenario.title}*`, '', beforeAfterTable(worst));
@@ -136,6 +138,7 @@ export function keywordHover(word: string, kernel: { version: KernelVersionLite;
     const f = site.details.facts;
     const here: string[] = [];
     if (word === 'FOLL_WRITE') here.push(`Here: ${WRITE_WORDS[f.write]}${site.details.flags ? ` from ${inlineCode(site.details.flags.text)}` : ''}.`);
+    else if (word === 'FOLL_LONGTERM' && f.ref === 'get' && refusedFlags('get', new Set([word]), f.kernel).length > 0) here.push(`Here ${inlineCode(`${f.api}()`)} refuses it: from 6.3 FOLL_LONGTERM is only valid with FOLL_PIN, so the call fails with -EINVAL and pins nothing (FS011).`);
     else if (word === 'FOLL_LONGTERM') here.push(f.ref === 'get' ? `Here it marks the pin long-lived, but ${inlineCode(`${f.api}()`)} still takes FOLL_GET references, which fork() does not copy.` : 'Here it makes this FOLL_PIN pin a declared long-term DMA pin.');
     else if (word === 'FOLL_PIN') here.push(f.ref === 'pin' ? 'This site takes a FOLL_PIN pin.' : `This site takes FOLL_GET references: convert it to ${inlineCode(`${f.pinEquivalent ?? 'pin_user_pages'}()`)} to get FOLL_PIN.`);
     here.push(`On ${eraLine(f.kernel, f.kernelSource)}: ${describeOutcome(site.worst)}`);

@@ -18,8 +18,10 @@ export interface SiteFacts {
   kernel: KernelVersionLite;
   kernelSource: string;
   pinEquivalent?: string;
-  /** Alternative APIs a version-dependent macro picks on other kernels, with the versions. */
+  /** Other arms (a compat #ifdef, a macro defined per kernel): what they pin and on which kernels they compile. */
   alternatives: string[];
+  /** Which preprocessor arm was judged and why, when the pin sits in one (docs/analysis.md, "Kernel eras and compat branches"). */
+  branch?: string;
   /** The caller that keeps the pages, when the pin sits in a driver function its callers reach: `f() (file.c:LINE)`. */
   keptBy?: string;
 }
@@ -105,13 +107,24 @@ export interface MessageInput {
   /** One sentence from the simulation with the protections taken into account. */
   protectedOutcome?: string;
   protections: ProtectionFact[];
+  /** Flags this kernel refuses in the call (FS011), with the version and the kernel change that refuses them. */
+  refused?: RefusedFlag[];
+}
+
+export interface RefusedFlag { flag: string; why: string; since: string; source: string; always: boolean }
+
+/** What to do about one refused flag. */
+function refusedFix(f: SiteFacts, x: RefusedFlag): string {
+  if (x.flag === 'FOLL_LONGTERM') return `pin with ${f.pinEquivalent ?? 'pin_user_pages*'}() and FOLL_LONGTERM (release with unpin_user_pages()), which is also what makes the pin survive fork() from 5.9`;
+  if (x.flag === 'FOLL_PIN' && f.ref === 'get') return `call ${f.pinEquivalent ?? 'pin_user_pages*'}() instead of passing FOLL_PIN (release with unpin_user_pages())`;
+  return `drop ${x.flag} from the flags: ${f.api}() sets what it needs itself`;
 }
 
 export function siteMessage(m: MessageInput): string {
   const f = m.facts;
   const kept = f.keptBy ? ` (in ${f.keptBy})` : '';
   const why = `${callName(f)} takes ${refPhrase(f)} ${writePhrase(f)} and ${LIFETIME_WHY[f.lifetimeReason]}${kept}, on ${kernelPhrase(f)}`;
-  const alt = f.alternatives.length > 0 ? ` (${f.alternatives.join('; ')})` : '';
+  const alt = f.alternatives.length > 0 ? ` (judged: ${f.branch ?? `${f.api}()`}; other arms: ${f.alternatives.join('; ')})` : '';
   switch (m.code) {
     case 'FS001':
     case 'FS002':
@@ -127,6 +140,14 @@ export function siteMessage(m: MessageInput): string {
       return `${callName(f)} takes FOLL_GET references for a long-lived DMA pin; it relies on ${m.protections.map((p) => `${PROTECTION_NAMES[p.kind]} (${PLACE_PHRASE[p.place]} ${p.where})`).join(', ') || 'a protection'}, and that is its only defence: kernels from 5.9 copy only FOLL_PIN pages at fork. Without it: ${m.outcome} Fix: use ${f.pinEquivalent ?? 'pin_user_pages*'}() with FOLL_LONGTERM and release with unpin_user_pages().`;
     case 'FS005':
       return `${callName(f)} keeps pinned pages after the call (${LIFETIME_WHY[f.lifetimeReason]}) without FOLL_LONGTERM. ${capital(m.outcome)} But a long-lived pin without FOLL_LONGTERM may sit in ZONE_MOVABLE or CMA memory and block migration and memory hot-unplug. Fix: add FOLL_LONGTERM to the flags.`;
+    case 'FS011': {
+      const list = m.refused ?? [];
+      const first = list[0];
+      if (!first) return m.outcome;
+      const paths = first.always ? '' : ' on the paths that pass it';
+      const reasons = list.map((x) => `${x.why} (since ${x.since}: ${x.source})`).join('; ');
+      return `${callName(f)} is refused by ${kernelPhrase(f)}: it is passed ${list.map((x) => x.flag).join(' and ')}${paths}, so it WARNs and returns -EINVAL and no page is pinned. Why: ${reasons}. Fix: ${list.map((x) => refusedFix(f, x)).join('; ')}.`;
+    }
     case 'FS010':
       return `I/O-bounded pin: ${callName(f)} ${writePhrase(f)} keeps the pages until the asynchronous request completes, so fork() can interfere only while it is in flight: ${m.outcome} Like O_DIRECT AIO this is usually acceptable; ${f.ref === 'get' ? `${f.pinEquivalent ?? 'pin_user_pages*'}() (FOLL_PIN pages are copied at fork from 5.9) closes even that window` : 'FOLL_PIN already closes it from 5.9'}; keep the pages out of objects that outlive the request.`;
     case 'FS007':

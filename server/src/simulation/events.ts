@@ -6,7 +6,7 @@ export type Actor = 'parent' | 'child';
 
 export type SimEvent =
   /** The driver takes a reference with get_user_pages*() (FOLL_GET) or pin_user_pages*() (FOLL_PIN) and maps the page for the device. */
-  | { kind: 'pin'; ref: RefKind; access: Access; longterm: boolean }
+  | { kind: 'pin'; ref: RefKind; access: Access; longterm: boolean; rejected?: string }
   | { kind: 'madvise'; advice: 'dontfork' | 'wipeonfork' }
   /** The driver registers an mmu (interval) notifier on the parent's range, as ODP/HMM drivers do. */
   | { kind: 'register-notifier' }

@@ -95,6 +95,9 @@ function applyPin(s: MemoryState, event: Extract<SimEvent, { kind: 'pin' }>, env
   if (s.device.status === 'mapped') {
     return noOp('The device already holds a mapping; the model follows one pin.');
   }
+  if (event.rejected) {
+    return { detail: `${gupCallName(event.ref)} returns -EINVAL (with a WARN): ${event.rejected}. Nothing is pinned and the device gets no page.`, effects: { rejected: true } };
+  }
   const fault = gupFaultIn(s, env.era, event.ref, event.access);
   const frame = takeDeviceReference(s, event.ref, event.access, event.longterm);
   const increment = event.ref === 'pin' ? '+1024 (GUP_PIN_COUNTING_BIAS)' : '+1';

@@ -146,7 +146,10 @@ function describeSafe(result: SimulationResult): string {
 export function describeOutcome(result: SimulationResult): string {
   const split = splittingStep(result.steps);
   let sentence: string;
-  if (split) {
+  const rejected = result.scenario.input.rejected;
+  if (rejected) {
+    sentence = `the pin call fails with -EINVAL on this kernel (${rejected}), so no page is pinned and the device has no memory to share with the parent`;
+  } else if (split) {
     sentence = describeSplit(result, split);
   } else if (result.verdict.childCanReadParentData) {
     sentence =

@@ -52,6 +52,8 @@ export interface ScenarioInput {
   protections: Protections;
   /** The buffer is hugetlb memory: early COW covered hugetlb only from v5.12 (4eae4efa2c29). */
   hugetlb?: boolean;
+  /** The kernel rejects the pin call with -EINVAL (its invalid flag combination, FS011): nothing is pinned. */
+  rejected?: string;
   /** Force a kernel era by id instead of deriving it from `kernel` (for eras that never shipped alone). */
   eraId?: EraId;
 }
@@ -96,7 +98,7 @@ function setupEvents(p: Protections): SimEvent[] {
 
 /** The event list of one order; the device's DMA direction follows the pin's access. */
 export function eventsFor(input: ScenarioInput, order: EventOrder): SimEvent[] {
-  const pin: SimEvent = { kind: 'pin', ref: input.ref, access: input.access, longterm: input.longterm };
+  const pin: SimEvent = { kind: 'pin', ref: input.ref, access: input.access, longterm: input.longterm, ...(input.rejected ? { rejected: input.rejected } : {}) };
   const dma: SimEvent = { kind: input.access === 'write' ? 'dma-write' : 'dma-read' };
   const parentWrite: SimEvent = { kind: 'cpu-write', who: 'parent' };
   const parentRead: SimEvent = { kind: 'cpu-read', who: 'parent' };

@@ -23,6 +23,8 @@ export interface StepEffects {
   reused?: { who: Actor; frame: number };
   earlyCopy?: { to: number };
   unshare?: { from: number; to: number };
+  /** The pin call was rejected with -EINVAL (an invalid flag combination on this kernel): nothing pinned. */
+  rejected?: boolean;
   invalidated?: boolean;
   refault?: { frame: number };
   dmaWriteLanded?: Landing;

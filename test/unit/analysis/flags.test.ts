@@ -37,6 +37,19 @@ describe('flags: resolution', function () {
     assert.deepEqual([one.truth, zero.truth, bang.truth], ['always', 'never', 'conditional']);
   });
 
+  it('as gup_flags, a literal 1 and a 0/1 expression are FOLL_WRITE (bit 0 in every kernel); 0 and FOLL_FORCE are not', async function () {
+    const gup = (arg: string) => flagsOf({ 'a.c': `void f(int write, int dir, struct page **p){ get_user_pages_fast(0, 1, ${arg}, p); }` }, 2, 0, 'get_user_pages_fast');
+    const [one, commented, zero, bang, cmp, force, masked] = await Promise.all(
+      ['1', '1 /* write */', '0', '!!write', 'dir != DMA_TO_DEVICE', 'FOLL_FORCE', 'write & FOLL_WRITE'].map(gup));
+    assert.deepEqual([one.write, commented.write, zero.write, bang.write, cmp.write, force.write, masked.write],
+      ['always', 'always', 'never', 'conditional', 'conditional', 'never', 'conditional']);
+    assert.equal(one.origins.get('FOLL_WRITE')?.text, '1', 'the literal is the evidence');
+    const three = await gup('0x11');
+    assert.equal(three.write, 'always', '0x11 has bit 0 set');
+    const four = await gup('4');
+    assert.equal(four.write, 'never', '4 is not FOLL_WRITE');
+  });
+
   it('a local built with |= under a condition is conditional; unconditionally it is always', async function () {
     const cond = await flagsOf({ 'a.c': 'void f(struct mr *mr, struct page **p){ unsigned int fl = FOLL_LONGTERM; if (mr->writable) fl |= FOLL_WRITE; get_user_pages(0, 1, fl, p); }' });
     assert.deepEqual([cond.write, cond.longterm], ['conditional', 'always']);

@@ -96,7 +96,7 @@ describe('cli: output formats', function () {
     const log = JSON.parse(r.stdout);
     assert.equal(log.version, '2.1.0');
     const run = log.runs[0];
-    assert.deepEqual(run.tool.driver.rules.map((x: { id: string }) => x.id), ['FS001', 'FS002', 'FS003', 'FS004', 'FS005', 'FS006', 'FS007', 'FS008', 'FS009', 'FS010']);
+    assert.deepEqual(run.tool.driver.rules.map((x: { id: string }) => x.id), ['FS001', 'FS002', 'FS003', 'FS004', 'FS005', 'FS006', 'FS007', 'FS008', 'FS009', 'FS010', 'FS011']);
     for (const rule of run.tool.driver.rules) {
       assert.match(rule.helpUri, new RegExp(`/docs/rules/${rule.id}\\.md$`));
       assert.match(rule.help.markdown, new RegExp(`^# ${rule.id}`), 'the rule page is the help text');
