@@ -245,7 +245,7 @@ class FileAnalysis {
   constructor(private readonly workspace: Workspace, private readonly file: SourceFile, private readonly settings: ForksafeSettings,
     private readonly kernel: { version: KernelVersionLite; source: string }, private readonly report: Report,
     private readonly deadline: number, private readonly withFixes: boolean) {
-    this.flags = new FlagResolver(workspace);
+    this.flags = new FlagResolver(workspace, kernel.version);
     this.lifetimes = new LifetimeAnalyzer(workspace);
     this.protections = new ProtectionFinder(workspace);
     this.ties = new ProtectionTies(workspace);
@@ -686,7 +686,7 @@ function dedupe(list: RelatedLocation[]): RelatedLocation[] {
   });
 }
 
-/** "get_user_pages_fast() in a later arm of `#ifdef HAVE_X`, on kernels before 5.6": another arm, and where it is what compiles. */
+/** "get_user_pages_fast() in the #else of `#ifdef HAVE_X`, on kernels before 5.6": another arm, and where it is what compiles. */
 function describeAlternative(a: Alternative): string {
   const where = a.arm ? ` ${a.arm}` : ' (another definition)';
   const kernels = a.kernels === 'no kernel' ? 'where a build does not take the judged arm' : `on ${a.kernels === 'every kernel' ? 'every kernel' : `kernels ${a.kernels}`}`;

@@ -13,11 +13,18 @@ async function main(): Promise<void> {
   const misses: string[] = [];
   const drivers = listFixtureDrivers();
   let files = 0;
+  let eraRuns = 0;
   for (const driver of drivers) {
-    for (const [file, report] of await analyzeDriver(driver)) {
+    // A `kernels=` fixture counts once per kernel it names (each with that kernel's expectations).
+    const kernels = [...new Set(driver.files.flatMap((f) => [...f.expectations.eras.keys()]))];
+    const runs: Array<string | undefined> = kernels.length > 0 ? kernels : [undefined];
+    for (const kernel of runs)
+    for (const [file, report] of await analyzeDriver(driver, kernel ? { kernelVersion: kernel } : {})) {
       files++;
+      if (kernel) eraRuns++;
       const expected = new Set<string>();
-      for (const [line, codes] of file.expectations.byLine) for (const c of codes) expected.add(`${line}:${c}`);
+      const byLine = kernel ? file.expectations.eras.get(kernel) ?? file.expectations.byLine : file.expectations.byLine;
+      for (const [line, codes] of byLine) for (const c of codes) expected.add(`${line}:${c}`);
       const actual = new Set(report.findings.map((f) => `${f.span.start.line}:${f.code}`));
       for (const key of new Set([...expected, ...actual])) {
         const code = key.split(':')[1];
@@ -25,13 +32,14 @@ async function main(): Promise<void> {
         counts.set(code, c);
         const inE = expected.has(key);
         const inA = actual.has(key);
+        const where = `${file.name}:${Number(key.split(':')[0]) + 1}${kernel ? ` (kernel ${kernel})` : ''}`;
         if (inE && inA) c.tp++;
-        else if (inA) { c.fp++; misses.push(`false positive ${code} at ${file.name}:${Number(key.split(':')[0]) + 1}`); }
-        else { c.fn++; misses.push(`missed ${code} at ${file.name}:${Number(key.split(':')[0]) + 1}`); }
+        else if (inA) { c.fp++; misses.push(`false positive ${code} at ${where}`); }
+        else { c.fn++; misses.push(`missed ${code} at ${where}`); }
       }
     }
   }
-  const lines = [`forksafe eval: ${drivers.length} fixture drivers, ${files} files`, '', '| rule | expected | found | true pos. | false pos. | missed | precision | recall |', '|---|---:|---:|---:|---:|---:|---:|---:|'];
+  const lines = [`forksafe eval: ${drivers.length} fixture drivers, ${files} file analyses (${eraRuns} of them one kernel each of a multi-kernel fixture)`, '', '| rule | expected | found | true pos. | false pos. | missed | precision | recall |', '|---|---:|---:|---:|---:|---:|---:|---:|'];
   const total: Counts = { tp: 0, fp: 0, fn: 0 };
   for (const [code, c] of counts) {
     total.tp += c.tp; total.fp += c.fp; total.fn += c.fn;

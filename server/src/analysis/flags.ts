@@ -2,6 +2,8 @@
 import type { Node } from './parser';
 import { conditionOf, descendants, enclosingCondition, namedChildren, unwrapParens, declaredName } from './syntaxTools';
 import type { SourceFile, Workspace } from './workspace';
+import { follFlagExistsOn, type KernelVersionLite } from './pinApis';
+import { armsCompile, armsOf, describeArm } from './preprocessor';
 
 /** Where a value came from: a node in a workspace file (macro-body values point at the #define). */
 export interface Evidence { uri: string; node: Node; message: string }
@@ -127,7 +129,8 @@ export function truthTri(v: FlagValue): Tri {
 export class FlagResolver {
   private readonly locals = new Map<number, Map<string, Node[]>>();
 
-  constructor(private readonly workspace: Workspace) {}
+  /** `kernel`: assignments in #if arms that kernel does not compile are skipped, arms only the build decides are conditional. */
+  constructor(private readonly workspace: Workspace, private readonly kernel?: KernelVersionLite) {}
 
   evaluate(node: Node, scope: Scope, depth = 0): FlagValue {
     if (depth > MAX_DEPTH) return unknown(node.text);
@@ -316,6 +319,7 @@ export class FlagResolver {
       const right = w.childForFieldName('right');
       if (!right) continue;
       const rhs = this.evaluate(right, scope, depth + 1);
+      const before = value;
       let next: FlagValue;
       if (op === '=') next = rhs;
       else if (op === '|=') next = orValues([value ?? num(0), rhs]);
@@ -327,6 +331,15 @@ export class FlagResolver {
       } else next = unknown(w.text);
       const cond = enclosingCondition(w, body);
       value = cond ? choiceOf([value ?? num(0), next], this.evidence(conditionOf(cond), scope, `set only when ${clip(conditionOf(cond).text)}`)) : next;
+      // An assignment in an #if arm: skipped where the kernel does not compile it (an arm only the build decides
+      // counts only if the flags it sets exist on the kernel), conditional where only the build decides.
+      const arm = this.kernel && /#\s*(if|elif)/.test(scope.file.text) ? armsOf(scope.file, w) : [];
+      if (arm.length > 0 && this.kernel) {
+        const compiles = armsCompile(arm, this.kernel);
+        const missing = [...rhs.maybe].some((f) => follFlagExistsOn(f, this.kernel!) === false);
+        if (compiles === false || (compiles === undefined && missing)) { value = before; continue; }
+        if (compiles === undefined) value = choiceOf([before ?? num(0), value], this.evidence(w, scope, `set only in the arm ${describeArm(arm) ?? ''}, which only the build decides`));
+      }
     }
     return value ?? unknown(name);
   }

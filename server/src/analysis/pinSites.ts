@@ -28,6 +28,8 @@ export interface PinResolution {
   chain: ChainLink[];
   /** The #if / #ifdef arms the API call, the macros and the wrappers on the way sit in (the outermost call's own are on the site). */
   arms: Arm[];
+  /** The arms around the deepest definition or call that has any: the arm that picks this API, as messages name it. */
+  apiArms: Arm[];
 }
 
 /** What another arm (or another definition of a compat macro) would pin, and on which kernels it is what compiles. */
@@ -207,12 +209,12 @@ export class PinSiteFinder {
 
   private alternative(x: SiteOption, judged: SiteOption): Alternative {
     const kernels = describeKernels((k) => optionCompiles(x, k) && !optionCompiles(judged, k));
-    return { resolution: x.r, kernels, arm: describeArm(x.arms), option: x };
+    return { resolution: x.r, kernels, arm: describeArm(innermostArms(x)), option: x };
   }
 
   private branchOf(o: SiteOption, others: SiteOption[]): BranchChoice {
     const k = `${this.kernel.major}.${this.kernel.minor}`;
-    const where = describeArm(o.arms);
+    const where = describeArm(innermostArms(o));
     const decided = o.truth === true ? `${k} compiles it` : `only the build decides it; ${o.r.api.name}() exists on ${k}`;
     const newer = others.some((x) => compareKernelVersions(introducedIn(x.r.api), introducedIn(o.r.api)) < 0 && x.feasible)
       ? ', and a build that tests for the newer API takes it' : '';
@@ -246,7 +248,7 @@ export class PinSiteFinder {
       const fit = nearestSignature(api, args.length || apiArity(api, this.kernel), this.kernel);
       if (!fit) return [];
       return [{ api, signature: fit.signature, exactLayout: probe || fit.exact, ref: refKindOf(api, fit.signature), args,
-        apiCall: { uri: file.uri, node: callNode ?? file.tree.rootNode }, chain: [], arms: [] }];
+        apiCall: { uri: file.uri, node: callNode ?? file.tree.rootNode }, chain: [], arms: [], apiArms: [] }];
     }
     const next = new Set(visiting).add(name);
     const out: PinResolution[] = [];
@@ -276,7 +278,8 @@ export class PinSiteFinder {
         inner = this.resolve(callee.text, innerArgs, file, depth + 1, visiting, probe, macro.node);
       }
     }
-    return inner.map((r) => ({ ...r, chain: [link, ...r.chain], arms: [...this.armsAt(file, macro.node), ...r.arms],
+    const macroArms = this.armsAt(file, macro.node);
+    return inner.map((r) => ({ ...r, chain: [link, ...r.chain], arms: [...macroArms, ...r.arms], apiArms: r.apiArms.length > 0 ? r.apiArms : macroArms,
       apiCall: r.chain.length === 0 ? { uri: file.uri, node: macro.node } : r.apiCall }));
   }
 
@@ -288,7 +291,8 @@ export class PinSiteFinder {
       const innerArgs = call.args.map((node) => ({ node, scope }));
       const link: ChainLink = { name: fn.name, kind: 'function', uri: file.uri, definition: fn.node, inner: call };
       for (const r of this.resolve(call.name, innerArgs, file, depth + 1, visiting, probe, call.node)) {
-        out.push({ ...r, chain: [link, ...r.chain], arms: [...this.armsAt(file, call.node), ...r.arms] });
+        const callArms = this.armsAt(file, call.node);
+        out.push({ ...r, chain: [link, ...r.chain], arms: [...callArms, ...r.arms], apiArms: r.apiArms.length > 0 ? r.apiArms : callArms });
       }
     }
     return out;
@@ -332,6 +336,11 @@ export class PinSiteFinder {
 }
 
 export interface SiteOption { r: PinResolution; arms: Arm[]; truth: Truth; feasible: boolean; argc: number }
+
+/** The arm that picks this option's API: the deepest macro, definition or call that sits in one, else the site's own. */
+function innermostArms(o: SiteOption): Arm[] {
+  return o.r.apiArms.length > 0 ? o.r.apiArms : o.arms;
+}
 
 function optionCompiles(o: SiteOption, k: KernelVersionLite): boolean {
   return armsCompile(o.arms, k) !== false && compilesOn(o.r.api, o.argc, k);

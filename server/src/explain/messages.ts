@@ -124,7 +124,10 @@ export function siteMessage(m: MessageInput): string {
   const f = m.facts;
   const kept = f.keptBy ? ` (in ${f.keptBy})` : '';
   const why = `${callName(f)} takes ${refPhrase(f)} ${writePhrase(f)} and ${LIFETIME_WHY[f.lifetimeReason]}${kept}, on ${kernelPhrase(f)}`;
-  const alt = f.alternatives.length > 0 ? ` (judged: ${f.branch ?? `${f.api}()`}; other arms: ${f.alternatives.join('; ')})` : '';
+  // Other arms that compile on some kernel first; at most three in the message (--explain and the hover list all).
+  const others = [...f.alternatives].sort((a, b) => Number(a.includes('where a build does not take')) - Number(b.includes('where a build does not take')));
+  const shown = others.slice(0, 3).join('; ') + (others.length > 3 ? `; ${others.length - 3} more` : '');
+  const alt = f.alternatives.length > 0 ? ` (judged: ${f.branch ?? `${f.api}()`}; other arms: ${shown})` : '';
   switch (m.code) {
     case 'FS001':
     case 'FS002':

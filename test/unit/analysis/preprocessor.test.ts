@@ -144,4 +144,21 @@ describe('compat branches, literal access arguments and refused flags through th
     const before = await analyzeText(text, { kernelVersion: '6.1' });
     assert.deepEqual(before.findings.map((f) => f.code), ['FS001']);
   });
+
+  it('a flag set inside an #if arm counts where the kernel can compile that arm, conditionally where only the build decides', async function () {
+    const text = [
+      'struct m { struct page **p; };',
+      'int lock(struct m *m, unsigned long a, int n)', '{', '\tunsigned int flags = FOLL_WRITE;',
+      '#if defined(XX_FOLL_LONGTERM_PRESENT)', '\tflags |= FOLL_LONGTERM;', '#endif',
+      '#if LINUX_VERSION_CODE < KERNEL_VERSION(3, 0, 0)', '\tflags |= FOLL_FORCE;', '#endif',
+      '\treturn pin_user_pages_fast(a, n, flags, m->p);', '}', '',
+    ].join('\n');
+    // 6.12: FOLL_LONGTERM exists, but only the build decides the arm: the pin may lack it (FS005).
+    const now = await analyzeText(text, { kernelVersion: '6.12' });
+    assert.deepEqual(now.findings.map((f) => f.code), ['FS005']);
+    assert.ok(now.findings[0].related.some((r) => /only the build decides/.test(r.message)) || now.sites?.[0]?.facts.longterm === 'conditional');
+    // The same file with the switch known to be set is always FOLL_LONGTERM: nothing to report.
+    const set = await analyzeText(text.replace('#if defined(XX_FOLL_LONGTERM_PRESENT)', '#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 2, 0)'), { kernelVersion: '6.12' });
+    assert.deepEqual(set.findings.map((f) => f.code), []);
+  });
 });
