@@ -314,6 +314,19 @@ class FileAnalysis {
     return { value, write, longterm: implied.includes('FOLL_LONGTERM') ? 'always' : 'never' };
   }
 
+  /** The call through which a site reaches each function of its chain: its lifetime follows these calls only (issue 28). */
+  private routeOf(site: PinSite): Map<string, { file: SourceFile; item: CallInfo }> {
+    const route = new Map<string, { file: SourceFile; item: CallInfo }>();
+    let via: { file: SourceFile; item: CallInfo } | undefined = { file: site.file, item: site.call };
+    for (const link of site.chosen.chain) {
+      if (link.kind !== 'function' || !via) break;
+      route.set(link.name, via);
+      const file = this.workspace.files.find((f) => f.uri === link.uri);
+      via = link.inner && file ? { file, item: link.inner } : undefined;
+    }
+    return route;
+  }
+
   /** The forksafe-ignore comments of a file (this file's are read once at the start). */
   private suppressionsOf(file: SourceFile): Suppression[] {
     if (file === this.file) return this.suppressions;
@@ -355,7 +368,7 @@ class FileAnalysis {
     const pagesArg = pagesIndex !== undefined ? r.args[pagesIndex] : undefined;
     const longtermEvidence = value?.origins.get('FOLL_LONGTERM');
     const lifetime: Lifetime = pagesArg
-      ? this.lifetimes.analyze(pagesArg.node, pagesArg.scope, r.apiCall.node.type === 'call_expression' && r.chain.every((c) => c.kind === 'function') ? r.apiCall.node : site.call.node, longterm, longtermEvidence)
+      ? this.lifetimes.analyze(pagesArg.node, pagesArg.scope, r.apiCall.node.type === 'call_expression' && r.chain.every((c) => c.kind === 'function') ? r.apiCall.node : site.call.node, longterm, longtermEvidence, this.routeOf(site))
       : { longLived: longterm === 'always', reason: longterm === 'always' ? 'longterm' : 'kept', evidence: [], releases: [], path: [], ownerTypes: [] };
     // Release calls of a stored field elsewhere in the driver (the MR's destroy path) count as this pin's release path.
     if (lifetime.storedField) {
@@ -370,6 +383,7 @@ class FileAnalysis {
     // A protection counts only when it is tied to this pin's range, path or owner; the others are evidence, not a downgrade.
     const range: PinRange = {
       start: r.args[r.signature.startIndex],
+      mm: r.signature.mmIndex !== undefined ? r.args[r.signature.mmIndex] : undefined,
       path: [...fns.flatMap((f) => (f ? [f.node] : [])), ...lifetime.path],
       ownerTypes: lifetime.ownerTypes,
     };
@@ -467,6 +481,8 @@ class FileAnalysis {
     }
     if (alwaysRefused.length > 0) {
       // The call fails on every path: there is no pin for fork() to break.
+    } else if (lifetime.reason === 'handed-back') {
+      // A library or exported helper: its callers elsewhere keep or release the pages; it is judged there (issue 28).
     } else if (!lifetime.longLived) {
       // Released before the syscall returns (FS007), or in the completion of an asynchronous request (FS010).
       if (seen.length === 0 && bare.worst.verdict.diverges) candidates.push({ code: lifetime.reason === 'io-bounded' ? 'FS010' : 'FS007', extra: [] });
@@ -504,8 +520,8 @@ class FileAnalysis {
   /**
    * One verdict per pin: the sites reaching it (one per outermost caller) are judged, and the strongest code stands on
    * the pin call, the other codes and the callers as related information. When callers disagree on lifetime (one
-   * releases the pages before returning, another keeps them), the pin is reported once per keeping caller, each with
-   * that caller first among its related locations and in its fingerprint.
+   * releases the pages before returning, another keeps them), the strongest keeping caller decides and comes first among
+   * the related locations; the pin still gets one finding (a line never carries two, issue 28).
    */
   private reportAnchor(group: PinSite[]): void {
     const anchor = group[0].anchor.call;
@@ -513,21 +529,21 @@ class FileAnalysis {
     const chosen = new Map(judged.map((j) => [j, this.reportable(j)]));
     // What each caller does with the pages; a caller whose code differs from the finding's is named apart ("FS002 for the call in ...").
     const callerNote = (j: Judgement): RelatedLocation => {
-      const keeps = j.lifetime.longLived ? 'keeps the pages' : j.lifetime.reason === 'released' ? 'releases the pages before returning' : 'does not keep the pages';
+      const keeps = j.lifetime.longLived ? 'keeps the pages' : j.lifetime.reason === 'released' ? 'releases the pages before returning' : j.lifetime.reason === 'handed-back' ? 'hands the pages on to its own callers' : 'does not keep the pages';
       const why = j.lifetime.evidence[0]?.message;
       return { uri: j.site.file.uri, span: spanOf(j.site.call.node), message: `${j.site.call.fn?.name ?? j.site.call.name}() calls ${j.site.call.name}() and ${keeps}${why ? `: ${why}` : ''}` };
     };
     const callers = judged.filter((j) => j.site.call !== anchor);
     for (const j of judged) j.details.callers = callers.map((c) => ({ name: c.site.call.fn?.name ?? c.site.call.name, ...callerNote(c) }));
-    const keeping = judged.filter((j) => j.lifetime.longLived);
-    const perCaller = keeping.length > 0 && keeping.length < judged.length;
+    // One finding per pin, whatever its callers do (a line never carries two): the strongest caller decides, and is
+    // named first; the others follow with what each does with the pages.
     const reported: Judgement[] = [];
-    for (const set of perCaller ? keeping.map((j) => [j]) : [judged]) {
+    for (const set of [judged]) {
       const winner = strongestJudgement(set, chosen, this.settings);
       const top = winner && chosen.get(winner);
       if (!winner || !top) continue;
-      const first = perCaller && winner.site.call !== anchor ? [callerNote(winner)] : [];
-      const others = callers.filter((c) => !(perCaller && c === winner)).map(callerNote);
+      const first = winner.site.call !== anchor ? [callerNote(winner)] : [];
+      const others = callers.filter((c) => c !== winner).map(callerNote);
       // The codes that lost to the winner, at this pin: named inside it, not reported beside it.
       const absorbed: RelatedLocation[] = [];
       for (const c of winner.candidates) {
@@ -537,7 +553,7 @@ class FileAnalysis {
         const c = chosen.get(j);
         if (j !== winner && c && c.code !== top.code) absorbed.push({ uri: j.site.file.uri, span: spanOf(j.site.call.node), message: `${c.code} for the call in ${j.site.call.fn?.name ?? j.site.call.name}() (${RULES[c.code].title})` });
       }
-      const fingerprint = [anchor.fn?.name ?? '', winner.api, anchor.node.text, ...(perCaller ? [winner.site.call.fn?.name ?? '', winner.site.call.node.text] : [])];
+      const fingerprint = [anchor.fn?.name ?? '', winner.api, anchor.node.text];
       const finding = this.push(top.code, anchor.node, winner.message(top), [...first, ...winner.rel, ...top.extra, ...others, ...absorbed], ...fingerprint);
       if (!finding) continue;
       finding.site = winner.details;

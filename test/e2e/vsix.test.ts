@@ -76,7 +76,7 @@ describe('package: the .vsix', function () {
     const server = new LspProcess('stdio', path.join(unpacked, 'extension', 'server', 'dist', 'server.js'));
     try {
       await server.initialize();
-      await server.open('file:///v/a.c', 'void f(struct page **p){ get_user_pages(0, 1, FOLL_WRITE, p); }\n');
+      await server.open('file:///v/a.c', 'struct mr { struct page **pages; }; void f(struct mr *mr){ get_user_pages(0, 1, FOLL_WRITE, mr->pages); }\n');
       const diags = await server.diagnosticsForCurrentVersion('file:///v/a.c');
       assert.deepEqual(diags.map((d) => d.code), ['FS001']);
       assert.ok(diags[0].codeDescription?.href.includes(path.join('unpacked', 'extension', 'docs', 'rules')), diags[0].codeDescription?.href);

@@ -5,7 +5,7 @@ import { analyzeText } from '../helpers/syntax';
 describe('engine: first rule and robustness', function () {
   it('reports a get_user_pages call whose flags contain FOLL_WRITE, on the call', async function () {
     // 6.1: from 6.3 get_user_pages() refuses FOLL_LONGTERM (FS011, issue 29).
-    const r = await analyzeText('void f(struct page **p)\n{\n\tget_user_pages(0, 1, FOLL_WRITE | FOLL_LONGTERM, p);\n}\n', { kernelVersion: '6.1' });
+    const r = await analyzeText('void f(struct mr *mr)\n{\n\tget_user_pages(0, 1, FOLL_WRITE | FOLL_LONGTERM, mr->pages);\n}\n', { kernelVersion: '6.1' });
     assert.deepEqual(r.findings.map((f) => [f.code, f.span.start.line, f.span.start.character]), [['FS001', 2, 1]]);
   });
 
@@ -48,7 +48,7 @@ describe('engine: first rule and robustness', function () {
       'void f( { { { get_user_pages(0, 1, FOLL_WRITE, p',
       '#if X\n#if Y\nvoid f(void){\n#else\n}\n#endif\n',
       '#define A(x) A(A(x))\n'.repeat(500),
-      '\uFEFF\r\nvoid f(struct page **p){\r\n\tget_user_pages(0, 1, FOLL_WRITE, p);\r\n}\r\n',
+      '\uFEFF\r\nvoid f(struct mr *mr){\r\n\tget_user_pages(0, 1, FOLL_WRITE, mr->pages);\r\n}\r\n',
     ];
     for (const text of inputs) {
       const r = await analyzeText(text);

@@ -89,6 +89,9 @@ export class PinSiteFinder {
    * in this file are still checked).
    */
   find(file: SourceFile): { anchored: PinSite[]; foreign: PinSite[] } {
+    // The GUP implementation itself (a file that defines pin APIs the kernel has): its calls are how pinning works,
+    // not pins a driver keeps; its users are judged where they call the APIs (issue 28, docs/analysis.md).
+    if (this.implementsPinning(file)) return { anchored: [], foreign: [] };
     const anchored: PinSite[] = [];
     const foreign: PinSite[] = [];
     for (const call of file.index.calls) {
@@ -102,6 +105,19 @@ export class PinSiteFinder {
       for (const site of this.sitesOf(file, call)) (site.anchor.call === call ? anchored : foreign).push(site);
     }
     return { anchored: this.oneArmEach(anchored), foreign: this.oneArmEach(foreign) };
+  }
+
+  /**
+   * The file defines a pin API (a non-static function named like one) that the selected kernel has, in an arm it
+   * compiles: it is the GUP implementation (mm/gup.c), not a user of it. A driver's compat definition of an API its
+   * kernel lacks (pin_user_pages_fast() before 5.6) does not count.
+   */
+  implementsPinning(file: SourceFile): boolean {
+    return file.index.functions.some((f) => {
+      const api = f.body ? findPinApi(f.name) : undefined;
+      if (!api || !signatureFor(api, this.kernel) || /^\s*static\b/.test(f.node.text)) return false;
+      return armsCompile(this.armsAt(file, f.node), this.kernel) !== false;
+    });
   }
 
   /** The sites (outermost calls, found up the driver's call graph) whose anchor is `call`, inside wrapper `call.fn`. */

@@ -30,23 +30,26 @@ interface ArmSpan { group: number; index: number; from: number; to: number; writ
 /**
  * The conditional structure of a file read from its directive lines, not from the syntax tree: tree-sitter keeps an
  * #if only where it encloses whole statements or declarations, and drivers split an `if (` header or a call across
- * arms (`#ifdef HAVE_X` `if (pin_user_pages_fast(...) < 0) {` `#else` ...). Lines in block comments are skipped.
+ * arms (`#ifdef HAVE_X` `if (pin_user_pages_fast(...) < 0) {` `#else` ...). A directive inside a block comment is
+ * skipped; whether it is, is the syntax tree's answer when the file has one (so the arms agree with the tree on broken
+ * input, such as a `/*` typed at the end of an #include line), else read from the text.
  */
 class Conditionals {
   private readonly spans: ArmSpan[] = [];
 
-  constructor(text: string) {
+  constructor(text: string, inComment?: (row: number, column: number) => boolean) {
     const lines = text.split('\n');
     const open: Array<{ group: number; arms: ArmSpan[] }> = [];
-    let inComment = false;
+    let commentOpen = false;
     let groups = 0;
     for (let i = 0; i < lines.length; i++) {
       let line = lines[i].replace(/\r$/, '');
-      const startsInComment = inComment;
-      inComment = updateComment(line, inComment);
-      if (startsInComment) continue;
+      const startsInComment = commentOpen;
+      if (!inComment) commentOpen = updateComment(line, commentOpen);
+      if (!inComment && startsInComment) continue;
       const m = /^\s*#\s*(ifdef|ifndef|if|elifdef|elifndef|elif|else|endif)\b(.*)$/.exec(line);
       if (!m) continue;
+      if (inComment && inComment(i, line.indexOf('#'))) continue;
       const first = i;
       while (line.endsWith('\\') && i + 1 < lines.length) line = `${line.slice(0, -1)} ${lines[++i].replace(/\r$/, '')}`;
       const kind = m[1];
@@ -104,9 +107,15 @@ function updateComment(line: string, inComment: boolean): boolean {
 const conditionals = new WeakMap<object, Conditionals>();
 
 /** The #if / #ifdef / #elif / #else arms around `node` in `file`, innermost first. */
-export function armsOf(file: { text: string }, node: Node): Arm[] {
+export function armsOf(file: { text: string; tree?: { rootNode: Node } }, node: Node): Arm[] {
   let c = conditionals.get(file);
-  if (!c) { c = new Conditionals(file.text); conditionals.set(file, c); }
+  if (!c) {
+    const root = file.tree?.rootNode;
+    // With a syntax tree, a directive line is in a comment when the tree says so (it agrees with the analysis then).
+    const inComment = root ? (row: number, column: number): boolean => root.descendantForPosition({ row, column })?.type === 'comment' : undefined;
+    c = new Conditionals(file.text, inComment);
+    conditionals.set(file, c);
+  }
   return c.armsAt(node.startPosition.row);
 }
 

@@ -36,6 +36,8 @@ const MAX_DEPTH = 5;
 /** What a pin offers to tie a protection to: the range's start, the functions on its path, the types owning its pages. */
 export interface PinRange {
   start: Binding | undefined;
+  /** The address space a remote pin takes its pages from (get_user_pages_remote's mm), when the call names one. */
+  mm?: Binding;
   path: Node[];
   ownerTypes: string[];
 }
@@ -69,6 +71,10 @@ export class ProtectionTies {
         const opsIndex = MM_NOTIFIERS[name];
         if (opsIndex !== undefined && !this.invalidateActs(args[opsIndex])) return undefined;
         if (onPath) return 'registered on the pin\'s path';
+        // Registered on the very address space a remote pin takes its pages from (`mmu_notifier_register(&tg->mn, tg->mm)`
+        // and `get_user_pages_remote(tg->mm, ...)`): every change to those pages is notified.
+        const mmArg = name === 'hmm_range_fault' ? undefined : args[1];
+        if (pin.mm && mmArg && fn && this.sameOrigin(pin.mm, mmArg, file, fn)) return 'registered on the address space the pages are taken from';
         const holder = args[0] ? rootIdentifier(args[0]) : undefined;
         const type = holder && fn ? declarationOf(fn.node, holder)?.structType : undefined;
         return type && pin.ownerTypes.includes(type) ? `registered on the ${type} that owns the pages` : undefined;
@@ -96,8 +102,12 @@ export class ProtectionTies {
 
   /** True when the pin's start and `other` (an argument in `fn` of `file`) come from the same place. */
   private sameStart(pin: PinRange, other: Node, file: SourceFile, fn: FunctionInfo): boolean {
-    if (!pin.start) return false;
-    const mine = this.origins(pin.start.node, pin.start.scope.file, this.functionOf(pin.start.scope), pin.start.scope, 0);
+    return !!pin.start && this.sameOrigin(pin.start, other, file, fn);
+  }
+
+  /** True when a pin argument and `other` (an argument in `fn` of `file`) come from the same place. */
+  private sameOrigin(mineArg: Binding, other: Node, file: SourceFile, fn: FunctionInfo): boolean {
+    const mine = this.origins(mineArg.node, mineArg.scope.file, this.functionOf(mineArg.scope), mineArg.scope, 0);
     const theirs = this.origins(other, file, fn, undefined, 0);
     for (const k of mine) if (theirs.has(k)) return true;
     return false;

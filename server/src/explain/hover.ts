@@ -82,7 +82,7 @@ export function siteHover(site: SiteDetails, worst: SimulationResult, links: Hov
   out.push(describeOutcome(worst), '');
   const facts: string[] = [];
   if (site.start) facts.push(`- **user address:** ${inlineCode(site.start.text)}`);
-  if (site.pages) facts.push(`- **pages array:** ${inlineCode(site.pages.text)}${f.longLived ? ', kept beyond the call' : ', released before the call returns'}`);
+  if (site.pages) facts.push(`- **pages array:** ${inlineCode(site.pages.text)}${f.longLived ? ', kept beyond the call' : f.lifetimeReason === 'handed-back' ? ', handed back to callers outside the analysed code (they decide, and are judged where they keep the pages)' : ', released before the call returns'}`);
   if (site.flags) facts.push(`- **flags:** ${inlineCode(site.flags.text)}${f.longterm === 'always' ? ' (FOLL_LONGTERM)' : ''}`);
   if (site.chain.length > 0) facts.push(`- **reached through:** ${site.chain.map((c) => inlineCode(c.name)).join(' → ')}`);
   const place = (uri: string, line: number): string => escapeMarkdown(`${uri.replace(/^.*\//, '')}:${line + 1}`);

@@ -59,6 +59,7 @@ const LIFETIME_WHY: Record<LifetimeReason, string> = {
   kept: 'the pages are not released on the success path',
   released: 'the pages are released before the function returns',
   'io-bounded': 'the pages are released when the asynchronous request completes',
+  'handed-back': 'the pages are handed back to callers outside the analysed code, which decide how long they live',
 };
 
 function v(k: KernelVersionLite): string {

@@ -27,13 +27,22 @@ describe('lifetime: long-lived or released', function () {
     const cases: Array<[string, string]> = [
       ['int f(struct mr *mr){ struct page **p = alloc(); get_user_pages(0, 1, 0, p); mr->pages = p; return 0; }', 'stored'],
       ['struct page **g; int f(void){ struct page **p = alloc(); get_user_pages(0, 1, 0, p); g = p; return 0; }', 'global'],
-      ['int f(struct page ***out){ struct page **p = alloc(); get_user_pages(0, 1, 0, p); *out = p; return 0; }', 'out-param'],
-      ['struct page **f(void){ struct page **p = alloc(); get_user_pages(0, 1, 0, p); return p; }', 'returned'],
+      // Handed out or returned: the caller decides (issue 28), here a caller that keeps them in its object.
+      ['int f(struct page ***out){ struct page **p = alloc(); get_user_pages(0, 1, 0, p); *out = p; return 0; }\nint g(struct mr *mr){ return f(&mr->pages); }', 'stored'],
+      ['struct page **f(void){ struct page **p = alloc(); get_user_pages(0, 1, 0, p); return p; }\nint g(struct mr *mr){ mr->pages = f(); return 0; }', 'stored'],
       ['int f(struct req *rq){ struct page **p = alloc(); get_user_pages(0, 1, 0, p); sg_alloc_table_from_pages(&rq->sgt, p, 1, 0, 4096, 0); return 0; }', 'mapped'],
     ];
     for (const [src, reason] of cases) {
       const r = await lifetimeOf(src);
       assert.deepEqual([r.longLived, r.reason], [true, reason], src);
+    }
+    // With no caller in the analysed code, the callers elsewhere decide: handed back, no verdict of its own.
+    for (const src of ['int f(struct page ***out){ struct page **p = alloc(); get_user_pages(0, 1, 0, p); *out = p; return 0; }',
+      'struct page **f(void){ struct page **p = alloc(); get_user_pages(0, 1, 0, p); return p; }',
+      'void *f(void){ struct page *p; get_user_pages(0, 1, 0, &p); return page_address(p) + 16; }',
+      'int f(unsigned long *pfn){ struct page *p; get_user_pages(0, 1, 0, &p); *pfn = page_to_pfn(p); return 0; }']) {
+      const r = await lifetimeOf(src);
+      assert.deepEqual([r.longLived, r.reason], [false, 'handed-back'], src);
     }
   });
 
@@ -63,8 +72,10 @@ describe('lifetime: long-lived or released', function () {
   });
 
   it("a parameter array belongs to the caller unless released here", async function () {
-    const kept = await lifetimeOf('int f(struct page **p){ return get_user_pages(0, 1, 0, p); }');
-    assert.deepEqual([kept.longLived, kept.reason], [true, 'caller-array']);
+    const handed = await lifetimeOf('int f(struct page **p){ return get_user_pages(0, 1, 0, p); }');
+    assert.deepEqual([handed.longLived, handed.reason], [false, 'handed-back'], 'no caller in the analysed code: its callers decide (issue 28)');
+    const kept = await lifetimeOf('int f(struct page **p){ return get_user_pages(0, 1, 0, p); }\nint g(struct mr *mr){ return f(mr->pages); }');
+    assert.deepEqual([kept.longLived, kept.reason], [true, 'stored']);
     const released = await lifetimeOf('int f(struct page **p){ get_user_pages(0, 1, 0, p); put_page(p[0]); return 0; }');
     assert.equal(released.longLived, false);
   });

@@ -78,7 +78,7 @@ describe('cli: output formats', function () {
     assert.equal(json.files, 4);
     const fs001 = json.findings.find((f: { code: string }) => f.code === 'FS001');
     assert.deepEqual([fs001.path, fs001.rule, fs001.severity, fs001.line, fs001.column, fs001.endLine, fs001.endColumn],
-      ['drv/bad.c', 'LongLivedWritablePinUnprotected', 'error', 3, 2, 3, 37]);
+      ['drv/bad.c', 'LongLivedWritablePinUnprotected', 'error', 3, 2, 3, 45]);
     assert.match(fs001.fingerprint, /^[0-9a-f]{16}$/);
     assert.ok(fs001.related.some((x: { path: string; message: string }) => x.path === 'drv/bad.c' && /FOLL_WRITE/.test(x.message)));
     const convert = fs001.fixes.find((x: { title: string }) => /pin_user_pages/.test(x.title));
@@ -106,7 +106,7 @@ describe('cli: output formats', function () {
     assert.equal(run.tool.driver.rules[result.ruleIndex].id, 'FS001');
     assert.equal(result.level, 'error');
     assert.deepEqual(result.locations[0].physicalLocation, {
-      artifactLocation: { uri: 'drv/bad.c', uriBaseId: '%SRCROOT%' }, region: { startLine: 3, startColumn: 2, endLine: 3, endColumn: 37 },
+      artifactLocation: { uri: 'drv/bad.c', uriBaseId: '%SRCROOT%' }, region: { startLine: 3, startColumn: 2, endLine: 3, endColumn: 45 },
     });
     assert.match(result.partialFingerprints['forksafe/v1'], /^[0-9a-f]{16}$/);
     assert.ok(result.relatedLocations.length > 0 && result.relatedLocations.every((x: { id: number; message: { text: string } }) => x.id > 0 && x.message.text));

@@ -26,4 +26,5 @@ export function scratchTree(files: Record<string, string>): { dir: string; remov
 }
 
 /** A writable, long-lived, unprotected pin (FS001 on line 3 column 2). */
-export const BAD_DRIVER = 'void f(struct page **p)\n{\n\tget_user_pages(0, 1, FOLL_WRITE, p);\n}\n';
+// The pages stay in the driver's own object (a bare array parameter would be its callers' to judge, issue 28).
+export const BAD_DRIVER = 'struct mr { struct page **pages; }; void f(struct mr *mr)\n{\n\tget_user_pages(0, 1, FOLL_WRITE, mr->pages);\n}\n';

@@ -12,7 +12,7 @@ import { failureExitOf, onSuccessPath } from './successPath';
 import { FlowGraph } from './controlFlow';
 
 export type LifetimeReason = 'longterm' | 'stored' | 'returned' | 'out-param' | 'mapped' | 'global' | 'caller-array' | 'kept'
-  | 'released' | 'io-bounded';
+  | 'released' | 'io-bounded' | 'handed-back';
 
 export interface Lifetime {
   longLived: boolean;
@@ -36,6 +36,13 @@ const MAPPING_CALLS = new Set([
 ]);
 
 const PAGE_RELEASES = new Set(['set_page_dirty_lock']);
+/** Calls that publish an object in a container another object owns (an idr, an xarray, a list): it outlives the call. */
+const PUBLISH_CALLS = new Set(['idr_alloc', 'idr_alloc_cyclic', 'idr_alloc_u32', 'idr_replace', 'xa_store', 'xa_insert', 'xa_alloc', 'xa_alloc_cyclic',
+  '__xa_store', '__xa_insert', 'list_add', 'list_add_tail', 'list_add_rcu', 'list_add_tail_rcu', 'hlist_add_head', 'hlist_add_head_rcu']);
+/** Values that stand for a page (its kernel address, pfn, physical address): handing one back hands the page back. */
+const PAGE_HANDLES = new Set(['page_address', 'lowmem_page_address', 'page_to_virt', 'page_to_pfn', 'page_to_phys', 'kmap', 'kmap_local_page']);
+/** The way back from a handle to the page: `put_page(virt_to_page(va))` releases the page `va` stands for. */
+const PAGE_OF_HANDLE = new Set(['virt_to_page', 'pfn_to_page', 'pfn_to_online_page', 'phys_to_page', 'kmap_to_page', 'compound_head']);
 /** Calls that build a scatterlist table from a pages array (first argument: the table). */
 const TABLE_BUILDERS = new Set(['sg_alloc_table_from_pages', '__sg_alloc_table_from_pages', 'sg_alloc_append_table_from_pages', 'sg_alloc_table_from_pages_segment']);
 /** A page taken back out of a scatterlist. */
@@ -96,6 +103,12 @@ export class LifetimeAnalyzer {
   private readonly flowMemo = new Map<number, FlowGraph>();
   /** For the pin being analysed: the struct type of the object whose field first holds the pages (null: unknown; undefined: not reached yet). */
   private pinOwnerType: string | null | undefined;
+  /**
+   * For the site being analysed: the call through which it reaches each function of its chain (a wrapper's caller, a
+   * hand-back helper's caller). Pages handed back by such a function are followed into that call only, so each caller
+   * is judged on what it does itself, not on the worst of all callers (issue 28).
+   */
+  private route: ReadonlyMap<string, { file: SourceFile; item: CallInfo }> | undefined;
 
   constructor(private readonly workspace: Workspace) {}
 
@@ -130,9 +143,12 @@ export class LifetimeAnalyzer {
     return aliasesIn(pairs, root);
   }
 
-  analyze(pagesArg: Node, scope: Scope, pinCall: Node, longterm: 'always' | 'never' | 'conditional', longtermEvidence: Evidence | undefined): Lifetime {
+  analyze(pagesArg: Node, scope: Scope, pinCall: Node, longterm: 'always' | 'never' | 'conditional', longtermEvidence: Evidence | undefined,
+    route?: ReadonlyMap<string, { file: SourceFile; item: CallInfo }>): Lifetime {
     this.pinOwnerType = undefined;
+    this.route = route;
     const result = this.follow(pagesArg, scope, pinCall, 0);
+    this.route = undefined;
     // FOLL_LONGTERM states the intent when the pages could not be followed to a release: trust it then.
     if (longterm === 'always' && (result.reason === 'kept' || result.reason === 'caller-array')) {
       return { ...result, longLived: true, reason: 'longterm', evidence: longtermEvidence ? [longtermEvidence, ...result.evidence] : result.evidence };
@@ -175,8 +191,8 @@ export class LifetimeAnalyzer {
         const viaCallers = this.atCallers(at.fn, paramIndex, 'argument', depth);
         if (viaCallers) return this.withPath(viaCallers, path);
       }
-      // No caller in the driver to follow: nothing shows the pages released, so they count as kept (quieting needs evidence).
-      return { longLived: true, reason: 'caller-array', evidence: [ev(base, `the pages array '${name}' belongs to the caller of ${scope.name ?? 'this function'}() and is not released here; no caller in the driver shows its release`)], releases: own?.releases ?? [], path, ownerTypes: [] };
+      // No caller in the analysed code: the pages belong to callers elsewhere, which decide (issue 28, docs/analysis.md).
+      return handedBack(scope.file.uri, base, scope.name ?? 'this function', path, own?.releases ?? []);
     }
     if (!decl || !body) {
       return { longLived: true, reason: 'global', evidence: [ev(base, `'${name}' is not a local variable: the pages outlive the call`)], releases: [], path, ownerTypes: [] };
@@ -219,8 +235,13 @@ export class LifetimeAnalyzer {
     let reason: LifetimeReason | undefined;
     // Locals the array is copied to (`kmapped_page = page;`) hold the same pages: a release through them counts.
     const names = this.copiesOf(body, name, scope);
+    // Locals holding one element (`page = pages[0];`): where they escape (returned, stored, passed out) that page
+    // escapes; their release is not the array's, so they count for escapes only.
+    const elements = new Set(this.factsOf(body).pairs.filter((p) => !p.plain && names.has(p.r) && !names.has(p.l) && !p.field &&
+      scope.fn && declarationOf(scope.fn, p.l)?.kind === 'local').map((p) => p.l));
     for (const d of descendants(body)) {
-      if (d.type !== 'identifier' || !names.has(d.text) || isAncestor(pinCall, d)) continue;
+      if (d.type !== 'identifier' || (!names.has(d.text) && !elements.has(d.text)) || isAncestor(pinCall, d)) continue;
+      const element = !names.has(d.text);
       const assign = ancestorOfType(d, 'assignment_expression', body);
       const right = assign?.childForFieldName('right');
       if (assign && right && isAncestor(right, d) && isValueOf(right, d)) {
@@ -242,8 +263,12 @@ export class LifetimeAnalyzer {
         }
       }
       const ret = ancestorOfType(d, 'return_statement', body);
-      if (ret && !ancestorOfType(d, 'call_expression', ret)) { returned ??= ret; continue; }
-      const call = ancestorOfType(d, 'call_expression', body);
+      const retValue = ret ? namedChildren(ret).find((c) => c.type !== 'comment') : undefined;
+      if (ret && (!ancestorOfType(d, 'call_expression', ret) || (retValue && isValueOf(retValue, d)))) { returned ??= ret; continue; }
+      if (element) continue;
+      let call = ancestorOfType(d, 'call_expression', body);
+      // `put_page(pfn_to_page(pfn))`: the call that receives the page is the one around the way back from its handle.
+      while (call && PAGE_OF_HANDLE.has(call.childForFieldName('function')?.text ?? '')) call = ancestorOfType(call, 'call_expression', body) ?? undefined;
       const callee = call?.childForFieldName('function');
       if (call && callee?.type === 'identifier') {
         const fname = callee.text;
@@ -281,12 +306,12 @@ export class LifetimeAnalyzer {
     if (returned && at.fn) {
       const viaCallers = depth < MAX_DEPTH ? this.atCallers(at.fn, -1, 'return', depth) : undefined;
       if (viaCallers) return this.withPath(viaCallers, path);
-      return { longLived: true, reason: 'returned', evidence: [ev(returned, `the pages are returned to the caller of ${at.fn.name}(); no caller in the driver shows their release`)], releases, path, ownerTypes: [] };
+      return handedBack(scope.file.uri, returned, at.fn.name, path, releases);
     }
     if (outParam && at.fn) {
       const viaCallers = depth < MAX_DEPTH ? this.atCallers(at.fn, outParam.param, 'out', depth) : undefined;
       if (viaCallers) return this.withPath(viaCallers, path);
-      return { longLived: true, reason: 'out-param', evidence: [ev(outParam.node, `the pages are passed out through ${clip(outParam.node.text)}; no caller in the driver shows their release`)], releases, path, ownerTypes: [] };
+      return handedBack(scope.file.uri, outParam.node, at.fn.name, path, releases);
     }
     return { longLived: true, reason: 'kept', evidence: [ev(pinCall, `'${name}' is not released on the success path, so the pages stay pinned after the call returns`)], releases, path, ownerTypes: [] };
   }
@@ -351,6 +376,15 @@ export class LifetimeAnalyzer {
         : at.fn ? this.atCallers(at.fn, param.index, 'object', depth, field) : undefined;
       if (inner) return withReleases(inner);
     }
+    // A local object published in a container (`idr_replace(&dev->idr, shm, id)`): whatever its callers do with their
+    // copy, the container keeps it, unless a completion releases it (a request queued on a list until it is done).
+    const published = decl?.kind === 'local' && body ? this.callsIn(scope.file, body).find((c) => PUBLISH_CALLS.has(c.name) &&
+      c.node.startIndex >= after.endIndex && c.args.some((a) => rootIdentifier(a) === root)) : undefined;
+    if (published) {
+      const done = this.completionRelease(field, path);
+      if (done) return { longLived: false, reason: 'io-bounded', evidence: [ev(node, `the pages stay in ${clip(node.text)} until the request completes`), done], releases: found.releases, storedField: field, path, ownerTypes };
+      return { longLived: true, reason: 'stored', evidence: [ev(published.node, `${clip(node.text)} is published with ${published.name}() in a container that outlives the call`)], releases: found.releases, storedField: field, path, ownerTypes };
+    }
     // A local object returned to the callers (`return bitmap;`): they decide.
     if (!param && decl?.kind === 'local' && body && at.fn && depth < MAX_DEPTH && this.factsOf(body).returned.has(root)) {
       const inner = this.atCallers(at.fn, -1, 'return', depth, field);
@@ -382,8 +416,16 @@ export class LifetimeAnalyzer {
    * array, or the caller's object. Undefined when `fn` has no caller in scope. The longest lifetime among the callers wins.
    */
   private atCallers(fn: FunctionInfo, param: number, mode: 'return' | 'out' | 'argument' | 'object', depth: number, field?: string): Lifetime | undefined {
-    const calls = this.workspace.callsTo(fn.name).filter((c) => c.item.fn && c.item.fn !== fn).slice(0, 8);
-    if (calls.length === 0) return undefined;
+    const routed = this.route?.get(fn.name);
+    const all = routed ? [routed] : this.workspace.callsTo(fn.name);
+    const calls = all.filter((c) => c.item.fn && c.item.fn !== fn).slice(0, 8);
+    if (calls.length === 0) {
+      // Called, but from code that does not parse as a function (a signature split by #if): the caller is in the
+      // analysed code and cannot be followed, so nothing shows the pages released (quieting needs evidence).
+      const unread = all.find((c) => !c.item.fn);
+      if (unread) return { longLived: true, reason: 'kept', evidence: [{ uri: unread.file.uri, node: unread.item.node, message: `${fn.name}() is called here, in code that could not be read as a function: the pages are taken as kept` }], releases: [], path: [], ownerTypes: [] };
+      return undefined;
+    }
     const results: Lifetime[] = [];
     for (const c of calls) {
       const callerFn = c.item.fn!;
@@ -437,7 +479,7 @@ export class LifetimeAnalyzer {
       }
     }
     if (results.length === 0) return undefined;
-    const worst = results.find((r) => r.longLived) ?? results.find((r) => r.reason === 'io-bounded') ?? results[0];
+    const worst = results.find((r) => r.longLived) ?? results.find((r) => r.reason === 'io-bounded') ?? results.find((r) => r.reason === 'handed-back') ?? results[0];
     return { ...worst, releases: results.flatMap((r) => r.releases), path: results.flatMap((r) => r.path), ownerTypes: results.flatMap((r) => r.ownerTypes) };
   }
 
@@ -696,7 +738,13 @@ function bodyFactsOf(body: Node): BodyFacts {
       if (list) list.push(d.startIndex); else facts.assignments.set(l.text, [d.startIndex]);
     }
     const name = l.type === 'identifier' || !assignment ? rootIdentifier(left) : undefined;
-    const rNode = unwrapParens(right);
+    let rNode = unwrapParens(right);
+    // `page = virt_to_page(va)`, `pfn = page_to_pfn(page)`: a handle and the page it stands for are the same pages.
+    const converter = rNode.type === 'call_expression' ? rNode.childForFieldName('function')?.text ?? '' : '';
+    if (PAGE_OF_HANDLE.has(converter) || PAGE_HANDLES.has(converter)) {
+      const first = namedChildren(rNode.childForFieldName('arguments') ?? rNode).find((c) => c.type !== 'comment');
+      if (first && first.id !== rNode.id) rNode = unwrapParens(first);
+    }
     const r = rNode.type === 'identifier' || rNode.type === 'pointer_expression' || rNode.type === 'subscript_expression'
       || rNode.type === 'cast_expression' || rNode.type === 'field_expression' ? rootIdentifier(rNode) : undefined;
     if (name && r) facts.pairs.push({ l: name, r, plain: rNode.type === 'identifier', field: fieldOf(rNode) });
@@ -708,9 +756,12 @@ function bodyFactsOf(body: Node): BodyFacts {
   return facts;
 }
 
-/** A caller that passes the pages further up, to a caller the driver does not show: nothing shows them released. */
-function handedBack(uri: string, node: Node, fnName: string, path: Node[]): Lifetime {
-  return { longLived: true, reason: 'returned', evidence: [{ uri, node, message: `${fnName}() hands the pages to its own caller, and no caller in the driver shows their release` }], releases: [], path, ownerTypes: [] };
+/**
+ * The pages go back to callers the analysed code does not show (a library function, an exported helper): those callers
+ * decide how long they live, so the pin is judged where they keep them, not here (issue 28, docs/analysis.md).
+ */
+function handedBack(uri: string, node: Node, fnName: string, path: Node[], releases: Lifetime['releases'] = []): Lifetime {
+  return { longLived: false, reason: 'handed-back', evidence: [{ uri, node, message: `${fnName}() hands the pages back to callers outside the analysed code, which decide how long they live` }], releases, path, ownerTypes: [] };
 }
 
 /**
@@ -737,6 +788,15 @@ function aliasesIn(pairs: NamePair[], root: string): Set<string> {
 function isValueOf(expr: Node, id: Node): boolean {
   const e = unwrapParens(expr);
   if (e.id === id.id) return true;
+  // A handle that stands for the page: `page_address(page) + offset`, `page_to_pfn(pages[0])`.
+  if (e.type === 'call_expression' && PAGE_HANDLES.has(e.childForFieldName('function')?.text ?? '')) {
+    const first = namedChildren(e.childForFieldName('arguments') ?? e).find((c) => c.type !== 'comment');
+    return !!first && first.id !== e.id && isValueOf(first, id);
+  }
+  if (e.type === 'binary_expression' && ['+', '-'].includes(e.childForFieldName('operator')?.type ?? '')) {
+    const l = e.childForFieldName('left');
+    return !!l && isValueOf(l, id);
+  }
   if (e.type === 'cast_expression') { const v = e.childForFieldName('value'); return !!v && isValueOf(v, id); }
   if (e.type === 'pointer_expression') { const a = e.childForFieldName('argument'); return !!a && isValueOf(a, id); }
   if (e.type === 'subscript_expression') { const a = e.childForFieldName('argument'); return !!a && isValueOf(a, id); }

@@ -22,7 +22,7 @@ export function onSuccessPath(release: Node, pin: Node, body: Node, owner?: Set<
   const unchanged = (at: Node): boolean => !!result && !reassignedBetween(body, result, pin, at);
   for (let n: Node | null = release.parent; n && n.id !== body.id; n = n.parent) {
     if (!BRANCHES.has(n.type) || isAncestor(n, pin)) continue;
-    if (n.type === 'if_statement' && result && testsResult(n, result) && unchanged(n) && !leavesFunction(n.childForFieldName('consequence'))) continue;
+    if (n.type === 'if_statement' && result && testsOnlyResult(n, result, releasedArray(release)) && unchanged(n) && !leavesFunction(n.childForFieldName('consequence'))) continue;
     // `if (pages) unpin_user_pages(pages, n);` at a shared exit: the success path still has the array, so it takes
     // the branch; unless the array is handed over first (`obj->pvec = pvec; pvec = NULL;`).
     if (n.type === 'if_statement') {
@@ -36,7 +36,7 @@ export function onSuccessPath(release: Node, pin: Node, body: Node, owner?: Set<
   const releaseTop = statementIn(body, release);
   const pinTop = statementIn(body, pin);
   if (!releaseTop || !pinTop) return false;
-  if (releaseTop.id === pinTop.id) return true;
+  if (releaseTop.id === pinTop.id) return !exitsBetweenInBlock(release, pin, result);
   const statements = namedChildren(body);
   const from = statements.findIndex((s) => s.id === pinTop.id);
   const to = statements.findIndex((s) => s.id === releaseTop.id);
@@ -70,6 +70,38 @@ export function failureExitOf(pin: Node, body: Node, assignments: ReadonlyMap<st
   };
 }
 
+
+/**
+ * Pin and release in one block below the function's top level (a retry loop): an `if (...) break;` between them that
+ * does not test the pin's result is the way the success path leaves the loop, so the release after it runs only on the
+ * path that stays (`for (;;) { va = pin(); if (gpa == next) break; unpin(va); }`).
+ */
+function exitsBetweenInBlock(release: Node, pin: Node, result: string | undefined): boolean {
+  let block: Node | null = release.parent;
+  while (block && !(block.type === 'compound_statement' && isAncestor(block, pin))) block = block.parent;
+  if (!block) return false;
+  const children = namedChildren(block);
+  const from = children.findIndex((s) => isAncestor(s, pin) || s.id === pin.id);
+  const to = children.findIndex((s) => isAncestor(s, release) || s.id === release.id);
+  if (from < 0 || to <= from) return false;
+  for (let i = from + 1; i < to; i++) {
+    const s = children[i];
+    if (s.type === 'break_statement') return true;
+    if (s.type !== 'if_statement' || s.childForFieldName('alternative') || (result && testsResult(s, result))) continue;
+    const c = s.childForFieldName('consequence');
+    const first = c?.type === 'compound_statement' ? namedChildren(c).find((x) => x.type !== 'comment') : c;
+    // Only a loop exit: an early return or goto after the pin is its failure path (`if (got <= 0) return ...`).
+    if (first && first.type === 'break_statement') return true;
+  }
+  return false;
+}
+
+/** The root of a release call's first argument (`put_page(pages[i])` gives 'pages'). */
+function releasedArray(release: Node): string | undefined {
+  const args = release.childForFieldName('arguments');
+  const first = args ? namedChildren(args).find((a) => a.type !== 'comment') : undefined;
+  return first ? rootIdentifier(first) : undefined;
+}
 
 /** The release's own pages array when the if's condition only checks that it is there (`if (pages)`, `if (p != NULL)`). */
 function guardedArray(ifStmt: Node, release: Node): string | undefined {
@@ -148,6 +180,21 @@ function resultName(pin: Node): string | undefined {
   if (p?.type === 'assignment_expression') { const l = p.childForFieldName('left'); return l && unwrapParens(l).type === 'identifier' ? unwrapParens(l).text : undefined; }
   if (p?.type === 'init_declarator') return rootIdentifier(p.childForFieldName('declarator') ?? p);
   return undefined;
+}
+
+/**
+ * The condition tests the pin's result and nothing else (`if (got > 0)`, `if (va)`, `if (n != NR)`): the cleanup of what
+ * the pin returned, taken on the success path too. `if (va && nb < len)` also tests something else: a branch.
+ */
+function testsOnlyResult(ifStmt: Node, result: string, array: string | undefined): boolean {
+  const cond = ifStmt.childForFieldName('condition');
+  if (!cond || !testsResult(ifStmt, result)) return false;
+  for (const d of descendants(cond)) {
+    // The result, the released array itself (`if (pages && got > 0)`), constants.
+    if (d.type === 'identifier' && d.text !== result && d.text !== array && !/^[A-Z][A-Z0-9_]*$/.test(d.text)) return false;
+    if (d.type === 'field_expression' || d.type === 'call_expression') return false;
+  }
+  return true;
 }
 
 function testsResult(ifStmt: Node, result: string): boolean {
