@@ -402,6 +402,7 @@ class FileAnalysis {
       api: api.name, via: below.map((c) => c.name), ref: r.ref, write, longterm, longLived: lifetime.longLived,
       lifetimeReason: lifetime.reason, kernel: this.kernel.version, kernelSource: this.kernel.source, pinEquivalent: api.pinEquivalent,
       alternatives: site.alternatives.map(describeAlternative), branch: site.branch?.judged, keptBy,
+      buffer: pagesArg ? bindingSource(pagesArg).node.text : undefined,
     };
     const rejectedBy = alwaysRefused[0];
     const scenario = (prot: Protection[]): ScenarioInput => ({

@@ -24,6 +24,8 @@ export interface SiteFacts {
   branch?: string;
   /** The caller that keeps the pages, when the pin sits in a driver function its callers reach: `f() (file.c:LINE)`. */
   keptBy?: string;
+  /** The pages buffer as the code writes it where it is kept (`mr->pages`, `ctx->ring`), for the headline. */
+  buffer?: string;
 }
 
 export interface ProtectionFact {
@@ -121,7 +123,41 @@ function refusedFix(f: SiteFacts, x: RefusedFlag): string {
   return `drop ${x.flag} from the flags: ${f.api}() sets what it needs itself`;
 }
 
+/** The buffer as a message names it: the code's own expression, without `&` or casts, short. */
+function bufferName(f: SiteFacts): string {
+  const raw = (f.buffer ?? '').replace(/\s+/g, ' ').replace(/^\(\s*[\w\s*]+\)\s*/, '').replace(/^&\s*/, '').trim();
+  if (!raw) return 'its pages';
+  return raw.length > 40 ? `${raw.slice(0, 37)}...` : raw;
+}
+
+/**
+ * The first sentence of a pin finding: the call, the buffer and the consequence, short enough for a Problems panel
+ * row (issue 16), so that findings in one file read differently when they differ. The simulated outcome, the why and
+ * the fix follow it.
+ */
+export function headline(code: RuleCode, f: SiteFacts): string | undefined {
+  const call = callName(f);
+  const buf = bufferName(f);
+  const access = f.write === 'never' ? 'read-only' : f.write === 'conditional' ? 'writable on some paths' : 'writable';
+  switch (code) {
+    case 'FS001': return `${call} pins ${buf} ${access} past the call: after fork() the device writes where the parent no longer is.`;
+    case 'FS002': return `${call} pins ${buf} read-only past the call: after fork() a parent write leaves the device reading stale data.`;
+    case 'FS003': return `${call} on ${buf} relies on a protection forksafe cannot see in this code: verify it.`;
+    case 'FS004': return `${call} pins ${buf} with FOLL_GET for long-lived DMA: only its protection keeps it right across fork().`;
+    case 'FS005': return `${call} keeps ${buf} pinned past the call without FOLL_LONGTERM.`;
+    case 'FS007': return `Short-lived pin: ${call} on ${buf} (${access}) is exposed to fork() only during this I/O.`;
+    case 'FS010': return `I/O-bounded pin: ${call} on ${buf} (${access}) is exposed to fork() only while the request is in flight.`;
+    default: return undefined;
+  }
+}
+
 export function siteMessage(m: MessageInput): string {
+  const head = headline(m.code, m.facts);
+  const body = siteMessageBody(m);
+  return head && !body.startsWith(head) ? `${head} ${body}` : body;
+}
+
+function siteMessageBody(m: MessageInput): string {
   const f = m.facts;
   const kept = f.keptBy ? ` (in ${f.keptBy})` : '';
   const why = `${callName(f)} takes ${refPhrase(f)} ${writePhrase(f)} and ${LIFETIME_WHY[f.lifetimeReason]}${kept}, on ${kernelPhrase(f)}`;
@@ -143,7 +179,7 @@ export function siteMessage(m: MessageInput): string {
     case 'FS004':
       return `${callName(f)} takes FOLL_GET references for a long-lived DMA pin; it relies on ${m.protections.map((p) => `${PROTECTION_NAMES[p.kind]} (${PLACE_PHRASE[p.place]} ${p.where})`).join(', ') || 'a protection'}, and that is its only defence: kernels from 5.9 copy only FOLL_PIN pages at fork. Without it: ${m.outcome} Fix: use ${f.pinEquivalent ?? 'pin_user_pages*'}() with FOLL_LONGTERM and release with unpin_user_pages().`;
     case 'FS005':
-      return `${callName(f)} keeps pinned pages after the call (${LIFETIME_WHY[f.lifetimeReason]}) without FOLL_LONGTERM. ${capital(m.outcome)} But a long-lived pin without FOLL_LONGTERM may sit in ZONE_MOVABLE or CMA memory and block migration and memory hot-unplug. Fix: add FOLL_LONGTERM to the flags.`;
+      return `${capital(m.outcome)} But a long-lived pin without FOLL_LONGTERM may sit in ZONE_MOVABLE or CMA memory and block migration and memory hot-unplug. Why: ${LIFETIME_WHY[f.lifetimeReason]}. Fix: add FOLL_LONGTERM to the flags.`;
     case 'FS011': {
       const list = m.refused ?? [];
       const first = list[0];
@@ -153,9 +189,9 @@ export function siteMessage(m: MessageInput): string {
       return `${callName(f)} is refused by ${kernelPhrase(f)}: it is passed ${list.map((x) => x.flag).join(' and ')}${paths}, so it WARNs and returns -EINVAL and no page is pinned. Why: ${reasons}. Fix: ${list.map((x) => refusedFix(f, x)).join('; ')}.`;
     }
     case 'FS010':
-      return `I/O-bounded pin: ${callName(f)} ${writePhrase(f)} keeps the pages until the asynchronous request completes, so fork() can interfere only while it is in flight: ${m.outcome} Like O_DIRECT AIO this is usually acceptable; ${f.ref === 'get' ? `${f.pinEquivalent ?? 'pin_user_pages*'}() (FOLL_PIN pages are copied at fork from 5.9) closes even that window` : 'FOLL_PIN already closes it from 5.9'}; keep the pages out of objects that outlive the request.`;
+      return `${capital(m.outcome)} The pages are kept until the asynchronous request completes; like O_DIRECT AIO this is usually acceptable; ${f.ref === 'get' ? `${f.pinEquivalent ?? 'pin_user_pages*'}() (FOLL_PIN pages are copied at fork from 5.9) closes even that window` : 'FOLL_PIN already closes it from 5.9'}; keep the pages out of objects that outlive the request.`;
     case 'FS007':
-      return `Short-lived pin: ${callName(f)} ${writePhrase(f)} releases the pages before returning, so fork() can only interfere during this I/O: ${m.outcome} Usually acceptable (like O_DIRECT); keep the pages out of long-lived structures.`;
+      return `${capital(m.outcome)} The pages are released before the call returns: usually acceptable (like O_DIRECT); keep them out of long-lived structures.`;
     default:
       return m.outcome;
   }

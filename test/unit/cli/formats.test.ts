@@ -29,7 +29,8 @@ describe('cli: output formats', function () {
     const blocks = r.stdout.trimEnd().split('\n\n');
     assert.deepEqual(blocks.map((b) => b.split('\n')[0]), ['drv/bad.c', 'drv/quirk.c', 'odp/pages.c']);
     assert.match(blocks[1], /\n {2}1:1 {2}warning {2}FS008 {2}forksafe-ignore FS001 has no reason, so it is not applied\.$/);
-    assert.match(blocks[2], /\n {2}4:9 {2}information {2}FS003 {2}Verify the fork protection: /);
+    // The headline names the call and the buffer (issue 16).
+    assert.match(blocks[2], /\n {2}4:9 {2}information {2}FS003 {2}get_user_pages_fast\(\) on mr->pages relies on a protection forksafe cannot see in this code: verify it\./);
     assert.doesNotMatch(r.stdout, /\x1b\[/, 'no colour when stdout is piped');
   });
 
@@ -57,8 +58,10 @@ describe('cli: output formats', function () {
     const lines = r.stdout.split('\n');
     const at = lines.findIndex((l) => l.includes('FS001'));
     assert.match(lines[at + 1], /^ +simulated: kernel \d+\.\d+, FOLL_GET, device writes, long-lived, no protection \(.+\); worst of \d orders is .+: the device and the parent part$/);
-    assert.match(lines[at + 2], /^ +Why: get_user_pages\(\) takes FOLL_GET/);
-    assert.match(lines[at + 3], /^ +Fix: /);
+    // After the headline: what fork() does (the simulated outcome), then why and the fix.
+    assert.match(lines[at + 2], /^ +After fork\(\), /);
+    assert.match(lines[at + 3], /^ +Why: get_user_pages\(\) takes FOLL_GET/);
+    assert.match(lines[at + 4], /^ +Fix: /);
     const quirk = lines.findIndex((l) => l.includes('FS008'));
     assert.doesNotMatch(lines[quirk + 1] ?? '', /simulated/, 'FS008 is not about a pin: nothing to simulate');
   });
@@ -66,7 +69,7 @@ describe('cli: output formats', function () {
   it('--explain adds the simulation as note lines in gcc format', function () {
     const r = runCli(['scan', '--format', 'gcc', '--explain', 'odp'], dir);
     const lines = r.stdout.trimEnd().split('\n');
-    assert.match(lines[0], /^odp\/pages\.c:4:9: note: Verify the fork protection: .+ \[FS003\]$/);
+    assert.match(lines[0], /^odp\/pages\.c:4:9: note: get_user_pages_fast\(\) on mr->pages relies on a protection .+ Verify the fork protection: .+ \[FS003\]$/);
     assert.match(lines[1], /^odp\/pages\.c:4:9: note: simulated: kernel .+ no protection/);
     assert.ok(lines.some((l) => /^odp\/pages\.c:4:9: note: with the protection: .+protected by notifier/.test(l)), r.stdout);
   });

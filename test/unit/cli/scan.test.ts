@@ -23,7 +23,8 @@ describe('cli: forksafe scan', function () {
     assert.equal(r.code, 1, r.stderr);
     const lines = r.stdout.trimEnd().split('\n');
     assert.equal(lines[0], 'drv/bad.c');
-    assert.match(lines[1], /^ {2}3:2 {2}error {2}FS001 {2}After fork\(\), .*\.$/);
+    // The headline names the call and the buffer (issue 16); the simulated outcome follows it.
+    assert.match(lines[1], /^ {2}3:2 {2}error {2}FS001 {2}get_user_pages\(\) pins mr->pages writable past the call: after fork\(\) .*\.$/);
     assert.doesNotMatch(lines[1], /Why:|Fix:/, 'only the outcome sentence');
     assert.equal(lines.length, 2, r.stdout);
   });
@@ -33,7 +34,7 @@ describe('cli: forksafe scan', function () {
     assert.equal(r.code, 1, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.equal(lines.length, 1, r.stdout);
-    assert.match(lines[0], /^drv\/bad\.c:3:2: error: After fork\(\).+ Why: .+ Fix: .+ \[FS001\]$/);
+    assert.match(lines[0], /^drv\/bad\.c:3:2: error: get_user_pages\(\) pins mr->pages writable past the call: .+ After fork\(\).+ Why: .+ Fix: .+ \[FS001\]$/);
   });
 
   it('exits 0 on a clean file and prints nothing on stdout', function () {
