@@ -184,3 +184,33 @@ describe('protocol: code actions', function () {
     assert.deepEqual(second, [], 'nothing left to fix: a second fix-all is a no-op');
   });
 });
+
+describe('protocol: the suppress fix as a snippet (issue 16)', function () {
+  let server: LspProcess;
+
+  before(async function () {
+    server = new LspProcess();
+    await server.initialize({ ...EDITOR_CAPABILITIES, workspace: { ...EDITOR_CAPABILITIES.workspace, workspaceEdit: { documentChanges: true, snippetEditSupport: true } } });
+  });
+
+  after(async function () {
+    assert.equal(await server.shutdown(), 0, server.stderr.join(''));
+  });
+
+  it('selects the reason prompt for typing; left as is it is no reason, a typed one clears the finding', async function () {
+    const uri = 'file:///virtual/fix/snippet.c';
+    await server.open(uri, TEXT);
+    const diags = await server.diagnosticsForCurrentVersion(uri);
+    const list = await server.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: diags[0].range, context: { diagnostics: diags } });
+    const suppress = list.find((a) => a.title === SUPPRESS)!;
+    const edit = (suppress.edit!.documentChanges![0] as { edits: Array<{ snippet?: { kind: string; value: string }; newText?: string }> }).edits[0];
+    assert.deepEqual(edit.snippet, { kind: 'snippet', value: '\t// forksafe-ignore FS001: ${1:why fork() cannot break this pin}\n' });
+    const lines = TEXT.split('\n');
+    const untouched = [...lines.slice(0, 3), '\t// forksafe-ignore FS001: why fork() cannot break this pin', ...lines.slice(3)].join('\n');
+    await server.open('file:///virtual/fix/snippet-untouched.c', untouched);
+    const asIs = await server.diagnosticsForCurrentVersion('file:///virtual/fix/snippet-untouched.c');
+    assert.deepEqual(asIs.map((d) => [d.code, d.range.start.line]), [['FS008', 3], ['FS001', 4]], 'the prompt is not a reason');
+    await server.open('file:///virtual/fix/snippet-typed.c', untouched.replace('why fork() cannot break this pin', 'only a daemon that never forks registers MRs'));
+    assert.deepEqual(await server.diagnosticsForCurrentVersion('file:///virtual/fix/snippet-typed.c'), []);
+  });
+});

@@ -4,6 +4,9 @@ import type { CommentInfo } from './fileIndex';
 import { isRuleCode, RuleCode } from './rules';
 import type { ProtectionKind } from './protections';
 
+/** The reason prompt the suppress fix selects in editors that take snippet edits: not a reason until typed over. */
+export const SUPPRESSION_REASON_PROMPT = 'why fork() cannot break this pin';
+
 export interface Suppression { codes: RuleCode[]; reason: string | undefined; comment: CommentInfo }
 export interface Assumption { kind: ProtectionKind; reason: string; comment: CommentInfo }
 
@@ -19,7 +22,7 @@ export function readSuppressions(comments: CommentInfo[]): Suppression[] {
     const reason = m[2]?.trim();
     // A suppression that names no rule suppresses nothing: treat it like a missing reason so FS008 says so.
     // The quick fix inserts `<reason: ...>` for the author to replace: until then it is no reason.
-    const real = reason && !/^<.*>$/.test(reason) ? reason : undefined;
+    const real = reason && !/^<.*>$/.test(reason) && reason !== SUPPRESSION_REASON_PROMPT ? reason : undefined;
     out.push({ codes, reason: real && codes.length > 0 ? real : undefined, comment: c });
   }
   return out;

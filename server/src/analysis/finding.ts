@@ -15,6 +15,8 @@ export interface TextEditSpan {
   uri: string;
   span: Span;
   newText: string;
+  /** The same insertion as an LSP snippet (`${1:...}` placeholders to select), for editors that take snippet edits. */
+  snippet?: string;
 }
 
 export type FixKind = 'convertToPin' | 'addLongterm' | 'fixRelease' | 'suppress';

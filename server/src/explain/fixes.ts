@@ -1,4 +1,5 @@
 // Quick fixes as text edits on live syntax nodes: get_user_pages*() to pin_user_pages*() + FOLL_LONGTERM with its release path, add FOLL_LONGTERM, release mismatches, suppressions.
+import { SUPPRESSION_REASON_PROMPT } from '../analysis/annotations';
 import type { Node } from '../analysis/parser';
 import type { Fix, TextEditSpan } from '../analysis/finding';
 import type { Tri } from '../analysis/flags';
@@ -293,6 +294,7 @@ const SUPPRESSIBLE: ReadonlySet<RuleCode> = new Set(['FS001', 'FS002', 'FS003', 
 /** Inserted as the reason: a visible placeholder the author replaces with the real argument. */
 export const SUPPRESSION_REASON_PLACEHOLDER = '<reason: why fork() cannot break this pin>';
 
+
 /**
  * Inserts `// forksafe-ignore FS###: <reason>` on its own line above the diagnostic's line (same indentation), or adds
  * the code to a forksafe-ignore comment already there, so that comment keeps applying to the same line. `lines` is the
@@ -314,5 +316,8 @@ export function suppressionFix(code: RuleCode, uri: string, lines: readonly stri
   const at = { line, character: 0 };
   // The placeholder is not a reason (annotations.ts): until the author writes one, FS008 replaces the finding.
   const placeholderTitle = `Suppress ${code} on this line (then replace ${SUPPRESSION_REASON_PLACEHOLDER.replace(/:.*$/, '>')} with why fork() cannot break this pin)`;
-  return { kind: 'suppress', title: placeholderTitle, safe: false, resolves: false, edits: [{ uri, span: { start: at, end: at }, newText: `${indent}// forksafe-ignore ${code}: ${SUPPRESSION_REASON_PLACEHOLDER}${eol}` }] };
+  // In an editor that takes snippet edits the prompt is selected, so typing replaces it (issue 16); elsewhere the
+  // bracketed placeholder shows what to replace. Neither counts as a reason until the author writes one.
+  const snippet = `${indent}// forksafe-ignore ${code}: \${1:${SUPPRESSION_REASON_PROMPT}}${eol}`;
+  return { kind: 'suppress', title: placeholderTitle, safe: false, resolves: false, edits: [{ uri, span: { start: at, end: at }, newText: `${indent}// forksafe-ignore ${code}: ${SUPPRESSION_REASON_PLACEHOLDER}${eol}`, snippet }] };
 }

@@ -35,7 +35,7 @@ let driverContext: DriverContextLoader | undefined;
 let workspaceRoots: string[] = [];
 let docsRoot = '';
 const store = new AnalysisStore();
-const clientSupports = { disabledActions: false, documentChanges: false, workDoneProgress: false };
+const clientSupports = { disabledActions: false, documentChanges: false, workDoneProgress: false, snippetEdits: false };
 let scanning = false;
 
 const documents = new TextDocuments<TextDocument>({
@@ -56,6 +56,7 @@ connection.onInitialize(async (params) => {
   settings.configure(!!params.capabilities.workspace?.configuration, params.initializationOptions);
   clientSupports.disabledActions = !!params.capabilities.textDocument?.codeAction?.disabledSupport;
   clientSupports.documentChanges = !!params.capabilities.workspace?.workspaceEdit?.documentChanges;
+  clientSupports.snippetEdits = !!(params.capabilities.workspace?.workspaceEdit as { snippetEditSupport?: boolean } | undefined)?.snippetEditSupport;
   clientSupports.workDoneProgress = !!params.capabilities.window?.workDoneProgress;
   return {
     capabilities: {
@@ -335,6 +336,7 @@ connection.onCodeAction((params) => {
     openVersion: (u) => documents.get(u)?.version,
     supportsDisabled: clientSupports.disabledActions,
     supportsDocumentChanges: clientSupports.documentChanges,
+    supportsSnippetEdits: clientSupports.snippetEdits,
   });
 });
 

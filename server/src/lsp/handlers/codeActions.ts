@@ -13,6 +13,8 @@ export interface CodeActionContextInfo {
   openVersion: (uri: string) => number | undefined;
   supportsDisabled: boolean;
   supportsDocumentChanges: boolean;
+  /** The client applies snippet edits in a workspace edit (LSP 3.18 `snippetEditSupport`): placeholders get selected. */
+  supportsSnippetEdits?: boolean;
 }
 
 /** What publishDiagnostics puts in Diagnostic.data. */
@@ -37,7 +39,10 @@ export function workspaceEditFor(edits: TextEditSpan[], a: StoredAnalysis, info:
   }
   const lsp = (list: TextEditSpan[]) => list.map((e) => ({ range: toRange(e.span), newText: e.newText }));
   if (info.supportsDocumentChanges) {
-    return { documentChanges: [...byUri.entries()].map(([uri, list]) => TextDocumentEdit.create({ uri, version: versions.get(uri) ?? null }, lsp(list))) };
+    // A snippet edit (the suppress fix's reason prompt, selected for typing) where the client takes them.
+    const withSnippets = (list: TextEditSpan[]) => list.map((e) => (info.supportsSnippetEdits && e.snippet !== undefined
+      ? { range: toRange(e.span), snippet: { kind: 'snippet' as const, value: e.snippet } } : { range: toRange(e.span), newText: e.newText }));
+    return { documentChanges: [...byUri.entries()].map(([uri, list]) => TextDocumentEdit.create({ uri, version: versions.get(uri) ?? null }, withSnippets(list))) };
   }
   return { changes: Object.fromEntries([...byUri.entries()].map(([uri, list]) => [uri, lsp(list)])) };
 }
