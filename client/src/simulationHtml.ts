@@ -47,9 +47,10 @@ code { font-family: var(--vscode-editor-font-family, monospace); }
 .facts dt { font-weight: bold; }
 .facts dd { margin: 0; }
 .controls { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: center; margin: 12px 0; }
+.timeline-scroll { overflow-x: auto; max-width: 100%; }
 table.timeline { border-collapse: separate; border-spacing: 4px; }
-table.timeline th { text-align: left; font-weight: normal; vertical-align: bottom; max-width: 9em; overflow-wrap: anywhere; }
-table.timeline th.row { font-weight: bold; }
+table.timeline th { text-align: left; font-weight: normal; vertical-align: bottom; max-width: 12em; overflow-wrap: normal; word-break: normal; hyphens: none; }
+table.timeline th.row { font-weight: bold; white-space: nowrap; position: sticky; left: 0; z-index: 1; background: var(--vscode-editor-background, #fff); }
 td.cell { vertical-align: top; }
 .box { border-radius: 4px; padding: 4px 6px; min-width: 7em; min-height: 2.6em; border: 1px solid #333; color: #fff; }
 .box.empty { border: 1px dashed #999; color: var(--vscode-descriptionForeground, #555); background: transparent; }
@@ -98,7 +99,10 @@ export function renderSimulationHtml(r: SimulationResponse, o: SimulationHtmlOpt
   fact('era commit', r.era.commit, false);
   fact('scenario', `${r.scenario.ref === 'pin' ? 'FOLL_PIN' : 'FOLL_GET'}, ${r.scenario.access}, ${r.scenario.longterm ? 'FOLL_LONGTERM, ' : ''}${r.scenario.longLived ? 'long-lived' : 'short-lived'}${r.scenario.protections.length > 0 ? `, protected by ${r.scenario.protections.join(' + ')}` : ''}`, false);
 
-  const stepHeaders = r.steps.map((s) => `<th class="step${s.index === divergence ? ' diverged' : ''}" data-step="${s.index}">${s.index}. ${escapeHtml(s.label)}</th>`).join('');
+  // Step labels break only between flags and arguments (`pin_user_pages(FOLL_WRITE|FOLL_LONGTERM)`), never inside a
+  // name; the table scrolls sideways inside its own box when the view is narrow, its row labels staying in place.
+  const breakable = (label: string): string => escapeHtml(label).replace(/([|(,])/g, '$1<wbr>');
+  const stepHeaders = r.steps.map((s) => `<th class="step${s.index === divergence ? ' diverged' : ''}" data-step="${s.index}">${s.index}. ${breakable(s.label)}</th>`).join('');
   const rows = (['parent', 'child', 'device'] as const).map((row) =>
     `<tr><th class="row">${row}</th>${r.steps.map((s) => cellHtml(s[row], s.index, row, s.diverged)).join('')}</tr>`).join('\n');
   const details = r.steps.map((s) => `<li value="${s.index}" data-step="${s.index}">${s.diverged ? '<strong>* </strong>' : ''}${escapeHtml(s.detail || s.label)}</li>`).join('\n');
@@ -136,12 +140,14 @@ ${r.protectionsFound.length > 0 ? `<label><input type="checkbox" id="protections
 <span><button id="first" type="button" title="first step">first</button> <button id="prev" type="button">◀ step</button> <span id="step-label">step ${initial} of ${r.steps.length - 1}</span> <button id="next" type="button">step ▶</button> <button id="last" type="button" title="last step">last</button></span>
 ${r.docs ? `<a href="${escapeHtml(r.docs)}">${escapeHtml(r.site.codes[0] ?? 'rule')} rule</a>` : ''}
 </div>
+<div class="timeline-scroll">
 <table class="timeline">
-<thead><tr><th></th>${stepHeaders}</tr></thead>
+<thead><tr><th class="row"></th>${stepHeaders}</tr></thead>
 <tbody>
 ${rows}
 </tbody>
 </table>
+</div>
 <p>Highlighted columns: the device maps a different page than the parent.</p>
 <ol class="details" start="0">
 ${details}

@@ -65,6 +65,18 @@ describe('protocol: forksafe/simulation', function () {
     assert.ok(r.docs?.endsWith('/docs/rules/FS001.md'));
   });
 
+  it('the view stays readable in a narrow column: the table scrolls in its own box, labels break between flags only (issue 16)', async function () {
+    const r = (await simulate({ findingIndex: 0 }))!;
+    const html = renderSimulationHtml(r, { nonce: 'bm9uY2U=', cspSource: 'vscode-resource:' });
+    assert.match(html, /<div class="timeline-scroll">\s*<table class="timeline">/);
+    assert.match(html, /\.timeline-scroll \{ overflow-x: auto;/);
+    assert.match(html, /th\.row \{[^}]*white-space: nowrap;/);
+    assert.doesNotMatch(html, /overflow-wrap: anywhere/, 'no letter-by-letter wrapping of labels');
+    const pinHeader = /<th class="step[^"]*" data-step="1">([^<]*(?:<wbr>[^<]*)*)<\/th>/.exec(html);
+    assert.ok(pinHeader, html.slice(0, 400));
+    assert.match(pinHeader[1], /\(<wbr>/, 'a break opportunity after the call\'s parenthesis, none inside a name');
+  });
+
   it('switches era and order on request: on the mapcount era, the child writing first keeps the device with the parent', async function () {
     const r = (await simulate({ findingIndex: 0, eraId: 'mapcount', order: 'child-writes-first' }))!;
     assert.equal(r.era.id, 'mapcount');
@@ -76,8 +88,14 @@ describe('protocol: forksafe/simulation', function () {
     assert.equal(byKernel.kernel.version, '5.8');
   });
 
-  it('returns null where there is no pin site', async function () {
-    assert.equal(await simulate({ position: { line: 0, character: 2 } }), null);
+  it('with the cursor off any pin, answers for the file\'s only finding; null in a file without one (issue 16)', async function () {
+    const only = await simulate({ position: { line: 0, character: 2 } });
+    assert.ok(only, 'the only finding of the file');
+    assert.deepEqual(only.site.codes, ['FS001']);
+    const empty = 'file:///virtual/sim/none.c';
+    await server.open(empty, 'int f(void)\n{\n\treturn 0;\n}\n');
+    await server.diagnosticsForCurrentVersion(empty);
+    assert.equal(await server.request<SimulationResponse | null>('forksafe/simulation', { textDocument: { uri: empty }, position: { line: 0, character: 2 } }), null);
   });
 
   it('the webview page shows code containing </script><img onerror> as text: no injected element, every script carries the nonce', async function () {

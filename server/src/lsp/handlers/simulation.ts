@@ -28,7 +28,11 @@ export function siteForRequest(a: StoredAnalysis, p: Pick<SimulationParams, 'fin
     const f = a.report.findings[p.findingIndex];
     if (f?.site) return f.site;
   }
-  return p.position ? siteAt(a.report, p.position) : undefined;
+  const at = p.position ? siteAt(a.report, p.position) : undefined;
+  if (at) return at;
+  // The cursor is elsewhere and the file has one finding about a pin: that is the one the user means (issue 16).
+  const pinned = a.report.findings.filter((f) => f.site);
+  return pinned.length === 1 ? pinned[0].site : undefined;
 }
 
 /** The scenario input for a request: the site's, on the requested kernel or era, with or without its protections. */
