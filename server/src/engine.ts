@@ -408,6 +408,7 @@ class FileAnalysis {
     const scenario = (prot: Protection[]): ScenarioInput => ({
       ...(rejectedBy ? { rejected: `${rejectedBy.flag} refused since ${rejectedBy.from.major}.${rejectedBy.from.minor}` } : {}),
       kernel: this.kernel.version, ref: r.ref, access: write === 'never' ? 'read' : 'write', longterm: longterm === 'always', longLived: lifetime.longLived,
+      ...(r.args[r.signature.startIndex] ? { buffer: bindingSource(r.args[r.signature.startIndex]!).node.text } : {}),
       protections: { dontfork: prot.some((p) => p.kind === 'dontfork'), wipeonfork: prot.some((p) => p.kind === 'wipeonfork'), notifier: prot.some((p) => p.kind === 'notifier') },
     });
     const bare = simulateFinding(scenario([]));

@@ -59,6 +59,7 @@ describe('protocol: forksafe/simulation', function () {
     assert.equal(r.steps[r.verdict.divergenceStep!].diverged, true);
     assert.deepEqual([r.steps[6].parent.frameName, r.steps[6].device.frameName], ['0xBEEF', '0xCAFE']);
     assert.match(r.outcome, /now the child's/);
+    assert.equal(r.steps[0].detail, 'The parent has written its buffer a, which sits on 0xCAFE.', 'the code\'s own name for the buffer (issue 16), not ptr1');
     assert.match(r.trace, /^Scenario: parent writes first/);
     assert.match(r.svg, /^<svg /);
     assert.deepEqual(r.orders.filter((o) => o.simulatedForFinding).map((o) => o.id), ['child-writes-first', 'parent-writes-first', 'child-exits-then-parent-writes']);

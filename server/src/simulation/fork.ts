@@ -25,6 +25,8 @@ export interface SimulationEnv {
   era: KernelEra;
   kernel: KernelVersion;
   hugetlb: boolean;
+  /** How the steps name the user buffer: the code's own address expression; ptr1 (the classic illustration) when absent. */
+  buffer?: string;
 }
 
 export interface EventResult {
@@ -50,7 +52,7 @@ function applyFork(s: MemoryState, env: SimulationEnv): EventResult {
   if (s.vma.dontcopy) {
     // dup_mmap() skips VM_DONTCOPY vmas entirely: the child has no vma, and the parent's PTE is untouched.
     s.child.hasVma = false;
-    return { detail: 'VM_DONTCOPY: dup_mmap() skips the vma, so the child has no mapping at ptr1 at all.', effects: {} };
+    return { detail: `VM_DONTCOPY: dup_mmap() skips the vma, so the child has no mapping at ${env.buffer ?? 'ptr1'} at all.`, effects: {} };
   }
   s.child.hasVma = true;
   if (s.vma.wipeonfork) {
@@ -62,7 +64,7 @@ function applyFork(s: MemoryState, env: SimulationEnv): EventResult {
   }
   const parentPte = s.parent.pte;
   if (!parentPte) {
-    return { detail: 'fork(): nothing is mapped at ptr1 to copy.', effects: {} };
+    return { detail: `fork(): nothing is mapped at ${env.buffer ?? 'ptr1'} to copy.`, effects: {} };
   }
   // copy_page_range() write-protects the parent's range first (MMU_NOTIFY_PROTECTION_PAGE), so a
   // notifier-driven driver drops its reference before the pinned-page check below can see it.
@@ -180,8 +182,8 @@ function applyCpu(s: MemoryState, who: 'parent' | 'child', write: boolean, env: 
     // No vma at all (VM_DONTCOPY): the access is a segmentation fault, which kills the child by default.
     unmapFrame(s, proc);
     proc.status = 'killed';
-    const fault = `${who}: SIGSEGV at ptr1 (no vma there after fork(), MADV_DONTFORK)`;
-    return { detail: `The ${who} ${write ? 'writes' : 'reads'} ptr1, which is not mapped in it: SIGSEGV.`, effects: { fault } };
+    const fault = `${who}: SIGSEGV at ${env.buffer ?? 'ptr1'} (no vma there after fork(), MADV_DONTFORK)`;
+    return { detail: `The ${who} ${write ? 'writes' : 'reads'} ${env.buffer ?? 'ptr1'}, which is not mapped in it: SIGSEGV.`, effects: { fault } };
   }
   if (!write) {
     if (!proc.pte) {
@@ -280,7 +282,14 @@ export function envFor(scenario: Scenario): SimulationEnv {
   if (!era) {
     throw new Error(`simulation: unknown kernel era '${scenario.eraId}'`);
   }
-  return { era, kernel: scenario.input.kernel, hugetlb: scenario.input.hugetlb ?? false };
+  return { era, kernel: scenario.input.kernel, hugetlb: scenario.input.hugetlb ?? false, buffer: bufferName(scenario.input.buffer) };
+}
+
+/** The user buffer as the steps name it: the pin's own address expression (`start & PAGE_MASK`), short, or ptr1. */
+function bufferName(text: string | undefined): string {
+  const t = (text ?? '').replace(/\s+/g, ' ').trim();
+  if (!t) return 'ptr1';
+  return t.length > 30 ? `${t.slice(0, 27)}...` : t;
 }
 
 export function simulateFork(scenario: Scenario): SimulationResult {
@@ -291,7 +300,7 @@ export function simulateFork(scenario: Scenario): SimulationResult {
       index: 0,
       event: undefined,
       label: 'start',
-      detail: `The parent has written its buffer ptr1, which sits on ${formatFrame(state.parent.pte?.frame ?? 0)}.`,
+      detail: `The parent has written its buffer ${env.buffer ?? 'ptr1'}, which sits on ${formatFrame(state.parent.pte?.frame ?? 0)}.`,
       state: snapshot(state),
       effects: {},
       diverged: false,

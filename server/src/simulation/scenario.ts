@@ -52,6 +52,8 @@ export interface ScenarioInput {
   protections: Protections;
   /** The buffer is hugetlb memory: early COW covered hugetlb only from v5.12 (4eae4efa2c29). */
   hugetlb?: boolean;
+  /** The user buffer as the code names it (the pin's start address), for the steps' wording; ptr1 when absent. */
+  buffer?: string;
   /** The kernel rejects the pin call with -EINVAL (its invalid flag combination, FS011): nothing is pinned. */
   rejected?: string;
   /** Force a kernel era by id instead of deriving it from `kernel` (for eras that never shipped alone). */
