@@ -78,6 +78,15 @@ describe('protocol: forksafe/simulation', function () {
     assert.match(pinHeader[1], /\(<wbr>/, 'a break opportunity after the call\'s parenthesis, none inside a name');
   });
 
+  it('the outcome sentence is the selected order\'s: a writable pin taken after fork() stays with the parent (issue 16)', async function () {
+    const after = (await simulate({ findingIndex: 0, order: 'pin-after-fork' }))!;
+    assert.equal(after.order, 'pin-after-fork');
+    assert.equal(after.verdict.diverges, false);
+    assert.match(after.outcome, /^GUP breaks COW before taking its reference/);
+    const worst = (await simulate({ findingIndex: 0 }))!;
+    assert.notEqual(worst.outcome, after.outcome);
+  });
+
   it('switches era and order on request: on the mapcount era, the child writing first keeps the device with the parent', async function () {
     const r = (await simulate({ findingIndex: 0, eraId: 'mapcount', order: 'child-writes-first' }))!;
     assert.equal(r.era.id, 'mapcount');
