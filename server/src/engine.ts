@@ -22,7 +22,7 @@ import { NEWEST_MODELLED_KERNEL, parseKernelVersion } from './simulation/kernelE
 import { describeOutcome, simulateFinding } from './simulation/outcome';
 import type { ScenarioInput } from './simulation/scenario';
 import { releaseMismatchMessage, siteMessage, suppressionWithoutReasonMessage, SiteFacts, ProtectionFact } from './explain/messages';
-import { addLongtermFix, convertToPinFix, releaseFix, ReleaseCall, suppressionFix } from './explain/fixes';
+import { addLongtermFix, convertToPinFix, releaseFix, ReleaseCall, suppressionFix, assumeContractFix } from './explain/fixes';
 
 export interface Report {
   uri: string;
@@ -468,6 +468,9 @@ class FileAnalysis {
         const add = addLongtermFix(liveApiCall, r.signature, callersJudged ? undefined : wrapper);
         if (add) out.push(add);
       }
+      // A userspace MADV_DONTFORK contract, stated: the one remedy that exists on every kernel (issue 16).
+      const assume = withSuppression ? assumeContractFix(code, this.file.uri, this.lines(), line) : undefined;
+      if (assume) out.push(assume);
       const suppress = withSuppression ? suppressionFix(code, this.file.uri, this.lines(), line) : undefined;
       if (suppress) out.push(suppress);
       return out;

@@ -25,6 +25,7 @@ const TEXT = [
 
 const CONVERT = 'Convert to pin_user_pages() with FOLL_LONGTERM and release with unpin_user_pages()';
 const SUPPRESS = 'Suppress FS001 on this line (then replace <reason> with why fork() cannot break this pin)';
+const ASSUME = 'State the userspace MADV_DONTFORK contract (forksafe-assume dontfork; the error becomes information to verify)';
 
 describe('protocol: code actions', function () {
   let server: LspProcess;
@@ -66,18 +67,18 @@ describe('protocol: code actions', function () {
     return { fixed, diags: reopened.diags };
   }
 
-  it('offers the conversion (preferred), the suppression and the simulation on FS001, with the fix-all source action', async function () {
+  it('offers the conversion (preferred), the contract comment, the suppression and the simulation on FS001, with the fix-all source action', async function () {
     const { uri, diags } = await openFresh(TEXT);
     assert.deepEqual(diags.map((d) => d.code), ['FS001']);
     const list = await actions(uri, diags);
-    assert.deepEqual(list.map((a) => a.title), [CONVERT, SUPPRESS, 'Show fork simulation (FS001)', 'Fix all safe forksafe problems']);
-    assert.deepEqual(list.map((a) => a.kind), ['quickfix', 'quickfix', 'quickfix', 'source.fixAll.forksafe']);
+    assert.deepEqual(list.map((a) => a.title), [CONVERT, ASSUME, SUPPRESS, 'Show fork simulation (FS001)', 'Fix all safe forksafe problems']);
+    assert.deepEqual(list.map((a) => a.kind), ['quickfix', 'quickfix', 'quickfix', 'quickfix', 'source.fixAll.forksafe']);
     assert.equal(list[0].isPreferred, true);
     const edits = editsOf(list[0].edit!).get(uri)!.edits;
     assert.deepEqual(edits.map((e) => [e.range.start.line, e.newText]), [
       [3, 'pin_user_pages'], [3, 'FOLL_WRITE | FOLL_LONGTERM'], [9, 'unpin_user_pages(mr->pages, mr->n);'],
     ]);
-    assert.deepEqual(list[2].command, { title: 'Show fork simulation', command: 'forksafe.showSimulation', arguments: [{ uri, position: diags[0].range.start, fingerprint: (diags[0].data as { fingerprint: string }).fingerprint }] });
+    assert.deepEqual(list[3].command, { title: 'Show fork simulation', command: 'forksafe.showSimulation', arguments: [{ uri, position: diags[0].range.start, fingerprint: (diags[0].data as { fingerprint: string }).fingerprint }] });
   });
 
   it('applying the conversion removes FS001 and adds nothing (the put_page loop becomes unpin_user_pages)', async function () {
@@ -212,5 +213,34 @@ describe('protocol: the suppress fix as a snippet (issue 16)', function () {
     assert.deepEqual(asIs.map((d) => [d.code, d.range.start.line]), [['FS008', 3], ['FS001', 4]], 'the prompt is not a reason');
     await server.open('file:///virtual/fix/snippet-typed.c', untouched.replace('why fork() cannot break this pin', 'only a daemon that never forks registers MRs'));
     assert.deepEqual(await server.diagnosticsForCurrentVersion('file:///virtual/fix/snippet-typed.c'), []);
+  });
+});
+
+describe('protocol: stating the userspace MADV_DONTFORK contract (issue 16)', function () {
+  let server: LspProcess;
+
+  before(async function () {
+    server = new LspProcess();
+    await server.initialize(EDITOR_CAPABILITIES);
+    server.configuration = { kernelVersion: '5.4' };
+  });
+
+  after(async function () {
+    assert.equal(await server.shutdown(), 0, server.stderr.join(''));
+  });
+
+  it('below 5.6, where nothing converts, the contract comment is offered and turns FS001 into FS003 (verify)', async function () {
+    const uri = 'file:///virtual/fix/assume54.c';
+    await server.open(uri, TEXT);
+    const diags = await server.diagnosticsForCurrentVersion(uri);
+    assert.deepEqual(diags.map((d) => d.code), ['FS001']);
+    const list = await server.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: diags[0].range, context: { diagnostics: diags } });
+    const assume = list.find((a) => /forksafe-assume dontfork/.test(a.title));
+    assert.ok(assume?.edit, JSON.stringify(list.map((a) => a.title)));
+    const fixed = applyLspEdits(TEXT, editsOf(assume.edit).get(uri)!.edits);
+    assert.equal(fixed.split('\n')[3], '\t// forksafe-assume dontfork: userspace calls madvise(MADV_DONTFORK) on this buffer before registering it');
+    const after = 'file:///virtual/fix/assume54-after.c';
+    await server.open(after, fixed);
+    assert.deepEqual((await server.diagnosticsForCurrentVersion(after)).map((d) => d.code), ['FS003']);
   });
 });

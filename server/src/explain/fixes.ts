@@ -321,3 +321,25 @@ export function suppressionFix(code: RuleCode, uri: string, lines: readonly stri
   const snippet = `${indent}// forksafe-ignore ${code}: \${1:${SUPPRESSION_REASON_PROMPT}}${eol}`;
   return { kind: 'suppress', title: placeholderTitle, safe: false, resolves: false, edits: [{ uri, span: { start: at, end: at }, newText: `${indent}// forksafe-ignore ${code}: ${SUPPRESSION_REASON_PLACEHOLDER}${eol}`, snippet }] };
 }
+
+/** What the contract comment says until the author states where userspace calls madvise (the snippet selects it). */
+export const ASSUME_DONTFORK_PROMPT = 'userspace calls madvise(MADV_DONTFORK) on this buffer before registering it';
+
+/**
+ * State a userspace MADV_DONTFORK contract the code cannot show (libibverbs' ibv_fork_init(), a daemon's own madvise):
+ * `// forksafe-assume dontfork: ...` above the pin. Offered on every kernel (before 5.6 there is no pin_user_pages*()
+ * to convert to); the finding becomes information: FS003 "verify the protection" (FS004 from 5.6, which holds it).
+ */
+export function assumeContractFix(code: RuleCode, uri: string, lines: readonly string[], line: number): Fix | undefined {
+  if (code !== 'FS001' && code !== 'FS002') return undefined;
+  const current = lines[line];
+  if (current === undefined) return undefined;
+  const eol = current.endsWith('\r') ? '\r\n' : '\n';
+  const indent = /^[ \t]*/.exec(current)?.[0] ?? '';
+  const at = { line, character: 0 };
+  const text = `${indent}// forksafe-assume dontfork: ${ASSUME_DONTFORK_PROMPT}${eol}`;
+  return {
+    kind: 'assumeContract', title: 'State the userspace MADV_DONTFORK contract (forksafe-assume dontfork; the error becomes information to verify)',
+    safe: false, resolves: true, edits: [{ uri, span: { start: at, end: at }, newText: text, snippet: `${indent}// forksafe-assume dontfork: \${1:${ASSUME_DONTFORK_PROMPT}}${eol}` }],
+  };
+}

@@ -66,7 +66,7 @@ describe('explain/fixes on the fixture drivers', function () {
 
   it('exercised every kind of fix', function () {
     assert.ok(checked > 40, `only ${checked} fixes checked`);
-    assert.deepEqual([...kinds].sort(), ['addLongterm', 'convertToPin', 'fixRelease', 'suppress']);
+    assert.deepEqual([...kinds].sort(), ['addLongterm', 'assumeContract', 'convertToPin', 'fixRelease', 'suppress']);
   });
 });
 
