@@ -591,7 +591,7 @@ class FileAnalysis {
       // A release this kernel does not have (unpin_user_page before 5.6: the driver's own shim of that name, or the
       // other arm of a compat #ifdef) and a release in an arm the judged pin's arm excludes are not this pin's release.
       if (!releaseExistsOn(relApi, this.kernel.version)) continue;
-      if (this.file.text.includes('#if') && armsCompile(armsOf(this.file, release.node), this.kernel.version, j.site.branch?.assumptions) === false) continue;
+      if (armsCompile(armsOf(this.file, release.node), this.kernel.version, j.site.branch?.assumptions) === false) continue;
       const releases = releaseKindAt(relApi, this.kernel.version);
       if (releases === r.ref) continue;
       const node = release.node;

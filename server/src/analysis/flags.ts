@@ -333,7 +333,7 @@ export class FlagResolver {
       value = cond ? choiceOf([value ?? num(0), next], this.evidence(conditionOf(cond), scope, `set only when ${clip(conditionOf(cond).text)}`)) : next;
       // An assignment in an #if arm: skipped where the kernel does not compile it (an arm only the build decides
       // counts only if the flags it sets exist on the kernel), conditional where only the build decides.
-      const arm = this.kernel && /#\s*(if|elif)/.test(scope.file.text) ? armsOf(scope.file, w) : [];
+      const arm = this.kernel ? armsOf(scope.file, w) : [];
       if (arm.length > 0 && this.kernel) {
         const compiles = armsCompile(arm, this.kernel);
         const missing = [...rhs.maybe].some((f) => follFlagExistsOn(f, this.kernel!) === false);

@@ -116,7 +116,7 @@ export class PinSiteFinder {
     return file.index.functions.some((f) => {
       const api = f.body ? findPinApi(f.name) : undefined;
       if (!api || !signatureFor(api, this.kernel) || /^\s*static\b/.test(f.node.text)) return false;
-      return armsCompile(this.armsAt(file, f.node), this.kernel) !== false;
+      return armsCompile(armsOf(file, f.node), this.kernel) !== false;
     });
   }
 
@@ -159,20 +159,21 @@ export class PinSiteFinder {
       .filter((r) => !this.hasNullPages(r));
     // An outermost call in an arm the selected kernel does not compile is no site (read only for calls that pin:
     // walking a call's ancestors costs its depth, and generated files nest calls thousands deep).
-    const outer = resolutions.length > 0 ? this.armsAt(file, call.node) : [];
+    const outer = resolutions.length > 0 ? armsOf(file, call.node) : [];
     if (armsCompile(outer, this.kernel) === false) { this.siteMemo.set(key, []); return []; }
     const options = resolutions.map((r) => this.option(r, outer));
     // Best first: a site is the most preferred feasible resolution per anchor; the others are its alternatives.
     const pool = options.filter((o) => o.feasible).sort(byPreference);
-    const byAnchor = new Map<CallInfo, { site: PinSite; judged: SiteOption; losers: SiteOption[] }>();
+    const byAnchor = new Map<CallInfo, { site: PinSite; losers: SiteOption[] }>();
     for (const o of pool) {
       const anchor = anchorOf(file, call, o.r);
       const held = byAnchor.get(anchor.call);
       if (held) { held.losers.push(o); continue; }
-      byAnchor.set(anchor.call, { site: { file, call, anchor, chosen: o.r, alternatives: [], judged: o }, judged: o, losers: [] });
+      byAnchor.set(anchor.call, { site: { file, call, anchor, chosen: o.r, alternatives: [], judged: o }, losers: [] });
     }
     const infeasible = options.filter((o) => !o.feasible);
-    for (const { site, judged, losers } of byAnchor.values()) {
+    for (const { site, losers } of byAnchor.values()) {
+      const judged = site.judged;
       const others = [...losers, ...infeasible].filter((x) => x.r.api.name !== judged.r.api.name || x.argc !== judged.argc);
       this.setAlternatives(site, others);
     }
@@ -238,15 +239,6 @@ export class PinSiteFinder {
     return { judged, assumptions: assumptionsOf(o.arms, this.kernel) };
   }
 
-  private readonly condFiles = new Map<string, boolean>();
-
-  /** The #if arms around a node; read only in files that have a conditional at all. */
-  private armsAt(file: SourceFile, node: Node): Arm[] {
-    let conditional = this.condFiles.get(file.uri);
-    if (conditional === undefined) { conditional = /#\s*(if|elif)/.test(file.text); this.condFiles.set(file.uri, conditional); }
-    return conditional ? armsOf(file, node) : [];
-  }
-
   private hasNullPages(r: PinResolution): boolean {
     const index = r.signature.pagesIndex ?? r.signature.frameVectorIndex;
     if (index === undefined) return false;
@@ -294,7 +286,7 @@ export class PinSiteFinder {
         inner = this.resolve(callee.text, innerArgs, file, depth + 1, visiting, probe, macro.node);
       }
     }
-    const macroArms = this.armsAt(file, macro.node);
+    const macroArms = armsOf(file, macro.node);
     return inner.map((r) => ({ ...r, chain: [link, ...r.chain], arms: [...macroArms, ...r.arms], apiArms: r.apiArms.length > 0 ? r.apiArms : macroArms,
       apiCall: r.chain.length === 0 ? { uri: file.uri, node: macro.node } : r.apiCall }));
   }
@@ -306,8 +298,9 @@ export class PinSiteFinder {
       if (call.fn !== fn) continue;
       const innerArgs = call.args.map((node) => ({ node, scope }));
       const link: ChainLink = { name: fn.name, kind: 'function', uri: file.uri, definition: fn.node, inner: call };
-      for (const r of this.resolve(call.name, innerArgs, file, depth + 1, visiting, probe, call.node)) {
-        const callArms = this.armsAt(file, call.node);
+      const resolved = this.resolve(call.name, innerArgs, file, depth + 1, visiting, probe, call.node);
+      const callArms = resolved.length > 0 ? armsOf(file, call.node) : [];
+      for (const r of resolved) {
         out.push({ ...r, chain: [link, ...r.chain], arms: [...callArms, ...r.arms], apiArms: r.apiArms.length > 0 ? r.apiArms : callArms });
       }
     }

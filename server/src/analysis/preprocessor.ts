@@ -105,10 +105,16 @@ function updateComment(line: string, inComment: boolean): boolean {
 }
 
 const conditionals = new WeakMap<object, Conditionals>();
+const NO_CONDITIONALS = new Conditionals('');
 
 /** The #if / #ifdef / #elif / #else arms around `node` in `file`, innermost first. */
 export function armsOf(file: { text: string; tree?: { rootNode: Node } }, node: Node): Arm[] {
   let c = conditionals.get(file);
+  if (!c && !/#\s*(if|elif)/.test(file.text)) {
+    // No conditional at all (most files): nothing to read, and nothing to walk on the next question.
+    c = NO_CONDITIONALS;
+    conditionals.set(file, c);
+  }
   if (!c) {
     const root = file.tree?.rootNode;
     // With a syntax tree, a directive line is in a comment when the tree says so (it agrees with the analysis then).

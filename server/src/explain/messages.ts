@@ -154,7 +154,7 @@ export function headline(code: RuleCode, f: SiteFacts): string | undefined {
 export function siteMessage(m: MessageInput): string {
   const head = headline(m.code, m.facts);
   const body = siteMessageBody(m);
-  return head && !body.startsWith(head) ? `${head} ${body}` : body;
+  return head ? `${head} ${body}` : body;
 }
 
 function siteMessageBody(m: MessageInput): string {

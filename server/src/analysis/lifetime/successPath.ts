@@ -106,9 +106,7 @@ function releasedArray(release: Node): string | undefined {
 /** The release's own pages array when the if's condition only checks that it is there (`if (pages)`, `if (p != NULL)`). */
 function guardedArray(ifStmt: Node, release: Node): string | undefined {
   const cond = ifStmt.childForFieldName('condition');
-  const args = release.childForFieldName('arguments');
-  const first = args ? namedChildren(args).find((a) => a.type !== 'comment') : undefined;
-  const root = first ? rootIdentifier(first) : undefined;
+  const root = releasedArray(release);
   if (!cond || !root) return undefined;
   const text = unwrapParens(cond).text.replace(/\s+/g, '');
   return text === root || text === `${root}!=NULL` || text === `NULL!=${root}` ? root : undefined;
