@@ -50,6 +50,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     markdown: { isTrusted: { enabledCommands: [SHOW_SIMULATION_COMMAND] } },
   };
   client = new LanguageClient('forksafe', 'forksafe', serverOptions, clientOptions);
+  // VS Code runs command: links in hovers; LSP has no capability for it, so the extension tells its server.
+  client.registerFeature({
+    fillClientCapabilities: (caps) => { caps.experimental = { ...(caps.experimental as object | undefined), forksafe: { commandLinks: true } }; },
+    initialize: () => undefined,
+    getState: () => ({ kind: 'static' }),
+    clear: () => undefined,
+  });
   const view = new SimulationView(() => client);
   const status = new StatusBar();
   context.subscriptions.push(

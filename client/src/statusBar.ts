@@ -34,10 +34,20 @@ export class StatusBar implements vscode.Disposable {
     const kernel = s?.kernel ? ` ${s.kernel}` : '';
     const count = s ? `${s.fileFindings}` : '–';
     this.item.text = `${this.scanning ? '$(sync~spin)' : '$(shield)'} forksafe${kernel}: ${count}${this.total !== (s?.fileFindings ?? 0) ? ` (${this.total} total)` : ''}`;
+    const summary = s ? `Kernel ${s.kernel} (${s.kernelSource}). ${s.fileFindings} finding(s) in this file.` : 'No forksafe analysis for this editor.';
+    const totals = `${this.total} finding(s) in open and scanned files.`;
     const tip = new vscode.MarkdownString();
-    tip.appendText(s ? `Kernel ${s.kernel} (${s.kernelSource}). ${s.fileFindings} finding(s) in this file.` : 'No forksafe analysis for this editor.');
-    tip.appendText(`\n\n${this.total} finding(s) in open and scanned files. Click for the Problems panel.`);
+    // Only the settings command is trusted in this tooltip: a link that opens the kernel setting.
+    tip.isTrusted = { enabledCommands: ['workbench.action.openSettings'] };
+    tip.appendText(summary);
+    tip.appendText(`\n\n${totals} Click for the Problems panel.\n\n`);
+    tip.appendMarkdown(`[Change the kernel version](command:workbench.action.openSettings?${encodeURIComponent(JSON.stringify(['forksafe.kernelVersion']))}) (setting \`forksafe.kernelVersion\`)`);
     this.item.tooltip = tip;
+    // Screen readers get a plain sentence, not the tooltip's markdown or the icon names of the text (issue 16).
+    this.item.accessibilityInformation = {
+      label: `forksafe: ${s ? `kernel ${s.kernel}, ${s.fileFindings} finding${s.fileFindings === 1 ? '' : 's'} in this file` : 'no analysis for this editor'}${this.total !== (s?.fileFindings ?? 0) ? `, ${this.total} in total` : ''}${this.scanning ? ', scanning' : ''}. Opens the Problems panel.`,
+      role: 'button',
+    };
     this.item.show();
   }
 

@@ -202,7 +202,8 @@ interface Judgement {
   candidates: Candidate[];
   message: (c: Candidate) => string;
   /** The quick fixes of a code; `releases` is the release path the conversion changes (default: this site's). */
-  fixesFor: (code: RuleCode, line: number, withSuppression: boolean, releases?: () => ReleaseCall[]) => Fix[];
+  /** `shortCallers`: callers sharing this pin that do not keep the pages (FOLL_LONGTERM is not added on their path). */
+  fixesFor: (code: RuleCode, line: number, withSuppression: boolean, releases?: () => ReleaseCall[], shortCallers?: string[]) => Fix[];
   /** Every release call of this site's pages (the conversion's release path), computed on demand. */
   releaseCalls: () => ReleaseCall[];
   api: string;
@@ -449,11 +450,11 @@ class FileAnalysis {
     let ownReleases: ReleaseCall[] | undefined;
     const releaseCalls = (): ReleaseCall[] => (ownReleases ??= this.releasePath(lifetime, pagesArg));
     let convert: Fix | undefined;
-    const convertFix = (code: RuleCode, releases: () => ReleaseCall[]): Fix => {
+    const convertFix = (code: RuleCode, releases: () => ReleaseCall[], shortCallers: string[]): Fix => {
       convert ??= convertToPinFix({
         api, signature: r.signature, exactLayout: r.exactLayout, kernel: this.kernel.version, apiCall: liveApiCall,
         macro: [...r.chain].reverse().find((c) => c.kind === 'macro')?.name, wrapper, callersJudged, write, longterm,
-        releases: releases(), resolves: true,
+        releases: releases(), resolves: true, shortCallers,
       });
       // FS004 goes with FOLL_GET; FS001-FS003 go when the same site simulated as a FOLL_PIN + FOLL_LONGTERM pin no longer diverges.
       const resolves = convert.edits.length > 0 && (code === 'FS004' || !simulateFinding({ ...scenario([]), ref: 'pin', longterm: true }).worst.verdict.diverges);
@@ -461,11 +462,11 @@ class FileAnalysis {
         : `${convert.title} (on ${this.kernel.version.major}.${this.kernel.version.minor} the simulated pin still parts from the parent after fork(): keep a protection too)`;
       return { ...convert, title, resolves, safe: convert.safe && resolves };
     };
-    const fixesFor = (code: RuleCode, line: number, withSuppression: boolean, releases: () => ReleaseCall[] = releaseCalls): Fix[] => {
+    const fixesFor = (code: RuleCode, line: number, withSuppression: boolean, releases: () => ReleaseCall[] = releaseCalls, shortCallers: string[] = []): Fix[] => {
       const out: Fix[] = [];
-      if ((code === 'FS001' || code === 'FS002' || code === 'FS003' || code === 'FS004') && r.ref === 'get' && api.kind === 'pages') out.push(convertFix(code, releases));
+      if ((code === 'FS001' || code === 'FS002' || code === 'FS003' || code === 'FS004') && r.ref === 'get' && api.kind === 'pages') out.push(convertFix(code, releases, shortCallers));
       if (code === 'FS005') {
-        const add = addLongtermFix(liveApiCall, r.signature, callersJudged ? undefined : wrapper);
+        const add = addLongtermFix(liveApiCall, r.signature, callersJudged ? undefined : wrapper, shortCallers);
         if (add) out.push(add);
       }
       // A userspace MADV_DONTFORK contract, stated: the one remedy that exists on every kernel (issue 16).
@@ -566,10 +567,13 @@ class FileAnalysis {
         const line = finding.span.start.line;
         // Converting the pin changes it for every caller: the release path is that of all of them.
         const releases = (): ReleaseCall[] => judged.flatMap((j) => j.releaseCalls());
-        const fixes = winner.fixesFor(top.code, line, true, releases);
+        // Callers that pin only for the call (or hand the pages on): a fix never makes their pin long-term (issue 16).
+        const shortCallers = judged.filter((j) => j.site.call !== anchor && !j.lifetime.longLived && j.lifetime.reason !== 'handed-back')
+          .map((j) => `${j.site.call.fn?.name ?? j.site.call.name}()`);
+        const fixes = winner.fixesFor(top.code, line, true, releases, shortCallers);
         for (const c of winner.candidates) {
           if (c === top) continue;
-          for (const f of winner.fixesFor(c.code, line, false, releases)) if (!fixes.some((x) => x.kind === f.kind)) fixes.push(f);
+          for (const f of winner.fixesFor(c.code, line, false, releases, shortCallers)) if (!fixes.some((x) => x.kind === f.kind)) fixes.push(f);
         }
         finding.fixes = fixes;
       }

@@ -20,6 +20,8 @@ export const EDITOR_CAPABILITIES = {
     hover: { contentFormat: ['markdown', 'plaintext'] },
     codeAction: { disabledSupport: true, dataSupport: true },
   },
+  // What forksafe's VS Code extension adds: it runs command: links in hovers (neovim and others do not say so).
+  experimental: { forksafe: { commandLinks: true } },
 };
 
 type NotificationWaiter = { method: string; from: number; predicate: (p: unknown) => boolean; resolve: (p: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };

@@ -69,6 +69,22 @@ describe('protocol: hover', function () {
     assert.deepEqual(JSON.parse(decodeURIComponent(link[1])), [{ uri: URI, position: { line: 7, character: 11 } }]);
   });
 
+  it('for a client that does not run command: links (neovim, Helix), the simulation is named in plain text', async function () {
+    const plain = new LspProcess();
+    try {
+      const { experimental: _, ...withoutLinks } = EDITOR_CAPABILITIES;
+      await plain.initialize(withoutLinks);
+      await plain.open(URI, LINES.join('\n'));
+      await plain.diagnosticsForCurrentVersion(URI);
+      const h = await plain.request<Hover | null>('textDocument/hover', { textDocument: { uri: URI }, position: at(7, 'get_user_pages') });
+      const md = (h!.contents as MarkupContent).value;
+      assert.doesNotMatch(md, /command:/, md);
+      assert.match(md, /\[FS001 rule\]\(file:\/\/\/.*FS001\.md\) · The full simulation: the "Show fork simulation" code action on this call\./);
+    } finally {
+      assert.equal(await plain.shutdown(), 0, plain.stderr.join(''));
+    }
+  });
+
   it('on a pin inside a wrapper: the finding there, with the caller that keeps the pages', async function () {
     const md = (await hover(at(3, 'get_user_pages_fast')))!;
     assert.match(md, /^\*\*forksafe FS011\*\* · `get_user_pages_fast\(\)` takes FOLL_GET references/);

@@ -99,4 +99,23 @@ describe('protocol: workspace scan and status', function () {
     assert.equal(status.totalFindings, 1, 'the open document replaces its scanned result in the total');
     assert.equal(status.scanning, false);
   });
+
+  it('after a workspace scan, closing a file keeps its findings in Problems as the file on disk has them (issue 16)', async function () {
+    const uri = uriOf('drv/a.c');
+    // The buffer was edited without saving (the pin made safe): closing discards that; the disk still has the pin.
+    await server.change(uri, [{ text: SAFE_PIN }]);
+    assert.deepEqual((await server.diagnosticsForCurrentVersion(uri)), []);
+    const from = server.notifications.length;
+    await server.close(uri);
+    const after = await server.diagnostics(uri);
+    assert.deepEqual(after.diagnostics.map((d) => [d.code, d.range.start.line]), [['FS001', 3]]);
+    const status = await server.notification<StatusParams>('forksafe/status', (s) => s.uri === undefined, from);
+    assert.equal(status.totalFindings, 1);
+    // A file outside the scan's selection (excluded) is cleared on close, as before.
+    const excluded = uriOf('drv/generated/c.c');
+    await server.open(excluded, WRITABLE_KEPT);
+    assert.equal((await server.diagnosticsForCurrentVersion(excluded)).length, 1);
+    await server.close(excluded);
+    assert.deepEqual((await server.diagnostics(excluded)).diagnostics, []);
+  });
 });

@@ -31,6 +31,11 @@ export interface Fix {
   edits: TextEditSpan[];
   /** Set when the fix cannot be offered here (e.g. no pin_user_pages*() on this kernel); edits is then empty. */
   disabledReason?: string;
+  /**
+   * Findings the fix knowingly leaves at the pin, its title saying why (a conversion that does not add FOLL_LONGTERM
+   * on a path some caller uses briefly leaves FS005): after applying it the file shows what is left, not nothing.
+   */
+  leaves?: RuleCode[];
 }
 
 /** An argument of the pin as written at the outermost call (through wrappers); span only when it is real source text. */

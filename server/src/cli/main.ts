@@ -1,10 +1,11 @@
-// The forksafe command line: `forksafe scan <paths>` and `forksafe simulate`; exit 0 clean, 1 findings, 2 usage or input errors.
+// The forksafe command line: `forksafe scan <paths>`, `forksafe fix` and `forksafe simulate`; exit 0 clean, 1 findings, 2 usage or input errors.
 import * as path from 'path';
 import * as fs from 'fs';
 import { runScan } from './scan';
 import { runSimulate } from './simulateCommand';
 
 const USAGE = `usage: forksafe scan [options] <files or folders...>     (forksafe scan --help for the options)
+       forksafe fix [scan options] [--dry-run | --format-patch DIR] <files or folders...>     (forksafe fix --help)
        forksafe simulate [--kernel X.Y] [--api NAME | --ref get|pin] [--write|--read] [--longterm]
                          [--long-lived|--short-lived] [--protection none|dontfork|wipeonfork|notifier]
                          [--order ORDER|all] [--json] [--svg FILE]     (forksafe simulate --help)
@@ -24,6 +25,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === 'scan') {
     return runScan(rest, { ...io, errStream: process.stderr, stdoutIsTTY: process.stdout.isTTY === true, env: process.env, version: readVersion() });
+  }
+  if (command === 'fix') {
+    return runScan(rest, { ...io, errStream: process.stderr, stdoutIsTTY: process.stdout.isTTY === true, env: process.env, version: readVersion() }, 'fix');
   }
   if (command === 'simulate') {
     return runSimulate(rest, { ...io, writeFile: (file: string, data: string) => fs.writeFileSync(file, data) });

@@ -13,10 +13,13 @@ import { formatJson } from './format/json';
 import { formatSarif } from './format/sarif';
 import { formatText } from './format/text';
 import { createProgress, summaryLine } from './progress';
-import { ConfigError, parseScanOptions, SCAN_USAGE, ScanOptions, UsageError } from './scanOptions';
+import { ConfigError, FIX_USAGE, parseScanOptions, SCAN_USAGE, ScanOptions, UsageError } from './scanOptions';
 import { planScan } from './scanPlan';
 import { compareReported, makeLocator, ReportedError, ReportedFinding, ScanReport } from './scanReport';
 import { ChunkRunner } from './workerPool';
+import type { FileResult } from './analyzeChunk';
+import { planFixes, safeFixes, unifiedDiff, writeChanges } from './fixFiles';
+import { writePatchSeries } from './patchSeries';
 
 export interface ScanIo {
   out: (s: string) => void;
@@ -30,50 +33,64 @@ export interface ScanIo {
 
 const SEVERITY_RANK: Record<Severity, number> = { hint: 0, information: 1, warning: 2, error: 3 };
 
-export async function runScan(args: string[], io: ScanIo): Promise<number> {
+export async function runScan(args: string[], io: ScanIo, command: 'scan' | 'fix' = 'scan'): Promise<number> {
   const started = performance.now();
   const cwd = process.cwd();
   let opts: ScanOptions | 'help';
   let baseline: BaselineFile | undefined;
   try {
-    opts = parseScanOptions(args, cwd);
-    if (opts === 'help') { io.out(SCAN_USAGE); return 0; }
+    opts = parseScanOptions(args, cwd, command);
+    if (opts === 'help') { io.out(command === 'fix' ? FIX_USAGE : SCAN_USAGE); return 0; }
     if (opts.baseline && !opts.updateBaseline) baseline = readBaseline(opts.baseline);
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError || err instanceof BaselineError) {
-      io.err(`forksafe scan: ${err.message}\n${err instanceof UsageError ? `(forksafe scan --help for the options)\n` : ''}`);
+      io.err(`forksafe ${command}: ${err.message}\n${err instanceof UsageError ? `(forksafe ${command} --help for the options)\n` : ''}`);
       return 2;
     }
     throw err;
   }
-  const { settings } = opts;
-  const collected = collectScanTargets(opts.inputs, { include: settings.include, exclude: settings.exclude, gitignore: opts.gitignore, root: opts.root });
-  for (const p of collected.leftOut) io.err(`forksafe: ${p}: left out by the include/exclude${opts.gitignore ? '/.gitignore' : ''} rules\n`);
-
-  const progress = createProgress(io.errStream, opts.progress);
-  const inputFolders = opts.inputs.filter((p) => { try { return fs.statSync(p).isDirectory(); } catch { return false; } });
-  // The analysis runs while the plan reads on (in this thread on the plan's trees, or on workers): the bar shows the
-  // reading first, then the files still being analysed. Without -j, workers start only for chunks worth one.
-  const jobs = opts.jobs ?? os.availableParallelism();
-  const workerNotes: string[] = [];
-  let analysedSoFar = 0;
-  let analysing = false;
-  const runner = new ChunkRunner({
-    // Only the JSON and SARIF outputs print quick fixes; the engine computes none for the others.
-    settings, fixes: opts.format === 'json' || opts.format === 'sarif', jobs, explicitJobs: opts.jobs !== undefined, syntax: loadSyntax,
-    onFile: () => { analysedSoFar++; if (analysing) progress.tick(); }, onWorkerFailure: (m) => workerNotes.push(m),
-  });
-  progress.phase('reading', collected.files.length);
-  const plan = await planScan(collected.files, {
-    settings, prefilter: opts.prefilter, jobs, inputFolders, syntax: loadSyntax,
-    onFileRead: () => progress.tick(), onChunks: (chunks, loader) => runner.submit(chunks, loader),
-  });
-  progress.phase('analysing', plan.analysed, analysedSoFar);
-  analysing = true;
-  const results = await runner.finish();
-  progress.stop();
-
+  let pass = await analyseTargets(opts, io);
   const locate = makeLocator(cwd, opts.root);
+  if (opts.fix === 'apply') {
+    // Rounds: a fix that overlapped one already taken is offered again on the new text (at most a few rounds; each
+    // round's fixes remove the findings they were offered for, so this ends).
+    let applied = 0;
+    const changed = new Set<string>();
+    for (let round = 0; round < MAX_FIX_ROUNDS; round++) {
+      const plan = planFixes(safeFixes(pass.results.flatMap((r) => r.findings)));
+      for (const s of plan.skipped) io.err(`forksafe: ${locate(s.file).display}: not fixed: ${s.why}\n`);
+      if (plan.changes.length === 0) break;
+      writeChanges(plan.changes);
+      applied += plan.applied.length;
+      for (const c of plan.changes) changed.add(c.file);
+      pass = await analyseTargets(opts, io);
+    }
+    io.err(`forksafe: --fix applied ${applied} fix${applied === 1 ? '' : 'es'} in ${changed.size} file${changed.size === 1 ? '' : 's'}${[...changed].sort().map((f, i) => `${i === 0 ? ': ' : ', '}${locate(f).display}`).join('')}\n`);
+  } else if (opts.fix === 'dry-run' || opts.fix === 'patch') {
+    const plan = planFixes(safeFixes(pass.results.flatMap((r) => r.findings)));
+    for (const s of plan.skipped) io.err(`forksafe: ${locate(s.file).display}: not fixed: ${s.why}\n`);
+    if (plan.deferred.length > 0) io.err(`forksafe: ${plan.deferred.length} fix${plan.deferred.length === 1 ? '' : 'es'} overlapped another and ${plan.deferred.length === 1 ? 'is' : 'are'} left for a second run\n`);
+    if (opts.fix === 'dry-run') {
+      io.out(unifiedDiff(plan.changes, cwd));
+      io.err(`forksafe: --fix-dry-run: ${plan.applied.length} fix${plan.applied.length === 1 ? '' : 'es'} would change ${plan.changes.length} file${plan.changes.length === 1 ? '' : 's'}; nothing was written\n`);
+    } else {
+      const before = new Map(plan.changes.map((c) => [c.file, c.before]));
+      try {
+        const { patches, authorPlaceholder } = writePatchSeries(plan.applied, {
+          dir: opts.patchDir!, version: io.version, author: opts.author, original: (f) => before.get(f),
+        }, cwd);
+        for (const p of patches) io.err(`forksafe: ${locate(p.file).display}: ${p.subject} (${p.fixes} fix${p.fixes === 1 ? '' : 'es'}, ${p.files} file${p.files === 1 ? '' : 's'})\n`);
+        io.err(`forksafe: --format-patch wrote ${patches.length} patch${patches.length === 1 ? '' : 'es'} to ${locate(opts.patchDir!).display}${patches.length > 0 ? ' (apply with: git am -s DIR/*.patch)' : ''}\n`);
+        if (authorPlaceholder && patches.length > 0) io.err('forksafe: no git identity found: the patches name a placeholder author; pass --author "Name <email>" or set git config user.name/user.email\n');
+      } catch (err) {
+        io.err(`forksafe fix: cannot write the patches to ${opts.patchDir}: ${(err as Error).message}\n`);
+        return 2;
+      }
+    }
+  }
+  const { collected, plan, results, workerNotes } = pass;
+  const { settings } = opts;
+
   for (const m of workerNotes) io.err(`forksafe: ${m}\n`);
   const errors: ReportedError[] = [...collected.errors, ...plan.errors, ...results.filter((r) => r.error !== undefined).map((r) => ({ path: r.path, error: r.error! }))]
     .map((e) => ({ ...locate(e.path), error: e.error })).sort((a, b) => byText(a.file, b.file));
@@ -105,7 +122,9 @@ export async function runScan(args: string[], io: ScanIo): Promise<number> {
     : opts.format === 'sarif' ? formatSarif(report, docsRoot())
     : opts.format === 'gcc' ? formatGcc(report)
     : formatText(report, color);
-  if (opts.output !== undefined) {
+  if (opts.output === undefined && (opts.fix === 'dry-run' || opts.fix === 'patch')) {
+    // Standard output carries the diff (or nothing, with --format-patch); the report is written only with -o.
+  } else if (opts.output !== undefined) {
     try { fs.writeFileSync(opts.output, text); } catch (err) {
       io.err(`forksafe scan: cannot write ${opts.output}: ${(err as Error).message}\n`);
       return 2;
@@ -117,6 +136,46 @@ export async function runScan(args: string[], io: ScanIo): Promise<number> {
   if (opts.updateBaseline || opts.failOn === 'none') return 0;
   const threshold = SEVERITY_RANK[opts.failOn];
   return reported.some((r) => SEVERITY_RANK[r.finding.severity] >= threshold) ? 1 : 0;
+}
+
+const MAX_FIX_ROUNDS = 5;
+
+interface ScanPass {
+  collected: ReturnType<typeof collectScanTargets>;
+  plan: Awaited<ReturnType<typeof planScan>>;
+  results: FileResult[];
+  workerNotes: string[];
+}
+
+/** One analysis of the inputs: collect the files, the two-phase scan, the findings (with quick fixes when the output or a fix mode needs them). */
+async function analyseTargets(opts: ScanOptions, io: ScanIo): Promise<ScanPass> {
+  const { settings } = opts;
+  const collected = collectScanTargets(opts.inputs, { include: settings.include, exclude: settings.exclude, gitignore: opts.gitignore, root: opts.root });
+  for (const p of collected.leftOut) io.err(`forksafe: ${p}: left out by the include/exclude${opts.gitignore ? '/.gitignore' : ''} rules\n`);
+
+  const progress = createProgress(io.errStream, opts.progress);
+  const inputFolders = opts.inputs.filter((p) => { try { return fs.statSync(p).isDirectory(); } catch { return false; } });
+  // The analysis runs while the plan reads on (in this thread on the plan's trees, or on workers): the bar shows the
+  // reading first, then the files still being analysed. Without -j, workers start only for chunks worth one.
+  const jobs = opts.jobs ?? os.availableParallelism();
+  const workerNotes: string[] = [];
+  let analysedSoFar = 0;
+  let analysing = false;
+  const runner = new ChunkRunner({
+    // Only the JSON and SARIF outputs and the fix modes use quick fixes; the engine computes none for the others.
+    settings, fixes: opts.format === 'json' || opts.format === 'sarif' || opts.fix !== 'none', jobs, explicitJobs: opts.jobs !== undefined, syntax: loadSyntax,
+    onFile: () => { analysedSoFar++; if (analysing) progress.tick(); }, onWorkerFailure: (m) => workerNotes.push(m),
+  });
+  progress.phase('reading', collected.files.length);
+  const plan = await planScan(collected.files, {
+    settings, prefilter: opts.prefilter, jobs, inputFolders, syntax: loadSyntax,
+    onFileRead: () => progress.tick(), onChunks: (chunks, loader) => runner.submit(chunks, loader),
+  });
+  progress.phase('analysing', plan.analysed, analysedSoFar);
+  analysing = true;
+  const results = await runner.finish();
+  progress.stop();
+  return { collected, plan, results, workerNotes };
 }
 
 function byText(a: string, b: string): number {

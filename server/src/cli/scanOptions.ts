@@ -31,6 +31,12 @@ export interface ScanOptions {
   /** The folder paths are reported relative to in SARIF and baselines, and globs are matched from: the config file's, else the current one. */
   root: string;
   configPath: string | undefined;
+  /** Quick fixes: `apply` writes the safe fixes in place, `dry-run` prints them as a diff, `patch` writes a git am-able series. */
+  fix: 'none' | 'apply' | 'dry-run' | 'patch';
+  /** --format-patch: the folder the patch series is written to. */
+  patchDir: string | undefined;
+  /** --author for the patches ("Name <email>"); undefined: git's identity, else a placeholder. */
+  author: string | undefined;
 }
 
 export const SCAN_USAGE = `usage: forksafe scan [options] <files or folders...>
@@ -59,6 +65,13 @@ files:
   --[no-]gitignore       skip what .gitignore files ignore (default off)
   --config FILE          the configuration file to use instead of searching for one
 
+fixes:
+  --fix                  apply the safe quick fixes in place (the set source.fixAll applies in the editor), then
+                         report what is left; rounds repeat while fixes that overlapped an earlier one remain
+  --fix-dry-run          print the safe fixes as a git-style unified diff on standard output and change nothing
+                         (the report goes only to -o FILE); paths are relative to the current folder
+  (forksafe fix --format-patch DIR writes them as one git am-able patch per driver: forksafe fix --help)
+
 CI:
   --fail-on LEVEL        exit 1 when a finding is at or above LEVEL: error|warning|information|hint|none (default hint)
   --baseline FILE        report only findings not recorded in FILE (matched by fingerprint, so moved lines still match)
@@ -69,6 +82,25 @@ CI:
 
 exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage error or a file that could not be read
             (2 wins over 1: an incomplete scan is never reported as a plain pass or fail)
+`;
+
+export const FIX_USAGE = `usage: forksafe fix [scan options] [--dry-run | --format-patch DIR [--author "Name <email>"]] <files or folders...>
+
+Applies forksafe's safe quick fixes (the ones the editor's "Fix all" applies: converting a long-lived
+get_user_pages*() pin to pin_user_pages*() with FOLL_LONGTERM together with every release of its pages,
+adding FOLL_LONGTERM, matching a release to how the pages were taken). Fixes that need a person (a
+suppression's reason, a userspace contract) are never applied.
+
+  (no mode)              apply the fixes in place and report what is left (as forksafe scan --fix)
+  --dry-run              print the fixes as a git-style unified diff and change nothing (as forksafe scan --fix-dry-run)
+  --format-patch DIR     change nothing; write one patch per driver folder into DIR (0001-....patch), each a
+                         git format-patch mail with a kernel-style subject ("<driver>: ...") and a body that says
+                         what fork() does to the pin, the simulated outcome, the sites and the kernel commits the
+                         change relies on. Paths are relative to the git work tree holding the driver. Apply with
+                         git am (add -s for your Signed-off-by), or send with git send-email.
+  --author "N <e>"       the patches' author (default: git var GIT_AUTHOR_IDENT, else a placeholder to replace)
+
+Every option of forksafe scan applies (forksafe scan --help): --kernel decides which fixes exist.
 `;
 
 export class UsageError extends Error {}
@@ -101,7 +133,7 @@ export function parseSeverityFlags(values: string[]): Partial<Record<RuleCode, S
 }
 
 /** Parses `forksafe scan` arguments and merges them over the configuration file; throws UsageError or ConfigError. */
-export function parseScanOptions(args: string[], cwd: string): ScanOptions | 'help' {
+export function parseScanOptions(args: string[], cwd: string, command: 'scan' | 'fix' = 'scan'): ScanOptions | 'help' {
   let parsed;
   try {
     parsed = parseArgs({
@@ -126,14 +158,26 @@ export function parseScanOptions(args: string[], cwd: string): ScanOptions | 'he
         'update-baseline': { type: 'boolean' },
         jobs: { type: 'string', short: 'j' },
         prefilter: { type: 'boolean' },
+        ...(command === 'scan'
+          ? { fix: { type: 'boolean' }, 'fix-dry-run': { type: 'boolean' } } as const
+          : { 'dry-run': { type: 'boolean' }, 'format-patch': { type: 'string' }, author: { type: 'string' } } as const),
         help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const v = parsed.values;
+  const v = parsed.values as typeof parsed.values & { fix?: boolean; 'fix-dry-run'?: boolean; 'dry-run'?: boolean; 'format-patch'?: string; author?: string };
   if (v.help) return 'help';
+  const modes = command === 'scan'
+    ? [v.fix ? 'apply' : undefined, v['fix-dry-run'] ? 'dry-run' : undefined]
+    : [v['dry-run'] ? 'dry-run' : undefined, v['format-patch'] !== undefined ? 'patch' : undefined];
+  const chosen = modes.filter((m): m is 'apply' | 'dry-run' | 'patch' => m !== undefined);
+  if (chosen.length > 1) throw new UsageError(command === 'scan' ? '--fix and --fix-dry-run exclude each other' : '--dry-run and --format-patch exclude each other');
+  const fix = chosen[0] ?? (command === 'fix' ? 'apply' : 'none');
+  if (v.author !== undefined && fix !== 'patch') throw new UsageError('--author goes with --format-patch');
+  if (v.author !== undefined && !/^[^<>]+ <[^<>\s]+>$/.test(v.author)) throw new UsageError(`--author expects "Name <email>", not '${v.author}'`);
+  if (v['format-patch'] === '') throw new UsageError('--format-patch needs a folder');
   const inputs = parsed.positionals;
   if (inputs.length === 0) throw new UsageError('no files or folders given (try: forksafe scan examples)');
   const format = v.format ?? 'text';
@@ -173,6 +217,7 @@ export function parseScanOptions(args: string[], cwd: string): ScanOptions | 'he
     prefilter: v.prefilter ?? true,
     root: configPath ? path.dirname(configPath) : cwd,
     configPath,
+    fix, patchDir: v['format-patch'] !== undefined ? path.resolve(cwd, v['format-patch']) : undefined, author: v.author,
   };
 }
 

@@ -5,7 +5,8 @@ import type { Fix, TextEditSpan } from '../analysis/finding';
 import type { Tri } from '../analysis/flags';
 import type { RuleCode } from '../analysis/rules';
 import { spanOf } from '../analysis/span';
-import { identifiersIn, namedChildren, unwrapParens } from '../analysis/syntaxTools';
+import { enclosingFunction, functionBody, identifiersIn, isAncestor, namedChildren, unwrapParens } from '../analysis/syntaxTools';
+import { editsOverlap } from './textEdits';
 import {
   compareKernelVersions, findPinApi, KernelVersionLite, PIN_API_EARLIEST_PIN_USER_PAGES, PinApi, PinApiSignature, RefKind, signatureFor,
 } from '../analysis/pinApis';
@@ -38,6 +39,11 @@ export interface ConvertRequest {
   releases: Array<ReleaseCall & { viaHelper?: boolean }>;
   /** The simulation of the converted pin no longer diverges (the engine decides; this module only edits text). */
   resolves: boolean;
+  /**
+   * Callers that reach this pin but do not keep the pages (a synchronous path through a shared helper): the pin is
+   * converted for them too (its release path is), but FOLL_LONGTERM is not added on a path analysed as short-lived.
+   */
+  shortCallers?: string[];
 }
 
 function fmt(k: KernelVersionLite): string {
@@ -87,7 +93,7 @@ function convertedFlags(req: ConvertRequest, args: Node[]): string {
   if (sig.flagsStyle === 'gup_flags' && sig.flagsIndex !== undefined && args[sig.flagsIndex]) {
     const flags = args[sig.flagsIndex];
     const has = mentions(flags, 'FOLL_LONGTERM') || (req.longterm === 'always' && !req.wrapper && !(sig.impliedFlags ?? []).includes('FOLL_LONGTERM'));
-    return has ? flags.text : orFlag(flags, 'FOLL_LONGTERM');
+    return has || (req.shortCallers ?? []).length > 0 ? flags.text : orFlag(flags, 'FOLL_LONGTERM');
   }
   const parts: string[] = [];
   if (sig.flagsIndex !== undefined && args[sig.flagsIndex]) {
@@ -98,8 +104,8 @@ function convertedFlags(req: ConvertRequest, args: Node[]): string {
     const f = intToFlag(args[sig.forceIndex], 'FOLL_FORCE', undefined);
     if (f) parts.push(f);
   }
-  parts.push('FOLL_LONGTERM');
-  return parts.join(' | ');
+  if ((req.shortCallers ?? []).length === 0) parts.push('FOLL_LONGTERM');
+  return parts.length > 0 ? parts.join(' | ') : '0';
 }
 
 /** Why the conversion cannot be offered, or undefined when it can. */
@@ -169,7 +175,7 @@ export function convertToPinFix(req: ConvertRequest): Fix {
   const name = req.api.pinEquivalent ?? 'pin_user_pages*';
   const pinApi = req.api.pinEquivalent ? findPinApi(req.api.pinEquivalent) : undefined;
   const target = pinApi ? signatureFor(pinApi, req.kernel) : undefined;
-  const title = `Convert to ${name}() with FOLL_LONGTERM and release with unpin_user_pages()`;
+  const title = `Convert to ${name}()${(req.shortCallers ?? []).length > 0 ? '' : ' with FOLL_LONGTERM'} and release with unpin_user_pages()`;
   const refused = refusal(req, target);
   if (refused || !target || !req.apiCall) {
     return { kind: 'convertToPin', title, safe: false, resolves: false, edits: [], disabledReason: refused ?? 'cannot convert this call' };
@@ -180,31 +186,47 @@ export function convertToPinFix(req: ConvertRequest): Fix {
   const notes: string[] = [];
   let unconverted = 0;
   const seen = new Set<string>();
+  const loops: Array<CollapsedLoop & { uri: string }> = [];
   for (const rel of req.releases) {
     const key = `${rel.uri}:${rel.node.startIndex}`;
     if (seen.has(key)) continue;
     seen.add(key);
+    const loop = rel.api === 'put_page' ? collapseLoop(rel) : undefined;
+    if (loop && !loops.some((l) => l.loop.id === loop.loop.id)) loops.push({ ...loop, uri: rel.uri });
     const r = releaseEdits(rel, 'pin');
     if (!r) { unconverted++; continue; }
     for (const e of r) if (!edits.some((x) => x.uri === e.uri && x.span.start.line === e.span.start.line && x.span.start.character === e.span.start.character)) edits.push(e);
+  }
+  for (const uri of new Set(loops.map((l) => l.uri))) {
+    for (const e of unusedIndexEdits(uri, loops.filter((l) => l.uri === uri))) if (!edits.some((x) => editsOverlap(x, e))) edits.push(e);
   }
   if (req.releases.length === 0) notes.push('no release of these pages was found: release them with unpin_user_pages()');
   if (unconverted > 0) notes.push(`${unconverted} release call(s) could not be converted: change them to unpin_user_page*() by hand`);
   if (call.droppedVmas) notes.push(`${name}() on ${fmt(req.kernel)} takes no vmas array: look the vmas up separately`);
   if (req.wrapper && !req.callersJudged) notes.push(`the call is in ${req.wrapper}(), so every caller changes`);
+  if ((req.shortCallers ?? []).length > 0) notes.push(`FOLL_LONGTERM is left out because ${listNames(req.shortCallers!)} ${req.shortCallers!.length === 1 ? 'pins' : 'pin'} only for the call: pass it from the callers that keep the pages`);
   const viaHelper = req.releases.some((r) => r.viaHelper);
   if (viaHelper) notes.push('a release helper that may serve other pins is changed too');
   const safe = req.resolves && notes.length === 0;
-  return { kind: 'convertToPin', title: notes.length > 0 ? `${title} (${notes.join('; ')})` : title, safe, resolves: req.resolves, edits };
+  const leaves: RuleCode[] = (req.shortCallers ?? []).length > 0 ? ['FS005'] : [];
+  return { kind: 'convertToPin', title: notes.length > 0 ? `${title} (${notes.join('; ')})` : title, safe, resolves: req.resolves, edits, ...(leaves.length > 0 ? { leaves } : {}) };
 }
 
-/** Adds FOLL_LONGTERM to the flags of a pin_user_pages*() call (FS005). */
-export function addLongtermFix(call: LiveCall | undefined, signature: PinApiSignature, wrapper: string | undefined): Fix | undefined {
+function listNames(names: readonly string[]): string {
+  return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
+
+/** Adds FOLL_LONGTERM to the flags of a pin_user_pages*() call (FS005); `shortCallers` also reach the call and pin only briefly. */
+export function addLongtermFix(call: LiveCall | undefined, signature: PinApiSignature, wrapper: string | undefined, shortCallers: readonly string[] = []): Fix | undefined {
   if (!call || signature.flagsStyle !== 'gup_flags' || signature.flagsIndex === undefined) return undefined;
   const flags = argsOf(call.node)[signature.flagsIndex];
   if (!flags || mentions(flags, 'FOLL_LONGTERM')) return undefined;
-  const title = wrapper ? `Add FOLL_LONGTERM to the flags in ${wrapper}() (every caller changes)` : 'Add FOLL_LONGTERM to the flags';
-  return { kind: 'addLongterm', title, safe: !wrapper, resolves: true, edits: [replace(call.uri, flags, orFlag(flags, 'FOLL_LONGTERM'))] };
+  const notes = [
+    ...(wrapper ? [`every caller of ${wrapper}() changes`] : []),
+    ...(shortCallers.length > 0 ? [`${listNames(shortCallers)} ${shortCallers.length === 1 ? 'pins' : 'pin'} only for the call and would get FOLL_LONGTERM too`] : []),
+  ];
+  const title = `Add FOLL_LONGTERM to the flags${wrapper ? ` in ${wrapper}()` : ''}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`;
+  return { kind: 'addLongterm', title, safe: notes.length === 0, resolves: true, edits: [replace(call.uri, flags, orFlag(flags, 'FOLL_LONGTERM'))] };
 }
 
 /** Replaces a release mismatch (FS006) with the release that matches how the pages were taken. */
@@ -217,8 +239,11 @@ export function releaseFix(rel: ReleaseCall, pinnedAs: RefKind): Fix | undefined
 
 const DIRTY_CALLS = new Set(['set_page_dirty_lock', 'set_page_dirty', 'SetPageDirty']);
 
+/** A release loop collapsed into one call: the edit, and the loop and its index (whose declaration may now be unused). */
+interface CollapsedLoop { edit: TextEditSpan; loop: Node; index: string }
+
 /** `for (i = 0; i < n; i++) { [if (d)] set_page_dirty_lock(p[i]); put_page(p[i]); }` collapsed into one unpin_user_pages*() call. */
-function collapseLoop(rel: ReleaseCall): TextEditSpan | undefined {
+function collapseLoop(rel: ReleaseCall): CollapsedLoop | undefined {
   const stmt = rel.node.parent;
   if (!stmt || stmt.type !== 'expression_statement') return undefined;
   const holder = stmt.parent;
@@ -256,7 +281,53 @@ function collapseLoop(rel: ReleaseCall): TextEditSpan | undefined {
     return undefined;
   }
   const text = dirty !== undefined ? `unpin_user_pages_dirty_lock(${base.text}, ${bound.text}, ${dirty});` : `unpin_user_pages(${base.text}, ${bound.text});`;
-  return replace(rel.uri, loop, text);
+  return { edit: replace(rel.uri, loop, text), loop, index: i };
+}
+
+const PLAIN_INIT = new Set(['number_literal', 'identifier', 'null', 'true', 'false']);
+
+/**
+ * The loop indexes that collapsing `loops` leaves unused in their function (a -Werror build fails on
+ * -Wunused-variable): edits removing their declarations (the whole line when it declares nothing else).
+ */
+function unusedIndexEdits(uri: string, loops: readonly CollapsedLoop[]): TextEditSpan[] {
+  const out: TextEditSpan[] = [];
+  const done = new Set<string>();
+  for (const { loop, index } of loops) {
+    const fn = enclosingFunction(loop);
+    const body = fn ? functionBody(fn) : undefined;
+    if (!fn || !body || done.has(`${fn.id}:${index}`)) continue;
+    done.add(`${fn.id}:${index}`);
+    const gone = loops.filter((l) => l.index === index && enclosingFunction(l.loop)?.id === fn.id).map((l) => l.loop);
+    const uses = identifiersIn(body).filter((id) => id.text === index && !gone.some((l) => isAncestor(l, id)));
+    // Exactly one use left: the declaration's own name, in a declaration directly in the function body.
+    if (uses.length !== 1) continue;
+    const name = uses[0];
+    let declarator: Node | null = name.parent;
+    if (declarator?.type === 'init_declarator') {
+      const value = declarator.childForFieldName('value');
+      if (!value || !PLAIN_INIT.has(unwrapParens(value).type)) continue;
+    } else declarator = name;
+    const decl = declarator?.parent;
+    if (!declarator || !decl || decl.type !== 'declaration' || decl.parent?.id !== body.id) continue;
+    const declarators = decl.childrenForFieldName('declarator');
+    if (declarators.length === 1) {
+      const start = { line: decl.startPosition.row, character: 0 };
+      const end = { line: decl.endPosition.row + 1, character: 0 };
+      // Alone on its lines when no neighbouring token (brace, statement, comment) shares them: remove the lines.
+      const alone = decl.previousSibling?.endPosition.row !== decl.startPosition.row && decl.nextSibling?.startPosition.row !== decl.endPosition.row;
+      // The block's only declaration: the blank line that separated it from the statements goes with it.
+      const next = decl.nextSibling;
+      if (alone && decl.previousSibling?.type === '{' && next && next.type !== 'declaration' && next.startPosition.row > decl.endPosition.row + 1) end.line++;
+      out.push(alone ? { uri, span: { start, end }, newText: '' } : replace(uri, decl, ''));
+    } else {
+      const k = declarators.findIndex((d) => d.id === declarator!.id);
+      const from = k < declarators.length - 1 ? spanOf(declarators[k]).start : spanOf(declarators[k - 1]).end;
+      const to = k < declarators.length - 1 ? spanOf(declarators[k + 1]).start : spanOf(declarators[k]).end;
+      out.push({ uri, span: { start: from, end: to }, newText: '' });
+    }
+  }
+  return out;
 }
 
 function renameCallee(rel: ReleaseCall, name: string): TextEditSpan[] | undefined {
@@ -270,7 +341,7 @@ export function releaseEdits(rel: ReleaseCall, pinnedAs: RefKind): TextEditSpan[
   if (pinnedAs === 'pin') {
     switch (rel.api) {
       case 'unpin_user_page': case 'unpin_user_pages': case 'unpin_user_pages_dirty_lock': case 'unpin_user_page_range_dirty_lock': return [];
-      case 'put_page': { const loop = collapseLoop(rel); return loop ? [loop] : renameCallee(rel, 'unpin_user_page'); }
+      case 'put_page': { const loop = collapseLoop(rel); return loop ? [loop.edit] : renameCallee(rel, 'unpin_user_page'); }
       case 'put_user_page': return renameCallee(rel, 'unpin_user_page');
       case 'put_user_pages': return renameCallee(rel, 'unpin_user_pages');
       case 'release_pages': case 'put_user_pages_dirty': case 'put_user_pages_dirty_lock': {
@@ -309,6 +380,8 @@ export function suppressionFix(code: RuleCode, uri: string, lines: readonly stri
   const above = line > 0 ? lines[line - 1].replace(/\r$/, '') : undefined;
   const existing = above !== undefined ? /^(\s*\/\/\s*forksafe-ignore\s+)([A-Z0-9,\s]*?FS\d{3})(\s*:\s*\S.*)$/.exec(above) : null;
   if (existing) {
+    // Already named there: what is missing is the reason, which FS008 asks for; adding the code again would change nothing.
+    if (existing[2].split(/[\s,]+/).includes(code)) return undefined;
     const at = { line: line - 1, character: existing[1].length + existing[2].length };
     return { kind: 'suppress', title, safe: false, resolves: true, edits: [{ uri, span: { start: at, end: at }, newText: `, ${code}` }] };
   }

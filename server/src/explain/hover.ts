@@ -13,6 +13,8 @@ export interface HoverLinks {
   docs?: string;
   /** A link that opens the full simulation (a command: URI in VS Code). */
   simulation?: string;
+  /** Without command links (clients that cannot run them): say in plain text where the simulation is. */
+  simulationText?: string;
 }
 
 /** Inline code that survives any text: backtick fences longer than any run inside, newlines flattened. */
@@ -67,6 +69,7 @@ function linksLine(links: HoverLinks, code?: string): string | undefined {
   const parts: string[] = [];
   if (links.docs && code) parts.push(`[${code} rule](${links.docs})`);
   if (links.simulation) parts.push(`[Show the fork simulation](${links.simulation})`);
+  else if (links.simulationText) parts.push(escapeMarkdown(links.simulationText));
   return parts.length > 0 ? parts.join(' · ') : undefined;
 }
 

@@ -43,13 +43,21 @@ export function editsOverlap(a: TextEditSpan, b: TextEditSpan): boolean {
  * fix whose edits would overlap edits already taken is left out whole (the next fix-all run picks it up).
  */
 export function combineFixes(fixes: readonly Fix[]): TextEditSpan[] {
-  const taken: TextEditSpan[] = [];
+  return selectFixes(fixes).edits;
+}
+
+/** combineFixes, also saying which fixes were taken (whole) and which were left for a later run. */
+export function selectFixes<F extends Fix>(fixes: readonly F[]): { edits: TextEditSpan[]; taken: F[]; left: F[] } {
+  const edits: TextEditSpan[] = [];
+  const taken: F[] = [];
+  const left: F[] = [];
   for (const fix of fixes) {
-    const fresh = fix.edits.filter((e) => !taken.some((t) => sameEdit(t, e)));
-    if (fresh.some((e) => taken.some((t) => editsOverlap(t, e)))) continue;
-    taken.push(...fresh);
+    const fresh = fix.edits.filter((e) => !edits.some((t) => sameEdit(t, e)));
+    if (fresh.some((e) => edits.some((t) => editsOverlap(t, e)))) { left.push(fix); continue; }
+    edits.push(...fresh);
+    taken.push(fix);
   }
-  return taken;
+  return { edits, taken, left };
 }
 
 /** Groups edits by file, in first-seen order. */

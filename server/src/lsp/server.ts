@@ -22,6 +22,7 @@ import { handleHover } from './handlers/hover';
 import { handleCodeActions } from './handlers/codeActions';
 import { simulationResponse, siteForRequest } from './handlers/simulation';
 import { collectWorkspaceFiles, scanWorkspace } from './handlers/workspaceScan';
+import { collectScanTargets } from '../runtime/scanTargets';
 import {
   FIX_ALL_KIND, SCAN_WORKSPACE_COMMAND, SHOW_SIMULATION_COMMAND, ShowSimulationArgs, SimulationRequest, StatusNotification,
 } from './protocol';
@@ -35,8 +36,10 @@ let driverContext: DriverContextLoader | undefined;
 let workspaceRoots: string[] = [];
 let docsRoot = '';
 const store = new AnalysisStore();
-const clientSupports = { disabledActions: false, documentChanges: false, workDoneProgress: false, snippetEdits: false };
+const clientSupports = { disabledActions: false, documentChanges: false, workDoneProgress: false, snippetEdits: false, commandLinks: false };
 let scanning = false;
+/** A workspace scan has run: closed files keep their findings in Problems (from the file on disk). */
+let workspaceScanned = false;
 
 const documents = new TextDocuments<TextDocument>({
   create: (uri, languageId, version, content) => TextDocument.create(uri, languageId, version, content),
@@ -58,6 +61,8 @@ connection.onInitialize(async (params) => {
   clientSupports.documentChanges = !!params.capabilities.workspace?.workspaceEdit?.documentChanges;
   clientSupports.snippetEdits = !!(params.capabilities.workspace?.workspaceEdit as { snippetEditSupport?: boolean } | undefined)?.snippetEditSupport;
   clientSupports.workDoneProgress = !!params.capabilities.window?.workDoneProgress;
+  // No LSP capability says a client runs command: links in markdown; forksafe's VS Code extension says so itself.
+  clientSupports.commandLinks = !!(params.capabilities.experimental as { forksafe?: { commandLinks?: boolean } } | undefined)?.forksafe?.commandLinks;
   return {
     capabilities: {
       textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
@@ -305,7 +310,7 @@ function currentAnalysis(uri: string): StoredAnalysis | undefined {
 connection.onHover((params) => {
   const document = documents.get(params.textDocument.uri);
   const a = currentAnalysis(params.textDocument.uri);
-  return document && a ? handleHover(params, document, a) : null;
+  return document && a ? handleHover(params, document, a, clientSupports.commandLinks) : null;
 });
 
 /**
@@ -370,6 +375,7 @@ connection.onExecuteCommand(async (params) => {
     scanning = true;
     try {
       const progress = clientSupports.workDoneProgress ? await connection.window.createWorkDoneProgress() : silentProgress;
+      workspaceScanned = true;
       const result = await scanWorkspace({
         roots: workspaceRoots, progress, log,
         settingsFor: (u) => settings.get(u),
@@ -411,13 +417,33 @@ connection.onDidChangeWatchedFiles((e) => {
 });
 
 documents.onDidClose((e) => {
-  store.markContextChanged(e.document.uri);
-  trees?.close(e.document.uri);
-  settings.forget(e.document.uri);
-  store.delete(e.document.uri);
-  void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
-  sendStatus(undefined);
+  const uri = e.document.uri;
+  store.markContextChanged(uri);
+  trees?.close(uri);
+  settings.forget(uri);
+  store.delete(uri);
+  void republishClosed(uri);
 });
+
+/**
+ * A closed document's diagnostics go, unless a workspace scan has run: then the file is part of the workspace's
+ * report, and its findings stay in Problems as the file on disk has them (issue 16), as the scan published them.
+ */
+async function republishClosed(uri: string): Promise<void> {
+  const file = uriToPath(uri);
+  const config = await settings.get(uri);
+  // The scan's own selection (globs, under a workspace folder), asked for this one file.
+  const root = file !== undefined ? workspaceRoots.find((r) => !path.relative(r, file).startsWith('..') && !path.isAbsolute(path.relative(r, file))) : undefined;
+  const inWorkspace = root !== undefined && collectScanTargets([file!], { include: config.include, exclude: config.exclude, gitignore: false, root }).files.includes(file!);
+  const report = workspaceScanned && inWorkspace && documents.get(uri) === undefined ? analyzeFromDisk(file!, uri, config) : undefined;
+  if (report && documents.get(uri) === undefined) {
+    store.setScanned(uri, report.findings.length);
+    await connection.sendDiagnostics({ uri, diagnostics: report.findings.map((f) => toDiagnostic(f, docsLinkFor(config))) });
+  } else if (documents.get(uri) === undefined) {
+    await connection.sendDiagnostics({ uri, diagnostics: [] });
+  }
+  sendStatus(undefined);
+}
 
 documents.listen(connection);
 connection.listen();

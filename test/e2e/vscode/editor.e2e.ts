@@ -9,8 +9,12 @@ import { launchChromium } from '../../helpers/chromium';
 import { readExpectations } from '../../helpers/expectations';
 import { REPO_ROOT } from '../../helpers/lspProcess';
 import { CodeServer } from './codeServer';
+import { countSyntaxErrors } from '../../helpers/syntaxErrors';
+import { syntax } from '../../helpers/syntax';
 
 const EXAMPLE = 'rdma_like_mr.c';
+/** A second example with a different finding (FS002 on a read-only pin), for distinct Problems rows and the suppression. */
+const SECOND = 'dma_engine_chardev.c';
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts', 'vscode');
 /** How long a step may take before it counts as not shown at all: a bound for a failure, not a speed assertion. */
 const STEP_TIMEOUT = 60_000;
@@ -40,6 +44,7 @@ describe('VS Code (code-server): the .vsix as a user sees it', function () {
   let page: Page;
   const offLoopback: string[] = [];
   const pageErrors: string[] = [];
+  let workspaceDir = '';
 
   async function shot(name: string): Promise<string> {
     const file = path.join(ARTIFACTS, `${name}.png`);
@@ -139,6 +144,8 @@ describe('VS Code (code-server): the .vsix as a user sees it', function () {
     const workspace = path.join(tmp, 'workspace');
     fs.mkdirSync(workspace);
     fs.copyFileSync(path.join(REPO_ROOT, 'examples', 'rdma_mr', EXAMPLE), path.join(workspace, EXAMPLE));
+    fs.copyFileSync(path.join(REPO_ROOT, 'examples', 'dma_engine', SECOND), path.join(workspace, SECOND));
+    workspaceDir = workspace;
 
     server = await CodeServer.start(profile);
     browser = await launchChromium();
@@ -170,6 +177,14 @@ describe('VS Code (code-server): the .vsix as a user sees it', function () {
     const at = await lineAt(squiggles().first());
     assert.equal(at.number, String(pin.line));
     assert.equal(at.text, pin.text);
+  });
+
+  it('gives the status bar item a plain accessible label: kernel and findings, no markdown (issue 16)', async function () {
+    const item = page.locator('.statusbar [aria-label^="forksafe: kernel"]');
+    await see('the forksafe status bar item', () => item.first().waitFor());
+    const label = (await item.first().getAttribute('aria-label')) ?? '';
+    assert.match(label, /^forksafe: kernel 6\.\d+, 1 finding in this file\. Opens the Problems panel\.$/, label);
+    assert.doesNotMatch(label, /&nbsp;|\\\(|\$\(/, 'no markdown escapes or icon names');
   });
 
   it('lists FS001 from forksafe in the Problems panel', async function () {
@@ -243,6 +258,45 @@ describe('VS Code (code-server): the .vsix as a user sees it', function () {
     assert.ok(await body.locator('.diverged').count() > 0, 'the step where the device and the parent part is highlighted');
   });
 
+  it('keeps the simulation view readable at 400 px: row labels on one line, steps scroll inside the table only (issue 16)', async function () {
+    const webview = page.locator('iframe.webview.ready').first();
+    const wide = (await boxOf(webview)).width;
+    // The view sits in the second of two editor groups, which share the width the workbench gives them: narrowing the
+    // window by 2·d narrows the view by about d.
+    const viewport = page.viewportSize()!;
+    await page.setViewportSize({ width: Math.round(viewport.width - 2 * (wide - 400)), height: viewport.height });
+    try {
+      await nextFrames();
+      const narrow = (await boxOf(webview)).width;
+      assert.ok(narrow >= 360 && narrow <= 440, `the view is about 400 px wide (${narrow})`);
+      const frame = webview.contentFrame().locator('iframe#active-frame').contentFrame();
+      await frame.locator('table.timeline').waitFor();
+      await shot('04b-simulation-400px');
+      const layout = await frame.locator('body').evaluate((body) => {
+        const doc = body.ownerDocument;
+        const lineHeight = parseFloat(doc.defaultView!.getComputedStyle(body).lineHeight) || 20;
+        const labels = [...doc.querySelectorAll('table.timeline th.row')].filter((th) => th.textContent!.trim() !== '')
+          .map((th) => ({ text: th.textContent!.trim(), height: th.getBoundingClientRect().height, width: th.getBoundingClientRect().width }));
+        const scroller = doc.querySelector('.timeline-scroll')!;
+        return {
+          lineHeight, labels,
+          pageScrolls: doc.scrollingElement!.scrollWidth > doc.scrollingElement!.clientWidth + 1,
+          tableScrolls: scroller.scrollWidth > scroller.clientWidth,
+          headings: [...doc.querySelectorAll('table.timeline th.step')].map((th) => th.getBoundingClientRect().width),
+        };
+      });
+      assert.deepEqual(layout.labels.map((l) => l.text), ['parent', 'child', 'device']);
+      for (const l of layout.labels) {
+        assert.ok(l.height < 3 * layout.lineHeight && l.width > l.height, `"${l.text}" is laid out horizontally (${l.width}x${l.height}, line ${layout.lineHeight})`);
+      }
+      assert.equal(layout.pageScrolls, false, 'the page itself does not scroll sideways');
+      assert.ok(layout.headings.every((w) => w >= 60), `no step column squeezed to a letter per line: ${layout.headings.join(', ')}`);
+    } finally {
+      await page.setViewportSize(viewport);
+      await nextFrames();
+    }
+  });
+
   it('applies the quick fix from the light bulb (Ctrl+.) and the diagnostic goes away', async function () {
     await backToEditor();
     await goToLine(pin.line);
@@ -266,6 +320,66 @@ describe('VS Code (code-server): the .vsix as a user sees it', function () {
     const fixed = await lineAt(editor().locator('.view-line', { hasText: /\bpin_user_pages\(/ }).first());
     assert.equal(fixed.number, String(pin.line), `the fix rewrote line ${pin.line}: ${fixed.text}`);
     assert.doesNotMatch(fixed.text, /\bget_user_pages\(/, fixed.text);
+  });
+
+  it('converted every release with the pin, also those in other functions; the saved file parses and scans clean (no FS006)', async function () {
+    await backToEditor();
+    await page.keyboard.press('Control+S');
+    const saved = path.join(workspaceDir, EXAMPLE);
+    const original = fs.readFileSync(path.join(REPO_ROOT, 'examples', 'rdma_mr', EXAMPLE), 'utf8');
+    let text = '';
+    await see('the fixed file saved', async () => {
+      for (let i = 0; i < 100 && !/pin_user_pages\(/.test(text = fs.readFileSync(saved, 'utf8')); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.match(text, /pin_user_pages\(/);
+    });
+    assert.doesNotMatch(text, /\bput_page\(/, 'no put_page() left on these pages');
+    assert.match(text, /unpin_user_pages_dirty_lock\(mr->pages, mr->npages, mr->writable\);/, 'the release loop in ex_dereg_mr() converted');
+    assert.match(text, /unpin_user_page\(mr->pages\[--pinned\]\);/, 'the error path in another function converted');
+    const s = await syntax();
+    assert.ok(countSyntaxErrors(s, text) <= countSyntaxErrors(s, original), 'no new syntax error');
+    const cli = spawnSync(process.execPath, [path.join(REPO_ROOT, 'server', 'dist', 'cli.js'), 'scan', '--format', 'gcc', saved], { encoding: 'utf8' });
+    assert.equal(cli.stdout, '', `the saved file scans clean: ${cli.stdout}`);
+    assert.equal(cli.status, 0, cli.stderr);
+  });
+
+  it('shows distinct findings of two files as distinct Problems rows, each naming its call and buffer', async function () {
+    await page.getByRole('treeitem', { name: SECOND }).click();
+    await see(`${SECOND} open`, () => page.locator('.tabs-container .tab.active', { hasText: SECOND }).waitFor());
+    await page.keyboard.press('Control+Shift+M');
+    const rows = page.locator('.markers-panel .monaco-list-row', { hasText: /FS\d{3}/ });
+    await see('the FS002 row of the second file', () => page.locator('.markers-panel .monaco-list-row', { hasText: 'FS002' }).first().waitFor());
+    await shot('07-problems-two-files');
+    const texts = (await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' '));
+    assert.equal(new Set(texts).size, texts.length, `distinct rows: ${texts.join(' | ')}`);
+    const fs002 = texts.find((t) => t.includes('FS002'))!;
+    assert.match(fs002, /get_user_pages_fast\(\) pins req->pages read-only/, fs002);
+  });
+
+  it('suppresses FS002 with a typed reason: the snippet selects the reason, and once typed the finding goes with no FS008', async function () {
+    await page.locator('.tabs-container .tab', { hasText: SECOND }).click();
+    const warning = editor().locator('.squiggly-warning');
+    const line = fs.readFileSync(path.join(workspaceDir, SECOND), 'utf8').split('\n').findIndex((l) => /expect: FS002/.test(l));
+    await goToLine(line);
+    await see('the FS002 warning squiggle', () => warning.first().waitFor());
+    const box = await boxOf(warning.first());
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await page.keyboard.press('Control+.');
+    const suppress = page.locator('.action-widget .monaco-list-row.action', { hasText: /Suppress FS002/ });
+    await see('the suppress fix in the menu', () => suppress.first().waitFor());
+    const rows = await page.locator('.action-widget .monaco-list-row.action').count();
+    for (let i = 0; i < rows && !(await suppress.first().evaluate((el) => el.classList.contains('focused'))); i++) await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    // The prompt is selected: typing replaces it.
+    await see('the forksafe-ignore comment', () => editor().locator('.view-line', { hasText: 'forksafe-ignore FS002' }).first().waitFor());
+    await page.keyboard.type('the engine copies the pages into its bounce buffer before the ioctl returns');
+    await page.keyboard.press('Escape');
+    const comment = await lineAt(editor().locator('.view-line', { hasText: 'forksafe-ignore FS002' }).first());
+    assert.equal(comment.text, '// forksafe-ignore FS002: the engine copies the pages into its bounce buffer before the ioctl returns');
+    await see('the FS002 squiggle gone', () => warning.first().waitFor({ state: 'detached' }));
+    await page.keyboard.press('Control+Shift+M');
+    await see('no FS002 row left', () => page.locator('.markers-panel .monaco-list-row', { hasText: 'FS002' }).first().waitFor({ state: 'detached' }));
+    await shot('08-suppressed');
+    assert.equal(await page.locator('.markers-panel .monaco-list-row', { hasText: 'FS008' }).count(), 0, 'a typed reason is a reason: no FS008');
   });
 
   it('reached nothing but loopback, and the workbench threw no error', function () {

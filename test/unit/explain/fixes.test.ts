@@ -147,6 +147,36 @@ describe('explain/fixes: converting the arguments for the kernel era', function 
     assert.deepEqual(again.findings.map((f) => f.code), [], 'fixed driver is clean: no FS001 and no FS006');
   });
 
+  it('a helper shared by a caller that pins only for the call keeps its flags: FOLL_LONGTERM is left out, said, and FS005 is what is left', async function () {
+    const text = [
+      'struct mr { struct page **pages; int n; };',
+      'static int pin_buf(unsigned long a, int n, struct page **pages)',
+      '{',
+      '\treturn get_user_pages_fast(a, n, FOLL_WRITE, pages);',
+      '}',
+      'int reg_mr(struct mr *mr, unsigned long a) { return pin_buf(a, mr->n, mr->pages); }',
+      'void dereg_mr(struct mr *mr) { release_pages(mr->pages, mr->n); }',
+      'int copy_once(unsigned long a, struct page **tmp)',
+      '{',
+      '\tint got = pin_buf(a, 1, tmp);',
+      '\tif (got == 1)',
+      '\t\tput_page(tmp[0]);',
+      '\treturn got;',
+      '}',
+      '',
+    ].join('\n');
+    const { convert } = await fixesOf(text, '6.1');
+    assert.equal(convert.title, 'Convert to pin_user_pages_fast() and release with unpin_user_pages() (FOLL_LONGTERM is left out because copy_once() pins only for the call: pass it from the callers that keep the pages)');
+    assert.equal(convert.safe, false, 'never applied by fix-all');
+    assert.deepEqual(convert.leaves, ['FS005']);
+    const fixed = applyTo(text, convert);
+    assert.match(fixed, /\treturn pin_user_pages_fast\(a, n, FOLL_WRITE, pages\);/);
+    assert.match(fixed, /unpin_user_pages\(mr->pages, mr->n\)/);
+    assert.match(fixed, /\t\tunpin_user_page\(tmp\[0\]\);/, 'the short caller\'s release is converted too');
+    const again = await analyzeText(fixed, { kernelVersion: '6.1' });
+    assert.deepEqual(again.findings.map((f) => f.code), ['FS005'], 'what is left: the long-lived pin without FOLL_LONGTERM');
+  });
+
   it('source.fixAll merges the safe fixes of a file and is idempotent', async function () {
     const text = [
       'struct a { struct page **pages; };',

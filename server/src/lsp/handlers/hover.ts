@@ -24,23 +24,31 @@ export function simulationLink(site: SiteDetails): string {
   return `command:${SHOW_SIMULATION_COMMAND}?${encodeURIComponent(JSON.stringify([args]))}`;
 }
 
-function linksFor(a: StoredAnalysis, site: SiteDetails): HoverLinks {
-  return { docs: site.codes[0] ? a.docsLink(site.codes[0]) : undefined, simulation: simulationLink(site) };
+/** Where the simulation is, for clients that cannot run a command: link (issue 16: neovim showed the raw URI). */
+export const SIMULATION_HINT = 'The full simulation: the "Show fork simulation" code action on this call.';
+
+function linksFor(a: StoredAnalysis, site: SiteDetails, commandLinks: boolean): HoverLinks {
+  const docs = site.codes[0] ? a.docsLink(site.codes[0]) : undefined;
+  return commandLinks ? { docs, simulation: simulationLink(site) } : { docs, simulationText: SIMULATION_HINT };
 }
 
-export function handleHover(params: HoverParams, document: TextDocument, a: StoredAnalysis): Hover | null {
+/**
+ * `commandLinks`: the client runs `command:` links in markdown (the VS Code extension says so in
+ * capabilities.experimental.forksafe.commandLinks; LSP has no standard capability for it).
+ */
+export function handleHover(params: HoverParams, document: TextDocument, a: StoredAnalysis, commandLinks = false): Hover | null {
   const pos = params.position;
   const word = wordAt(document, pos.line, pos.character);
   if (!word) return null;
   const range = { start: { line: pos.line, character: word.start }, end: { line: pos.line, character: word.end } };
   const site = siteAt(a.report, pos) ?? siteByApiCallAt(a.report, a.uri, pos);
   if (isHoverKeyword(word.word)) {
-    const value = keywordHover(word.word, a.report.kernel, site ? { details: site, worst: worstFor(site) } : undefined, site ? linksFor(a, site) : {});
+    const value = keywordHover(word.word, a.report.kernel, site ? { details: site, worst: worstFor(site) } : undefined, site ? linksFor(a, site, commandLinks) : {});
     return value ? { contents: { kind: 'markdown', value }, range } : null;
   }
   if (!site) return null;
   // On the callee name at the site (or the API name inside the wrapper), explain the site; anywhere else in the call stays quiet.
   const onCallee = spanContains(site.calleeSpan, pos) || (site.apiCall.uri === a.uri && word.word === site.api);
   if (!onCallee) return null;
-  return { contents: { kind: 'markdown', value: siteHover(site, worstFor(site), linksFor(a, site)) }, range };
+  return { contents: { kind: 'markdown', value: siteHover(site, worstFor(site), linksFor(a, site, commandLinks)) }, range };
 }
