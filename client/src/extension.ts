@@ -8,6 +8,7 @@ import {
 import { SHOW_SIMULATION_COMMAND, ShowSimulationArgs, StatusNotification } from '../../server/src/lsp/protocol';
 import { SimulationView } from './simulationView';
 import { StatusBar } from './statusBar';
+import { RulePages } from './rulePages';
 
 let client: LanguageClient | undefined;
 
@@ -36,6 +37,7 @@ class RestartingErrorHandler {
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel('forksafe', { log: true });
+  const rules = new RulePages(context);
   const serverModule = context.asAbsolutePath(path.join('server', 'dist', 'server.js'));
   const serverOptions: ServerOptions = {
     run: { module: serverModule, transport: TransportKind.ipc },
@@ -48,6 +50,21 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     errorHandler: new RestartingErrorHandler(output),
     // Hover links open the simulation view; no other command may run from server markdown.
     markdown: { isTrusted: { enabledCommands: [SHOW_SIMULATION_COMMAND] } },
+    // Rule pages shipped with the extension open rendered (a preview), not as editable markdown (issue 16).
+    middleware: {
+      handleDiagnostics: (uri, diagnostics, next) => {
+        for (const d of diagnostics) {
+          if (typeof d.code === 'object' && d.code.target) d.code = { value: d.code.value, target: rules.linkFor(d.code.target) };
+        }
+        next(uri, diagnostics);
+      },
+      provideHover: async (document, position, token, next) => {
+        const hover = await next(document, position, token);
+        if (!hover) return hover;
+        const contents = hover.contents.map((c) => c instanceof vscode.MarkdownString ? rules.rewriteMarkdown(c) : c);
+        return new vscode.Hover(contents, hover.range);
+      },
+    },
   };
   client = new LanguageClient('forksafe', 'forksafe', serverOptions, clientOptions);
   // VS Code runs command: links in hovers; LSP has no capability for it, so the extension tells its server.
@@ -61,6 +78,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const status = new StatusBar();
   context.subscriptions.push(
     output, view, status,
+    vscode.window.registerUriHandler({ handleUri: (uri) => rules.open(uri) }),
     // forksafe.scanWorkspace is the server's (workspace/executeCommand); vscode-languageclient registers it.
     vscode.commands.registerCommand(SHOW_SIMULATION_COMMAND, (args?: ShowSimulationArgs) => view.show(args)),
     client.onNotification(StatusNotification, (p) => status.update(p)),

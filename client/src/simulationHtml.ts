@@ -47,6 +47,8 @@ code { font-family: var(--vscode-editor-font-family, monospace); }
 .facts dt { font-weight: bold; }
 .facts dd { margin: 0; }
 .controls { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: center; margin: 12px 0; }
+.controls label { max-width: 100%; }
+.controls select { max-width: 100%; }
 .timeline-scroll { overflow-x: auto; max-width: 100%; }
 table.timeline { border-collapse: separate; border-spacing: 4px; }
 table.timeline th { text-align: left; font-weight: normal; vertical-align: bottom; max-width: 12em; overflow-wrap: normal; word-break: normal; hyphens: none; }

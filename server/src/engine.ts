@@ -14,6 +14,7 @@ import { Alternative, PinSiteFinder, PinSite, bindingSource } from './analysis/p
 import type { CallInfo } from './analysis/fileIndex';
 import { Binding, Evidence, FlagResolver, FlagValue, orValues, tri, truthTri, Tri } from './analysis/flags';
 import { LifetimeAnalyzer, Lifetime, pagesBase } from './analysis/lifetime/lifetime';
+import { declarationOf, rootIdentifier } from './analysis/lifetime/ownership';
 import { Protection, ProtectionFinder } from './analysis/protections';
 import { PinRange, ProtectionTies } from './analysis/protectionTies';
 import { assumptionApplies, readAssumptions, readSuppressions, suppresses, Suppression } from './analysis/annotations';
@@ -22,7 +23,7 @@ import { NEWEST_MODELLED_KERNEL, parseKernelVersion } from './simulation/kernelE
 import { describeOutcome, simulateFinding } from './simulation/outcome';
 import type { ScenarioInput } from './simulation/scenario';
 import { releaseMismatchMessage, siteMessage, suppressionWithoutReasonMessage, SiteFacts, ProtectionFact } from './explain/messages';
-import { addLongtermFix, convertToPinFix, releaseFix, ReleaseCall, suppressionFix, assumeContractFix } from './explain/fixes';
+import { addLongtermFix, convertToPinFix, releaseFix, ReleaseCall, suppressionFix, assumeContractFix, vmDontcopyFix } from './explain/fixes';
 
 export interface Report {
   uri: string;
@@ -373,7 +374,7 @@ class FileAnalysis {
       : { longLived: longterm === 'always', reason: longterm === 'always' ? 'longterm' : 'kept', evidence: [], releases: [], path: [], ownerTypes: [] };
     // Release calls of a stored field elsewhere in the driver (the MR's destroy path) count as this pin's release path.
     if (lifetime.storedField) {
-      lifetime.releases.push(...this.fieldReleases(lifetime.storedField));
+      lifetime.releases.push(...this.fieldReleases(lifetime.storedField, lifetime.ownerTypes));
       this.storedFields.add(lifetime.storedField);
     }
 
@@ -468,6 +469,14 @@ class FileAnalysis {
       if (code === 'FS005') {
         const add = addLongtermFix(liveApiCall, r.signature, callersJudged ? undefined : wrapper, shortCallers);
         if (add) out.push(add);
+      }
+      // VM_DONTCOPY in the driver's own mmap handler when the pinned range is that mapping: exists on every kernel.
+      if (withSuppression && (code === 'FS001' || code === 'FS002')) {
+        const mapping = this.ties.driverMapping(range);
+        // From 5.6 a protected FOLL_GET pin is FS004 (information: convert anyway); before, nothing is left.
+        const leaves: RuleCode[] = r.ref === 'get' && api.kind === 'pages' && compareKernelVersions(this.kernel.version, PIN_API_EARLIEST_PIN_USER_PAGES) >= 0 ? ['FS004'] : [];
+        const fix = mapping?.fn.body ? vmDontcopyFix(code, { uri: mapping.file.uri, text: mapping.file.text, fnName: mapping.fn.name, vma: mapping.vma, body: mapping.fn.body }, this.kernel.version, leaves) : undefined;
+        if (fix) out.push(fix);
       }
       // A userspace MADV_DONTFORK contract, stated: the one remedy that exists on every kernel (issue 16).
       const assume = withSuppression ? assumeContractFix(code, this.file.uri, this.lines(), line) : undefined;
@@ -626,7 +635,7 @@ class FileAnalysis {
     const localFn = source?.scope.fn;
     const isOurs = (arg: SourceFile['tree']['rootNode'], inFn: SourceFile['tree']['rootNode'] | undefined): boolean => {
       const base = pagesBase(arg);
-      if (field && base.type === 'field_expression' && base.childForFieldName('field')?.text === field) return true;
+      if (field && base.type === 'field_expression' && base.childForFieldName('field')?.text === field) return sameOwner(base, inFn, lifetime.ownerTypes);
       return !!localName && !!localFn && base.type === 'identifier' && base.text === localName && inFn?.id === localFn.id;
     };
     for (const file of this.workspace.files) {
@@ -650,16 +659,37 @@ class FileAnalysis {
         }
       }
     }
+    // Pages built into a scatterlist table the object keeps (`sg_alloc_table_from_pages(&mr->sgt, mr->pages, ...)`) are
+    // released by walking that table: `put_page(sg_page(sg))` in a function that walks `->sgt` (issue 16's MR case).
+    const tables = new Set<string>();
+    for (const file of this.workspace.files) {
+      for (const c of file.index.calls) {
+        if (!SG_TABLE_BUILDERS.has(c.name) || c.args.length < 2 || !isOurs(c.args[1], c.fn?.node)) continue;
+        const t = unwrapParens(c.args[0]);
+        const target = t.type === 'pointer_expression' ? t.childForFieldName('argument') : t;
+        const name = target?.type === 'field_expression' ? target.childForFieldName('field')?.text : undefined;
+        if (name) tables.add(name);
+      }
+    }
+    if (tables.size > 0) {
+      const walksTable = (a: SourceFile['tree']['rootNode']): boolean => [...tables].some((t) => new RegExp(`(?:->|\\.)\\s*${t}\\b`).test(a.text));
+      for (const file of this.workspace.files) {
+        for (const c of file.index.calls) {
+          if (!c.fn || c.args.length === 0 || !findReleaseApi(c.name) || !SG_PAGE_OF.test(c.args[0].text) || has(file.uri, c.node)) continue;
+          if (file.index.calls.some((w) => w.fn === c.fn && SG_WALKERS.test(w.name) && w.args.some(walksTable))) out.push({ uri: file.uri, node: c.node, api: c.name });
+        }
+      }
+    }
     return out;
   }
 
   /** Release calls on `x->field` (or `x->field[i]`) in this file: the release path of pages stored in that field. */
-  private fieldReleases(field: string): Lifetime['releases'] {
+  private fieldReleases(field: string, ownerTypes: readonly string[]): Lifetime['releases'] {
     const out: Lifetime['releases'] = [];
     for (const c of this.file.index.calls) {
       if (!findReleaseApi(c.name) || c.args.length === 0) continue;
       const base = pagesBase(c.args[0]);
-      if (base.type === 'field_expression' && base.childForFieldName('field')?.text === field) out.push({ uri: this.file.uri, node: c.node, api: c.name });
+      if (base.type === 'field_expression' && base.childForFieldName('field')?.text === field && sameOwner(base, c.fn?.node, ownerTypes)) out.push({ uri: this.file.uri, node: c.node, api: c.name });
     }
     return out;
   }
@@ -673,6 +703,22 @@ class FileAnalysis {
     this.report.findings.push(finding);
     return finding;
   }
+}
+
+/** Scatterlist tables built from a pages array, and the walks over a table whose entries' pages a release takes back. */
+const SG_TABLE_BUILDERS = new Set(['sg_alloc_table_from_pages', '__sg_alloc_table_from_pages', 'sg_alloc_append_table_from_pages', 'sg_alloc_table_from_pages_segment']);
+const SG_WALKERS = /^(?:for_each_sg|for_each_sgtable_sg|for_each_sg_page|for_each_sgtable_page|__sg_page_iter_start|sg_miter_start)$/;
+const SG_PAGE_OF = /\bsg_page(?:_iter_page)?\s*\(/;
+
+/**
+ * A released `obj->field` belongs to the pinned object's struct type, or either type is unknown: another struct's field
+ * of the same name (`req->pages` beside `mr->pages` in one driver folder) is another object's pages.
+ */
+function sameOwner(fieldExpr: SourceFile['tree']['rootNode'], fn: SourceFile['tree']['rootNode'] | undefined, ownerTypes: readonly string[]): boolean {
+  if (ownerTypes.length === 0 || !fn) return true;
+  const root = rootIdentifier(fieldExpr);
+  const type = root ? declarationOf(fn, root)?.structType : undefined;
+  return !type || ownerTypes.includes(type);
 }
 
 /** An argument as written at the outermost call; its span only when that text is in a real file (not a macro body). */

@@ -3,7 +3,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { DEFAULT_SETTINGS, resolveSettings } from '../../server/src/settings';
-import { RULE_CODES } from '../../server/src/analysis/rules';
+import { RULE_CODES, RULES } from '../../server/src/analysis/rules';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
@@ -25,6 +25,11 @@ describe('settings', function () {
   it('the severity setting lists every rule', function () {
     const severity = props['forksafe.severity'] as unknown as { properties: Record<string, unknown> };
     assert.deepEqual(Object.keys(severity.properties).sort(), [...RULE_CODES].sort());
+  });
+
+  it('each rule in the severity setting is named by its title, not only its code (issue 16)', function () {
+    const severity = props['forksafe.severity'] as unknown as { properties: Record<string, { markdownDescription?: string }> };
+    for (const code of RULE_CODES) assert.equal(severity.properties[code].markdownDescription, `${code}: ${RULES[code].title}`);
   });
 
   it('invalid values fall back to defaults with a message', function () {

@@ -19,7 +19,7 @@ export interface TextEditSpan {
   snippet?: string;
 }
 
-export type FixKind = 'convertToPin' | 'addLongterm' | 'fixRelease' | 'suppress' | 'assumeContract';
+export type FixKind = 'convertToPin' | 'addLongterm' | 'fixRelease' | 'suppress' | 'assumeContract' | 'vmDontcopy';
 
 export interface Fix {
   kind: FixKind;

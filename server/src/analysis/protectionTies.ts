@@ -100,6 +100,22 @@ export class ProtectionTies {
     return undefined;
   }
 
+  /**
+   * The driver's own mmap handler whose mapping the pin's address comes from (`F:vma->vm_start` among its origins),
+   * when it maps user memory (no device mapping call): where VM_DONTCOPY would protect this pin (the fix of issue 16).
+   */
+  driverMapping(pin: PinRange): { file: SourceFile; fn: FunctionInfo; vma: string } | undefined {
+    if (!pin.start) return undefined;
+    for (const key of this.origins(pin.start.node, pin.start.scope.file, this.functionOf(pin.start.scope), pin.start.scope, 0)) {
+      const m = /^(\w+):(\w+)->vm_start$/.exec(key);
+      if (!m) continue;
+      for (const { file, item } of this.workspace.functionsNamed(m[1])) {
+        if (item.body && isParam(item, m[2]) && !mapsDeviceMemory(file, item)) return { file, fn: item, vma: m[2] };
+      }
+    }
+    return undefined;
+  }
+
   /** True when the pin's start and `other` (an argument in `fn` of `file`) come from the same place. */
   private sameStart(pin: PinRange, other: Node, file: SourceFile, fn: FunctionInfo): boolean {
     return !!pin.start && this.sameOrigin(pin.start, other, file, fn);

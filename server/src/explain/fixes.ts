@@ -416,3 +416,32 @@ export function assumeContractFix(code: RuleCode, uri: string, lines: readonly s
     safe: false, resolves: true, edits: [{ uri, span: { start: at, end: at }, newText: text, snippet: `${indent}// forksafe-assume dontfork: \${1:${ASSUME_DONTFORK_PROMPT}}${eol}` }],
   };
 }
+
+/** vm_flags_set() and friends replace writes to vma->vm_flags from 6.3 (bc292ab00f6c, "mm: introduce vma->vm_flags wrapper functions"). */
+const VM_FLAGS_SET_FROM: KernelVersionLite = { major: 6, minor: 3 };
+
+/**
+ * Sets VM_DONTCOPY in the driver's mmap handler whose mapping the pinned address comes from (FS001/FS002 on every
+ * kernel: the protection that exists before 5.6 too). fork() then gives the child no copy of that mapping, so the
+ * parent keeps its pages and the device with them; the child cannot touch the buffer (it is unmapped there).
+ */
+export function vmDontcopyFix(code: RuleCode, mapping: { uri: string; text: string; fnName: string; vma: string; body: Node }, kernel: KernelVersionLite, leaves: RuleCode[]): Fix | undefined {
+  if (code !== 'FS001' && code !== 'FS002') return undefined;
+  const statement = compareKernelVersions(kernel, VM_FLAGS_SET_FROM) >= 0 ? `vm_flags_set(${mapping.vma}, VM_DONTCOPY);` : `${mapping.vma}->vm_flags |= VM_DONTCOPY;`;
+  const stmts = namedChildren(mapping.body).filter((n) => n.type !== 'comment');
+  const first = stmts.find((n) => n.type !== 'declaration');
+  const title = `Set VM_DONTCOPY in ${mapping.fnName}(), which creates the pinned mapping (fork() then gives the child no copy of it)`;
+  let edit: TextEditSpan;
+  if (first && first.startPosition.row > mapping.body.startPosition.row) {
+    // Its own line, indented like the statement it goes before, after the declarations.
+    const lineStart = mapping.text.lastIndexOf('\n', Math.max(0, first.startIndex - 1)) + 1;
+    const indent = /^[ \t]*/.exec(mapping.text.slice(lineStart, first.startIndex))?.[0] || '\t';
+    edit = { uri: mapping.uri, span: { start: { line: first.startPosition.row, character: 0 }, end: { line: first.startPosition.row, character: 0 } }, newText: `${indent}${statement}\n` };
+  } else {
+    const brace = mapping.body.firstChild;
+    if (!brace || brace.type !== '{') return undefined;
+    const at = spanOf(brace).end;
+    edit = { uri: mapping.uri, span: { start: at, end: at }, newText: ` ${statement}` };
+  }
+  return { kind: 'vmDontcopy', title, safe: false, resolves: true, edits: [edit], ...(leaves.length > 0 ? { leaves } : {}) };
+}

@@ -66,7 +66,7 @@ describe('explain/fixes on the fixture drivers', function () {
 
   it('exercised every kind of fix', function () {
     assert.ok(checked > 40, `only ${checked} fixes checked`);
-    assert.deepEqual([...kinds].sort(), ['addLongterm', 'assumeContract', 'convertToPin', 'fixRelease', 'suppress']);
+    assert.deepEqual([...kinds].sort(), ['addLongterm', 'assumeContract', 'convertToPin', 'fixRelease', 'suppress', 'vmDontcopy']);
   });
 });
 
@@ -175,6 +175,81 @@ describe('explain/fixes: converting the arguments for the kernel era', function 
     assert.match(fixed, /\t\tunpin_user_page\(tmp\[0\]\);/, 'the short caller\'s release is converted too');
     const again = await analyzeText(fixed, { kernelVersion: '6.1' });
     assert.deepEqual(again.findings.map((f) => f.code), ['FS005'], 'what is left: the long-lived pin without FOLL_LONGTERM');
+  });
+
+  it('converts the release that walks the scatterlist table built from the pages, in another function (put_page(sg_page(sg)))', async function () {
+    const text = [
+      'struct xmr { struct sg_table sgt; struct page **pages; int n; };',
+      'int xreg(struct xmr *mr, unsigned long a)',
+      '{',
+      '\tint got = get_user_pages_fast(a, mr->n, FOLL_WRITE, mr->pages);',
+      '\tif (got != mr->n)',
+      '\t\treturn -EFAULT;',
+      '\treturn sg_alloc_table_from_pages(&mr->sgt, mr->pages, mr->n, 0, mr->n << PAGE_SHIFT, GFP_KERNEL);',
+      '}',
+      'void xrelease(struct xmr *mr)',
+      '{',
+      '\tstruct scatterlist *sg;',
+      '\tint i;',
+      '',
+      '\tfor_each_sg(mr->sgt.sgl, sg, mr->sgt.nents, i)',
+      '\t\tput_page(sg_page(sg));',
+      '\tsg_free_table(&mr->sgt);',
+      '}',
+      '',
+    ].join('\n');
+    const { convert } = await fixesOf(text, '6.1');
+    assert.equal(convert.title, 'Convert to pin_user_pages_fast() with FOLL_LONGTERM and release with unpin_user_pages()', 'the release was found: no caveat');
+    assert.equal(convert.safe, true);
+    const fixed = applyTo(text, convert);
+    assert.match(fixed, /\t\tunpin_user_page\(sg_page\(sg\)\);/);
+  });
+
+  it("converts only the releases of the pinned object's struct, not another struct's field of the same name", async function () {
+    // Found in the editor e2e: converting rdma_like_mr.c's mr->pages also rewrote dma_engine_chardev.c's req->pages releases.
+    const text = [
+      'struct mr { struct page **pages; int n; };',
+      'struct req { struct page **pages; int n; };',
+      'int reg_mr(struct mr *mr, unsigned long a) { return get_user_pages_fast(a, mr->n, FOLL_WRITE, mr->pages); }',
+      'void dereg_mr(struct mr *mr) { release_pages(mr->pages, mr->n); }',
+      'void req_done(struct req *req) { release_pages(req->pages, req->n); }',
+      '',
+    ].join('\n');
+    const { convert } = await fixesOf(text, '6.1');
+    const fixed = applyTo(text, convert);
+    assert.match(fixed, /void dereg_mr\(struct mr \*mr\) \{ unpin_user_pages\(mr->pages, mr->n\); \}/);
+    assert.match(fixed, /void req_done\(struct req \*req\) \{ release_pages\(req->pages, req->n\); \}/, 'the other struct keeps its release');
+  });
+
+  it('sets VM_DONTCOPY in the mmap handler that creates the pinned mapping: the way each kernel writes vm_flags, and the finding goes', async function () {
+    const text = [
+      'struct region { unsigned long uaddr; struct page **pages; long n; };',
+      'static int region_mmap(struct file *file, struct vm_area_struct *vma)',
+      '{',
+      '\tstruct region *rg = file->private_data;',
+      '',
+      '\trg->uaddr = vma->vm_start;',
+      '\treturn 0;',
+      '}',
+      'static long region_pin(struct file *file)',
+      '{',
+      '\tstruct region *rg = file->private_data;',
+      '',
+      '\treturn get_user_pages_fast(rg->uaddr, rg->n, FOLL_WRITE, rg->pages);',
+      '}',
+      'static const struct file_operations fops = { .mmap = region_mmap, .unlocked_ioctl = region_pin };',
+      '',
+    ].join('\n');
+    for (const [kernel, line, after] of [['4.19', '\tvma->vm_flags |= VM_DONTCOPY;', []], ['6.12', '\tvm_flags_set(vma, VM_DONTCOPY);', ['FS004']]] as const) {
+      const report = await analyzeText(text, { kernelVersion: kernel });
+      const fix = report.findings.find((f) => f.code === 'FS001')?.fixes.find((f) => f.kind === 'vmDontcopy');
+      assert.ok(fix, `offered on ${kernel}`);
+      assert.equal(fix.safe, false, 'the child loses the mapping: a person decides');
+      const fixed = applyTo(text, fix);
+      assert.equal(fixed.split('\n')[5], line, fixed);
+      const again = await analyzeText(fixed, { kernelVersion: kernel });
+      assert.deepEqual(again.findings.map((f) => f.code), after, `on ${kernel} the protection is seen (from 5.6 FS004 still suggests converting)`);
+    }
   });
 
   it('source.fixAll merges the safe fixes of a file and is idempotent', async function () {
