@@ -120,6 +120,22 @@ describe('VS Code (code-server): the .vsix as a user sees it', function () {
     await page.locator('.monaco-hover').first().waitFor({ state: 'hidden' });
   }
 
+  /**
+   * Opens the quick fix menu (Ctrl+.), walks it with the arrow keys to the fix whose title matches, as a keyboard user
+   * does, and applies it with Enter; a screenshot of the menu with the fix selected.
+   */
+  async function applyQuickFix(title: RegExp, what: string, screenshot: string): Promise<void> {
+    await page.keyboard.press('Control+.');
+    const fix = page.locator('.action-widget .monaco-list-row.action', { hasText: title });
+    await see(what, () => fix.first().waitFor());
+    const focused = () => fix.first().evaluate((el) => el.classList.contains('focused'));
+    const rows = await page.locator('.action-widget .monaco-list-row.action').count();
+    for (let i = 0; i < rows && !(await focused()); i++) await page.keyboard.press('ArrowDown');
+    await shot(screenshot);
+    assert.ok(await focused(), `${what}: selected in the menu`);
+    await page.keyboard.press('Enter');
+  }
+
   /** Puts the caret on the squiggle, the way a user clicks the underlined call. */
   async function clickSquiggle(): Promise<void> {
     const { x, y } = await squiggleCentre();
@@ -323,15 +339,7 @@ describe('VS Code (code-server): the .vsix as a user sees it', function () {
     await goToLine(pin.line);
     await clickSquiggle();
     await see('the light bulb on the pin line', () => editor().locator('.lightBulbWidget').waitFor());
-    await page.keyboard.press('Control+.');
-    const fix = page.locator('.action-widget .monaco-list-row.action', { hasText: /pin_user_pages/ });
-    await see('a quick fix that converts to pin_user_pages*()', () => fix.first().waitFor());
-    // Walk the menu with the arrow keys to the fix, as a keyboard user does, and apply it with Enter.
-    const rows = await page.locator('.action-widget .monaco-list-row.action').count();
-    for (let i = 0; i < rows && !(await fix.first().evaluate((el) => el.classList.contains('focused'))); i++) await page.keyboard.press('ArrowDown');
-    await shot('05-quick-fix-menu');
-    assert.ok(await fix.first().evaluate((el) => el.classList.contains('focused')), 'the fix is selected in the menu');
-    await page.keyboard.press('Enter');
+    await applyQuickFix(/pin_user_pages/, 'a quick fix that converts to pin_user_pages*()', '05-quick-fix-menu');
     await see('the squiggle gone after the fix', () => squiggles().first().waitFor({ state: 'detached' }));
     await page.keyboard.press('Control+Shift+M');
     await see('the Problems panel', () => page.locator('.markers-panel').waitFor());
@@ -387,14 +395,7 @@ describe('VS Code (code-server): the .vsix as a user sees it', function () {
     await see('the FS002 warning squiggle', () => warning.first().waitFor());
     const box = await boxOf(warning.first());
     await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
-    await page.keyboard.press('Control+.');
-    const suppress = page.locator('.action-widget .monaco-list-row.action', { hasText: /Suppress FS002/ });
-    await see('the suppress fix in the menu', () => suppress.first().waitFor());
-    const rows = await page.locator('.action-widget .monaco-list-row.action').count();
-    for (let i = 0; i < rows && !(await suppress.first().evaluate((el) => el.classList.contains('focused'))); i++) await page.keyboard.press('ArrowDown');
-    await shot('08a-suppress-menu');
-    assert.ok(await suppress.first().evaluate((el) => el.classList.contains('focused')), 'the suppression is selected in the menu');
-    await page.keyboard.press('Enter');
+    await applyQuickFix(/Suppress FS002/, 'the suppress fix in the menu', '08a-suppress-menu');
     // The prompt is selected: typing replaces it.
     await see('the forksafe-ignore comment', () => editor().locator('.view-line', { hasText: 'forksafe-ignore FS002' }).first().waitFor());
     await page.keyboard.type('the engine copies the pages into its bounce buffer before the ioctl returns');
