@@ -223,7 +223,11 @@ export class FlagResolver {
   private identifier(n: Node, scope: Scope, depth: number): FlagValue {
     const name = n.text;
     const paramIndex = scope.params.indexOf(name);
-    if (paramIndex >= 0 && !this.isShadowed(name, n, scope)) return this.parameter(paramIndex, name, scope, depth);
+    if (paramIndex >= 0 && !this.isShadowed(name, n, scope)) {
+      // A parameter the function assigns before this use: its writes apply over the value the caller passed.
+      const written = scope.fn ? this.local(name, n, scope, depth, () => this.parameter(paramIndex, name, scope, depth)) : undefined;
+      return written ?? this.parameter(paramIndex, name, scope, depth);
+    }
     if (scope.fn) {
       const local = this.local(name, n, scope, depth);
       if (local) return local;
@@ -303,11 +307,11 @@ export class FlagResolver {
    * The value of a local variable at `use`: its initialiser, then every assignment before `use` in source
    * order. Assignments under a condition make the result conditional (e.g. `if (write) flags |= FOLL_WRITE`).
    */
-  private local(name: string, use: Node, scope: Scope, depth: number): FlagValue | undefined {
+  private local(name: string, use: Node, scope: Scope, depth: number, initial?: () => FlagValue): FlagValue | undefined {
     const writes = (this.localWrites(scope.fn!).get(name) ?? []).filter((w) => w.startIndex < use.startIndex && !(w.startIndex <= use.startIndex && use.endIndex <= w.endIndex));
     if (writes.length === 0) return undefined;
     const body = scope.fn!.childForFieldName('body') ?? undefined;
-    let value: FlagValue | undefined;
+    let value: FlagValue | undefined = initial?.();
     for (const w of writes) {
       if (w.type === 'init_declarator') {
         const init = w.childForFieldName('value');
@@ -330,7 +334,11 @@ export class FlagResolver {
           : withoutFlags(value ?? num(0), [], false);
       } else next = unknown(w.text);
       const cond = enclosingCondition(w, body);
-      value = cond ? choiceOf([value ?? num(0), next], this.evidence(conditionOf(cond), scope, `set only when ${clip(conditionOf(cond).text)}`)) : next;
+      // Name the flags this conditional assignment adds (issue 16: `if (!umem->writable) flags |= FOLL_FORCE` was shown
+      // beside FOLL_WRITE as if it were about it).
+      const added = op === '|=' || op === '=' ? [...rhs.maybe].filter((f) => /^FOLL_/.test(f)) : [];
+      const what = added.length > 0 ? `${added.join(' | ')} ${op === '=' ? 'is the value' : 'is added'} only when` : 'set only when';
+      value = cond ? choiceOf([value ?? num(0), next], this.evidence(conditionOf(cond), scope, `${what} ${clip(conditionOf(cond).text)}`)) : next;
       // An assignment in an #if arm: skipped where the kernel does not compile it (an arm only the build decides
       // counts only if the flags it sets exist on the kernel), conditional where only the build decides.
       const arm = this.kernel ? armsOf(scope.file, w) : [];

@@ -5,7 +5,7 @@ import type { Fix, TextEditSpan } from '../analysis/finding';
 import type { Tri } from '../analysis/flags';
 import type { RuleCode } from '../analysis/rules';
 import { spanOf } from '../analysis/span';
-import { enclosingFunction, functionBody, identifiersIn, isAncestor, namedChildren, unwrapParens } from '../analysis/syntaxTools';
+import { descendants, enclosingFunction, functionBody, identifiersIn, isAncestor, namedChildren, unwrapParens } from '../analysis/syntaxTools';
 import { editsOverlap } from './textEdits';
 import {
   compareKernelVersions, findPinApi, KernelVersionLite, PIN_API_EARLIEST_PIN_USER_PAGES, PinApi, PinApiSignature, RefKind, signatureFor,
@@ -124,7 +124,7 @@ function refusal(req: ConvertRequest, target: PinApiSignature | undefined): stri
 }
 
 /** The arguments of the pin call for the target layout, by parameter name; undefined when one cannot be supplied. */
-function targetArgs(req: ConvertRequest, target: PinApiSignature, args: Node[]): { texts: string[]; droppedVmas: boolean } | undefined {
+function targetArgs(req: ConvertRequest, target: PinApiSignature, args: Node[]): { texts: string[]; droppedVmas: Node | undefined } | undefined {
   const src = req.signature;
   const byName = (name: string): Node | undefined => {
     const i = src.params.indexOf(name);
@@ -143,12 +143,97 @@ function targetArgs(req: ConvertRequest, target: PinApiSignature, args: Node[]):
     }
   }
   const vmas = byName('vmas');
-  const droppedVmas = !target.params.includes('vmas') && vmas !== undefined && unwrapParens(vmas).text !== 'NULL' && unwrapParens(vmas).text !== '0';
-  return { texts, droppedVmas };
+  const dropped = !target.params.includes('vmas') && vmas !== undefined && unwrapParens(vmas).text !== 'NULL' && unwrapParens(vmas).text !== '0';
+  return { texts, droppedVmas: dropped ? unwrapParens(vmas) : undefined };
+}
+
+const FREES = new Set(['kfree', 'kvfree', 'vfree']);
+
+function clipText(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 60 ? `${flat.slice(0, 57)}...` : flat;
+}
+
+function statementText(node: Node): string {
+  for (let n: Node | null = node; n; n = n.parent) if (n.type.endsWith('_statement') || n.type === 'declaration') return n.text;
+  return node.text;
+}
+
+/**
+ * Where a vmas array the converted call drops is used besides the call: `reads` (what would read entries nothing
+ * fills any more), `managed` (its allocation, NULL check and free), and, when nothing reads it and each of those is a
+ * plain statement on its own lines, the edits removing them with its declaration (what the conversion leaves unused).
+ */
+function vmasUses(call: Node, vmas: Node): { reads: Node[]; managed: Node[]; removals?: TextEditSpan[] } {
+  const fn = enclosingFunction(call);
+  const body = fn ? functionBody(fn) : undefined;
+  if (!body) return { reads: [], managed: [] };
+  const reads: Node[] = [];
+  const managed: Node[] = [];
+  let declaration: Node | undefined;
+  if (vmas.type === 'field_expression') {
+    // A field: every other mention of it in the function is a read of entries nothing fills.
+    const field = vmas.childForFieldName('field')?.text;
+    for (const n of descendants(body)) {
+      if (n.type === 'field_expression' && n.childForFieldName('field')?.text === field && !isAncestor(call, n) && n.id !== call.id) reads.push(n);
+    }
+    return { reads, managed };
+  }
+  if (vmas.type !== 'identifier') return { reads: [vmas], managed };
+  const uses = identifiersIn(body).filter((id) => id.text === vmas.text && !isAncestor(call, id));
+  // First what manages the array (its allocation, NULL check and free); a use inside one of them (`sizeof(*vmas)`) is no read.
+  for (const id of uses) {
+    const parent = id.parent;
+    if (parent?.type === 'assignment_expression' && parent.childForFieldName('left')?.id === id.id && parent.parent?.type === 'expression_statement') { managed.push(parent); continue; }
+    const callOf = parent?.type === 'argument_list' ? parent.parent : undefined;
+    if (callOf?.type === 'call_expression' && FREES.has(callOf.childForFieldName('function')?.text ?? '')) { managed.push(callOf); continue; }
+    // `if (!vmas)` / `if (vmas == NULL)`: the allocation's check.
+    const test = parent?.type === 'unary_expression' && parent.text.replace(/\s+/g, '') === `!${id.text}` ? parent.parent : parent;
+    if (test?.type === 'parenthesized_expression' && test.parent?.type === 'if_statement' || (test?.type === 'binary_expression' && /^\w+\s*==\s*NULL$/.test(test.text))) managed.push(test);
+  }
+  for (const id of uses) {
+    const declared = declarationDeclaring(id);
+    if (declared) { declaration = declared; continue; }
+    if (managed.some((m) => isAncestor(m, id) || m.id === id.id)) continue;
+    reads.push(id);
+  }
+  if (reads.length > 0 || !declaration || declaration.parent?.id !== body.id || declaration.childrenForFieldName('declarator').length !== 1) return { reads, managed };
+  const init = declaration.childrenForFieldName('declarator')[0];
+  const value = init?.type === 'init_declarator' ? init.childForFieldName('value') : undefined;
+  if (value && !PLAIN_INIT.has(unwrapParens(value).type)) return { reads, managed };
+  // Nothing reads it: its allocation, NULL check, free and declaration go, when each is a plain statement on its own lines.
+  const statements: Node[] = [declaration];
+  for (const m of managed) {
+    const stmt = m.type === 'assignment_expression' ? m.parent : m.type === 'call_expression' ? m.parent : m.parent?.type === 'if_statement' ? m.parent : undefined;
+    if (!stmt) return { reads, managed };
+    if (m.type === 'assignment_expression' && !ALLOCATORS.test(unwrapParens(m.childForFieldName('right')!).childForFieldName('function')?.text ?? '')) return { reads, managed };
+    if (stmt.type === 'if_statement' && stmt.childForFieldName('alternative')) return { reads, managed };
+    if (stmt.type !== 'expression_statement' && stmt.type !== 'if_statement') return { reads, managed };
+    statements.push(stmt);
+  }
+  const removals: TextEditSpan[] = [];
+  for (const stmt of statements) {
+    const alone = stmt.previousSibling?.endPosition.row !== stmt.startPosition.row && stmt.nextSibling?.startPosition.row !== stmt.endPosition.row;
+    if (!alone) return { reads, managed };
+    removals.push({ uri: '', span: { start: { line: stmt.startPosition.row, character: 0 }, end: { line: stmt.endPosition.row + 1, character: 0 } }, newText: '' });
+  }
+  return { reads, managed, removals };
+}
+
+/** Allocations of a vmas array whose statement goes with it. */
+const ALLOCATORS = /^(?:kmalloc|kzalloc|kcalloc|kmalloc_array|kvmalloc|kvzalloc|kvcalloc|kvmalloc_array|vmalloc|vzalloc|vcalloc|vmalloc_array)$/;
+
+/** The declaration whose declarator names `id` (through `*`, `[]` and `= value`), when `id` is the declared name. */
+function declarationDeclaring(id: Node): Node | undefined {
+  let prev = id;
+  let n = id.parent;
+  while (n && (n.type === 'pointer_declarator' || n.type === 'array_declarator' || n.type === 'parenthesized_declarator' ||
+    (n.type === 'init_declarator' && n.childForFieldName('declarator')?.id === prev.id))) { prev = n; n = n.parent; }
+  return n?.type === 'declaration' && n.childrenForFieldName('declarator').some((d) => d.id === prev.id) ? n : undefined;
 }
 
 /** Rewrites the pin call itself: the callee name and the arguments that change (all of them when the layout changes). */
-function pinCallEdits(req: ConvertRequest, call: LiveCall, target: PinApiSignature, name: string): { edits: TextEditSpan[]; droppedVmas: boolean } | undefined {
+function pinCallEdits(req: ConvertRequest, call: LiveCall, target: PinApiSignature, name: string): { edits: TextEditSpan[]; droppedVmas: Node | undefined } | undefined {
   const args = argsOf(call.node);
   const mapped = targetArgs(req, target, args);
   if (!mapped) return undefined;
@@ -184,6 +269,16 @@ export function convertToPinFix(req: ConvertRequest): Fix {
   if (!call) return { kind: 'convertToPin', title, safe: false, resolves: false, edits: [], disabledReason: `an argument of ${name}() on ${fmt(req.kernel)} has no counterpart in this call.` };
   const edits = [...call.edits];
   const notes: string[] = [];
+  // A vmas array the target no longer fills: refused when the driver reads it (it would read what nothing wrote).
+  const vmas = call.droppedVmas ? vmasUses(req.apiCall.node, call.droppedVmas) : undefined;
+  if (vmas && vmas.reads.length > 0) {
+    const read = vmas.reads[0];
+    return {
+      kind: 'convertToPin', title, safe: false, resolves: false, edits: [],
+      disabledReason: `${name}() on ${fmt(req.kernel)} fills no vmas array, and ${call.droppedVmas!.text} is read at line ${read.startPosition.row + 1} (${clipText(statementText(read))}): look each vma up with vma_lookup() under the mmap lock there first, then convert.`,
+    };
+  }
+  for (const e of vmas?.removals ?? []) edits.push({ ...e, uri: req.apiCall.uri });
   let unconverted = 0;
   const seen = new Set<string>();
   const loops: Array<CollapsedLoop & { uri: string }> = [];
@@ -202,7 +297,7 @@ export function convertToPinFix(req: ConvertRequest): Fix {
   }
   if (req.releases.length === 0) notes.push('no release of these pages was found: release them with unpin_user_pages()');
   if (unconverted > 0) notes.push(`${unconverted} release call(s) could not be converted: change them to unpin_user_page*() by hand`);
-  if (call.droppedVmas) notes.push(`${name}() on ${fmt(req.kernel)} takes no vmas array: look the vmas up separately`);
+  if (call.droppedVmas && !vmas?.removals) notes.push(`${name}() on ${fmt(req.kernel)} takes no vmas array: ${call.droppedVmas.text} is no longer filled${vmas && vmas.managed.length > 0 ? ` (remove it: line ${vmas.managed.map((n) => n.startPosition.row + 1).join(', ')})` : ''}`);
   if (req.wrapper && !req.callersJudged) notes.push(`the call is in ${req.wrapper}(), so every caller changes`);
   if ((req.shortCallers ?? []).length > 0) notes.push(`FOLL_LONGTERM is left out because ${listNames(req.shortCallers!)} ${req.shortCallers!.length === 1 ? 'pins' : 'pin'} only for the call: pass it from the callers that keep the pages`);
   const viaHelper = req.releases.some((r) => r.viaHelper);

@@ -85,8 +85,17 @@ export function siteHover(site: SiteDetails, worst: SimulationResult, links: Hov
   out.push(describeOutcome(worst), '');
   const facts: string[] = [];
   if (site.start) facts.push(`- **user address:** ${inlineCode(site.start.text)}`);
-  if (site.pages) facts.push(`- **pages array:** ${inlineCode(site.pages.text)}${f.longLived ? ', kept beyond the call' : f.lifetimeReason === 'handed-back' ? ', handed back to callers outside the analysed code (they decide, and are judged where they keep the pages)' : ', released before the call returns'}`);
-  if (site.flags) facts.push(`- **flags:** ${inlineCode(site.flags.text)}${f.longterm === 'always' ? ' (FOLL_LONGTERM)' : ''}`);
+  // `&x` is the address of one page pointer (or of an array object), not "the pages array &x" (issue 16).
+  const pagesLabel = site.pages && /^&/.test(site.pages.text.trim())
+    ? `- **pages:** written into ${inlineCode(site.pages.text.trim().slice(1))} (passed as ${inlineCode(site.pages.text)})`
+    : site.pages ? `- **pages array:** ${inlineCode(site.pages.text)}` : '';
+  if (site.pages) facts.push(`${pagesLabel}${f.longLived ? ', kept beyond the call' : f.lifetimeReason === 'handed-back' ? ', handed back to callers outside the analysed code (they decide, and are judged where they keep the pages)' : ', released before the call returns'}`);
+  // What the flags resolve to where the text does not say it: a conditional FOLL_WRITE is named too (issue 16).
+  const resolved = [
+    ...(f.write === 'conditional' ? ['FOLL_WRITE on some paths'] : []),
+    ...(f.longterm === 'always' ? ['FOLL_LONGTERM'] : f.longterm === 'conditional' ? ['FOLL_LONGTERM on some paths'] : []),
+  ];
+  if (site.flags) facts.push(`- **flags:** ${inlineCode(site.flags.text)}${resolved.length > 0 ? ` (${resolved.join('; ')})` : ''}`);
   if (site.chain.length > 0) facts.push(`- **reached through:** ${site.chain.map((c) => inlineCode(c.name)).join(' → ')}`);
   const place = (uri: string, line: number): string => escapeMarkdown(`${uri.replace(/^.*\//, '')}:${line + 1}`);
   if (site.callers.length > 0) facts.push(`- **callers:** ${site.callers.map((c) => `${inlineCode(`${c.name}()`)} at ${place(c.uri, c.span.start.line)}`).join(', ')}`);

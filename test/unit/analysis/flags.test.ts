@@ -50,6 +50,13 @@ describe('flags: resolution', function () {
     assert.equal(four.write, 'never', '4 is not FOLL_WRITE');
   });
 
+  it('a parameter the function assigns before the pin takes those writes over what the callers pass', async function () {
+    const set = await flagsOf({ 'a.c': 'void f(struct mr *mr, unsigned int fl, struct page **p){ fl = FOLL_LONGTERM; if (mr->writable) fl |= FOLL_WRITE; get_user_pages(0, 1, fl, p); }\nvoid g(struct mr *mr, struct page **p){ f(mr, 0, p); }' });
+    assert.deepEqual([set.write, set.longterm], ['conditional', 'always'], 'the assignment replaces the caller\'s 0');
+    const added = await flagsOf({ 'a.c': 'void f(unsigned int fl, struct page **p){ fl |= FOLL_LONGTERM; get_user_pages(0, 1, fl, p); }\nvoid g(struct page **p){ f(FOLL_WRITE, p); }' });
+    assert.deepEqual([added.write, added.longterm], ['always', 'always'], 'the caller\'s FOLL_WRITE stays under |=');
+  });
+
   it('a local built with |= under a condition is conditional; unconditionally it is always', async function () {
     const cond = await flagsOf({ 'a.c': 'void f(struct mr *mr, struct page **p){ unsigned int fl = FOLL_LONGTERM; if (mr->writable) fl |= FOLL_WRITE; get_user_pages(0, 1, fl, p); }' });
     assert.deepEqual([cond.write, cond.longterm], ['conditional', 'always']);

@@ -108,9 +108,25 @@ describe('explain/fixes: converting the arguments for the kernel era', function 
   it('dropping a real vmas array is said in the title and never applied by fix-all', async function () {
     const text = 'struct mr { struct page **pages; };\nint reg(struct mr *mr, unsigned long a, int n, struct vm_area_struct **v)\n{\n\treturn get_user_pages(a, n, FOLL_WRITE, mr->pages, v);\n}\n';
     const { convert } = await fixesOf(text, '6.8');
-    assert.match(convert.title, /takes no vmas array/);
+    assert.match(convert.title, /takes no vmas array: v is no longer filled/);
     assert.equal(convert.safe, false);
     assert.equal(applyTo(text, convert).split('\n')[3], '\treturn pin_user_pages(a, n, FOLL_WRITE | FOLL_LONGTERM, mr->pages);');
+  });
+
+  it('a dropped vmas array that the driver reads refuses the conversion, naming the read (VS Code lists it under "show disabled")', async function () {
+    const text = 'struct mr { struct page **pages; unsigned long flags; };\nint reg(struct mr *mr, unsigned long a, int n)\n{\n\tstruct vm_area_struct **vmas;\n\tint i, got;\n\n\tvmas = kcalloc(n, sizeof(*vmas), GFP_KERNEL);\n\tif (!vmas)\n\t\treturn -ENOMEM;\n\tgot = get_user_pages(a, n, FOLL_WRITE, mr->pages, vmas);\n\tfor (i = 0; i < got; i++)\n\t\tmr->flags |= vmas[i]->vm_flags;\n\tkfree(vmas);\n\treturn got;\n}\n';
+    const { convert } = await fixesOf(text, '6.8');
+    assert.deepEqual(convert.edits, []);
+    assert.match(convert.disabledReason ?? '', /fills no vmas array, and vmas is read at line 12 \(mr->flags \|= vmas\[i\]->vm_flags;\): look each vma up with vma_lookup\(\)/);
+  });
+
+  it('a dropped vmas array nothing reads goes with its allocation, NULL check, free and declaration', async function () {
+    const text = 'struct mr { struct page **pages; };\nint reg(struct mr *mr, unsigned long a, int n)\n{\n\tstruct vm_area_struct **vmas;\n\tint got;\n\n\tvmas = kcalloc(n, sizeof(*vmas), GFP_KERNEL);\n\tif (!vmas)\n\t\treturn -ENOMEM;\n\tgot = get_user_pages(a, n, FOLL_WRITE, mr->pages, vmas);\n\tkfree(vmas);\n\treturn got;\n}\nvoid drop(struct mr *mr) { release_pages(mr->pages, 1); }\n';
+    const { convert } = await fixesOf(text, '6.8');
+    assert.doesNotMatch(convert.title, /vmas/, convert.title);
+    assert.equal(convert.safe, true, convert.title);
+    const fixed = applyTo(text, convert);
+    assert.equal(fixed, 'struct mr { struct page **pages; };\nint reg(struct mr *mr, unsigned long a, int n)\n{\n\tint got;\n\n\tgot = pin_user_pages(a, n, FOLL_WRITE | FOLL_LONGTERM, mr->pages);\n\treturn got;\n}\nvoid drop(struct mr *mr) { unpin_user_pages(mr->pages, 1); }\n');
   });
 
   it('is refused with a reason before 5.6, where pin_user_pages does not exist', async function () {

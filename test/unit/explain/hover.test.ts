@@ -2,6 +2,8 @@
 import { strict as assert } from 'assert';
 import { beforeAfterTable, escapeMarkdown, inlineCode, isHoverKeyword, keywordHover } from '../../../server/src/explain/hover';
 import { simulateFinding } from '../../../server/src/simulation/outcome';
+import { siteHover } from '../../../server/src/explain/hover';
+import { analyzeText } from '../../helpers/syntax';
 
 describe('explain/hover', function () {
   it('inline code fences outlast any backtick run in the code and flatten newlines', function () {
@@ -22,6 +24,32 @@ describe('explain/hover', function () {
     assert.match(lines[4], /^\| \*\*device\*\* \| 0xCAFE: parent data #1 \|/);
     const safe = simulateFinding({ kernel: { major: 6, minor: 1 }, ref: 'get', access: 'write', longterm: false, longLived: true, protections: { dontfork: true, wipeonfork: false, notifier: false } });
     assert.equal(beforeAfterTable(safe.worst).split('\n')[0], `| | before fork() | after step ${safe.worst.steps.length - 1} |`, 'no divergence column when nothing parts');
+  });
+
+  it('names what the flags resolve to (a conditional FOLL_WRITE too), a single page passed by address, and which flag a condition adds (issue 16)', async function () {
+    const text = [
+      'struct umem { struct page *page; bool writable; };',
+      'int reg(struct umem *umem, unsigned long a)',
+      '{',
+      '\tunsigned int gup_flags = FOLL_LONGTERM;',
+      '',
+      '\tif (umem->writable)',
+      '\t\tgup_flags |= FOLL_WRITE;',
+      '\tif (!umem->writable)',
+      '\t\tgup_flags |= FOLL_FORCE;',
+      '\treturn get_user_pages_fast(a, 1, gup_flags, &umem->page);',
+      '}',
+      '',
+    ].join('\n');
+    const report = await analyzeText(text, { kernelVersion: '6.1' });
+    const site = report.sites?.find((x) => x.api === 'get_user_pages_fast');
+    assert.ok(site, 'the site');
+    const md = siteHover(site, simulateFinding(site.scenario).worst, {});
+    assert.match(md, /\*\*flags:\*\* `gup_flags` \(FOLL_WRITE on some paths; FOLL_LONGTERM\)/, md);
+    assert.match(md, /\*\*pages:\*\* written into `umem->page` \(passed as `&umem->page`\)/, md);
+    const all = JSON.stringify(report);
+    assert.match(all, /FOLL_FORCE is added only when !umem->writable/);
+    assert.doesNotMatch(all, /set only when !umem->writable/);
   });
 
   it('knows the flag, madvise and notifier names, and nothing else', function () {
