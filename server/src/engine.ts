@@ -3,7 +3,7 @@ import { MAX_TREE_DEPTH, type CSyntax, type Tree } from './analysis/parser';
 import type { Finding, Fix, RelatedLocation, SiteArg, SiteDetails } from './analysis/finding';
 import { RULES, RuleCode, Severity, verdictRank } from './analysis/rules';
 import { spanOf } from './analysis/span';
-import { identifiersIn, unwrapParens } from './analysis/syntaxTools';
+import { descendants, identifiersIn, unwrapParens } from './analysis/syntaxTools';
 import type { ForksafeSettings } from './settings';
 import { fingerprintOf } from './analysis/fingerprint';
 import { API_NAMES, isInertText, namesThatMatter } from './analysis/inertEdits';
@@ -578,7 +578,7 @@ class FileAnalysis {
         const releases = (): ReleaseCall[] => judged.flatMap((j) => j.releaseCalls());
         // Callers that pin only for the call (or hand the pages on): a fix never makes their pin long-term (issue 16).
         const shortCallers = judged.filter((j) => j.site.call !== anchor && !j.lifetime.longLived && j.lifetime.reason !== 'handed-back')
-          .map((j) => `${j.site.call.fn?.name ?? j.site.call.name}()`);
+          .map((j) => `${j.site.call.fn?.name ?? j.site.call.name}() at ${where({ uri: j.site.file.uri, node: j.site.call.node })}`);
         const fixes = winner.fixesFor(top.code, line, true, releases, shortCallers);
         for (const c of winner.candidates) {
           if (c === top) continue;
@@ -633,9 +633,28 @@ class FileAnalysis {
     const localBase = source && !source.scope.anchor ? pagesBase(source.node) : undefined;
     const localName = localBase?.type === 'identifier' ? localBase.text : undefined;
     const localFn = source?.scope.fn;
+    // A page the pin wrote into a local and the function then copies into an object (`ptes[i].page = page;`): that
+    // field is where the driver later releases it (gasket's gasket_release_page(ptes[i].page)).
+    const copies: Array<{ field: string; types: string[] }> = [];
+    if (localName && localFn) {
+      for (const n of descendants(localFn)) {
+        if (n.type !== 'assignment_expression' || n.childForFieldName('operator')?.type !== '=') continue;
+        const right = n.childForFieldName('right');
+        const left = n.childForFieldName('left');
+        if (!right || !left || unwrapParens(right).type !== 'identifier' || unwrapParens(right).text !== localName || left.type !== 'field_expression') continue;
+        const name = left.childForFieldName('field')?.text;
+        const root = rootIdentifier(left);
+        const type = root ? declarationOf(localFn, root)?.structType : undefined;
+        if (name) copies.push({ field: name, types: type ? [type] : [] });
+      }
+    }
     const isOurs = (arg: SourceFile['tree']['rootNode'], inFn: SourceFile['tree']['rootNode'] | undefined): boolean => {
       const base = pagesBase(arg);
       if (field && base.type === 'field_expression' && base.childForFieldName('field')?.text === field) return sameOwner(base, inFn, lifetime.ownerTypes);
+      if (base.type === 'field_expression') {
+        const name = base.childForFieldName('field')?.text;
+        if (copies.some((c) => c.field === name && c.types.length > 0 && sameOwner(base, inFn, c.types))) return true;
+      }
       return !!localName && !!localFn && base.type === 'identifier' && base.text === localName && inFn?.id === localFn.id;
     };
     for (const file of this.workspace.files) {

@@ -78,6 +78,18 @@ function mentions(node: Node, name: string): boolean {
   return unwrapParens(node).text === name || identifiersIn(node).some((id) => id.text === name);
 }
 
+const COMPARISONS = new Set(['==', '!=', '<', '>', '<=', '>=', '&&', '||']);
+
+/** An expression that is 0 or 1 and names no FOLL_ flag: a comparison, a logical operator, `!x`, or the literal 1. */
+function isBoolish(node: Node): boolean {
+  const n = unwrapParens(node);
+  if (identifiersIn(n).some((id) => id.text.startsWith('FOLL_'))) return false;
+  if (n.type === 'number_literal') return /^(?:0x0*)?1[uUlL]*$/.test(n.text);
+  if (n.type === 'unary_expression') return n.childForFieldName('operator')?.type === '!';
+  if (n.type === 'binary_expression') return COMPARISONS.has(n.childForFieldName('operator')?.type ?? '');
+  return n.type === 'true' || n.type === 'false';
+}
+
 /** The gup_flags text for an old int `write` (or `force`) argument. */
 function intToFlag(node: Node, flag: string, tri: Tri | undefined): string | undefined {
   const n = unwrapParens(node);
@@ -93,6 +105,10 @@ function convertedFlags(req: ConvertRequest, args: Node[]): string {
   if (sig.flagsStyle === 'gup_flags' && sig.flagsIndex !== undefined && args[sig.flagsIndex]) {
     const flags = args[sig.flagsIndex];
     const has = mentions(flags, 'FOLL_LONGTERM') || (req.longterm === 'always' && !req.wrapper && !(sig.impliedFlags ?? []).includes('FOLL_LONGTERM'));
+    // A 0/1 expression in the flags position (`dir != DMA_TO_DEVICE`, `!!write`, `1`) asks for FOLL_WRITE by bit 0:
+    // written as the flag it means, not OR-ed with other flags as a number.
+    const boolish = isBoolish(flags) ? intToFlag(flags, 'FOLL_WRITE', req.wrapper ? undefined : req.write) ?? '0' : undefined;
+    if (boolish !== undefined) return has || (req.shortCallers ?? []).length > 0 ? boolish : boolish === '0' ? 'FOLL_LONGTERM' : `${boolish} | FOLL_LONGTERM`;
     return has || (req.shortCallers ?? []).length > 0 ? flags.text : orFlag(flags, 'FOLL_LONGTERM');
   }
   const parts: string[] = [];

@@ -182,7 +182,7 @@ describe('explain/fixes: converting the arguments for the kernel era', function 
       '',
     ].join('\n');
     const { convert } = await fixesOf(text, '6.1');
-    assert.equal(convert.title, 'Convert to pin_user_pages_fast() and release with unpin_user_pages() (FOLL_LONGTERM is left out because copy_once() pins only for the call: pass it from the callers that keep the pages)');
+    assert.equal(convert.title, 'Convert to pin_user_pages_fast() and release with unpin_user_pages() (FOLL_LONGTERM is left out because copy_once() at drv.c:10 pins only for the call: pass it from the callers that keep the pages)');
     assert.equal(convert.safe, false, 'never applied by fix-all');
     assert.deepEqual(convert.leaves, ['FS005']);
     const fixed = applyTo(text, convert);
@@ -219,6 +219,38 @@ describe('explain/fixes: converting the arguments for the kernel era', function 
     assert.equal(convert.safe, true);
     const fixed = applyTo(text, convert);
     assert.match(fixed, /\t\tunpin_user_page\(sg_page\(sg\)\);/);
+  });
+
+  it('a page pinned into a local and copied into an object is released where that field is (through a helper); a 0/1 flags expression becomes FOLL_WRITE', async function () {
+    // google/gasket-driver's gasket_perform_mapping(): get_user_pages_fast(addr, 1, dir != DMA_TO_DEVICE, &page); ptes[i].page = page;
+    const text = [
+      'struct pte { struct page *page; };',
+      'static bool release_one(struct page *page)',
+      '{',
+      '\tif (!page)',
+      '\t\treturn false;',
+      '\tput_page(page);',
+      '\treturn true;',
+      '}',
+      'int map_one(struct pte *ptes, int i, unsigned long a, int dir)',
+      '{',
+      '\tstruct page *page;',
+      '\tint ret = get_user_pages_fast(a, 1, dir != DMA_TO_DEVICE, &page);',
+      '\tif (ret <= 0)',
+      '\t\treturn ret;',
+      '\tptes[i].page = page;',
+      '\treturn 0;',
+      '}',
+      'void unmap_one(struct pte *ptes, int i) { release_one(ptes[i].page); }',
+      '',
+    ].join('\n');
+    const { convert } = await fixesOf(text, '6.12');
+    const fixed = applyTo(text, convert);
+    assert.match(fixed, /\tint ret = pin_user_pages_fast\(a, 1, \(dir != DMA_TO_DEVICE \? FOLL_WRITE : 0\) \| FOLL_LONGTERM, &page\);/);
+    assert.match(fixed, /\tunpin_user_page\(page\);/, 'the helper the copy is released through');
+    assert.match(convert.title, /a release helper that may serve other pins is changed too/);
+    const again = await analyzeText(fixed, { kernelVersion: '6.12' });
+    assert.deepEqual(again.findings.map((f) => f.code), []);
   });
 
   it("converts only the releases of the pinned object's struct, not another struct's field of the same name", async function () {
