@@ -229,8 +229,7 @@ function vmasUses(call: Node, vmas: Node): { reads: Node[]; managed: Node[]; rem
   }
   const removals: TextEditSpan[] = [];
   for (const stmt of statements) {
-    const alone = stmt.previousSibling?.endPosition.row !== stmt.startPosition.row && stmt.nextSibling?.startPosition.row !== stmt.endPosition.row;
-    if (!alone) return { reads, managed };
+    if (!aloneOnItsLines(stmt)) return { reads, managed };
     removals.push({ uri: '', span: { start: { line: stmt.startPosition.row, character: 0 }, end: { line: stmt.endPosition.row + 1, character: 0 } }, newText: '' });
   }
   return { reads, managed, removals };
@@ -397,6 +396,11 @@ function collapseLoop(rel: ReleaseCall): CollapsedLoop | undefined {
 
 const PLAIN_INIT = new Set(['number_literal', 'identifier', 'null', 'true', 'false']);
 
+/** No neighbouring token (brace, statement, comment) shares the node's lines: removing those lines removes only it. */
+function aloneOnItsLines(node: Node): boolean {
+  return node.previousSibling?.endPosition.row !== node.startPosition.row && node.nextSibling?.startPosition.row !== node.endPosition.row;
+}
+
 /**
  * The loop indexes that collapsing `loops` leaves unused in their function (a -Werror build fails on
  * -Wunused-variable): edits removing their declarations (the whole line when it declares nothing else).
@@ -425,8 +429,7 @@ function unusedIndexEdits(uri: string, loops: readonly CollapsedLoop[]): TextEdi
     if (declarators.length === 1) {
       const start = { line: decl.startPosition.row, character: 0 };
       const end = { line: decl.endPosition.row + 1, character: 0 };
-      // Alone on its lines when no neighbouring token (brace, statement, comment) shares them: remove the lines.
-      const alone = decl.previousSibling?.endPosition.row !== decl.startPosition.row && decl.nextSibling?.startPosition.row !== decl.endPosition.row;
+      const alone = aloneOnItsLines(decl);
       // The block's only declaration: the blank line that separated it from the statements goes with it.
       const next = decl.nextSibling;
       if (alone && decl.previousSibling?.type === '{' && next && next.type !== 'declaration' && next.startPosition.row > decl.endPosition.row + 1) end.line++;
