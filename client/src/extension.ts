@@ -45,7 +45,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ language: 'c' }, { language: 'cpp', pattern: '**/*.h' }],
-    synchronize: { configurationSection: 'forksafe', fileEvents: vscode.workspace.createFileSystemWatcher('**/*.{c,h}') },
+    // C sources, and what says which kernel a driver builds against (docs/build.md).
+    synchronize: {
+      configurationSection: 'forksafe',
+      fileEvents: [
+        vscode.workspace.createFileSystemWatcher('**/*.{c,h}'),
+        vscode.workspace.createFileSystemWatcher('**/{compile_commands.json,Makefile,makefile,GNUmakefile,Kbuild}'),
+      ],
+    },
     outputChannel: output,
     errorHandler: new RestartingErrorHandler(output),
     // Hover links open the simulation view; no other command may run from server markdown.

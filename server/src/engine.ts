@@ -9,7 +9,7 @@ import { fingerprintOf } from './analysis/fingerprint';
 import { API_NAMES, isInertText, namesThatMatter } from './analysis/inertEdits';
 import { planFirstLook } from './analysis/firstLook';
 import { makeSourceFile, SourceFile, Workspace } from './analysis/workspace';
-import { armsCompile, armsOf } from './analysis/preprocessor';
+import { armsCompile, armsOf, BuildDefines } from './analysis/preprocessor';
 import { Alternative, PinSiteFinder, PinSite, bindingSource } from './analysis/pinSites';
 import type { CallInfo } from './analysis/fileIndex';
 import { Binding, Evidence, FlagResolver, FlagValue, orValues, tri, truthTri, Tri } from './analysis/flags';
@@ -65,8 +65,8 @@ export interface AnalyzeInput {
 export interface AnalysisContext {
   /** Other files in the driver scope, parsed; trees stay owned by the caller. */
   files?: Array<{ uri: string; text: string; tree: Tree }>;
-  /** From the tree's Makefile, when the host found one. */
-  detectedKernel?: { version: KernelVersionLite; source: string };
+  /** From the build (docs/build.md), when the host found it: the version, where it came from, the build's macros. */
+  detectedKernel?: { version: KernelVersionLite; source: string; defines?: BuildDefines };
 }
 
 function severityFor(code: RuleCode, settings: ForksafeSettings): Severity | undefined {
@@ -79,8 +79,15 @@ export function resolveKernel(settings: ForksafeSettings, context?: AnalysisCont
     const v = parseKernelVersion(settings.kernelVersion);
     if (v) return { version: v, source: 'from settings' };
   }
-  if (context?.detectedKernel) return context.detectedKernel;
-  return { version: NEWEST_MODELLED_KERNEL, source: 'no Makefile found; newest modelled kernel assumed' };
+  const detected = context?.detectedKernel;
+  if (detected?.defines) {
+    // The build's macros ride on the version every #if is evaluated against (preprocessor Target), not enumerable so
+    // the findings' facts and JSON carry the version only.
+    const version = Object.defineProperty({ ...detected.version }, 'defines', { value: detected.defines, enumerable: false });
+    return { version, source: detected.source };
+  }
+  if (detected) return { version: detected.version, source: detected.source };
+  return { version: NEWEST_MODELLED_KERNEL, source: 'no kernel build, KDIR or kernel Makefile found; newest modelled kernel assumed' };
 }
 
 /** Analyses one file. Never throws on bad input: oversize or pathological files yield FS009 instead. */

@@ -1,6 +1,8 @@
 // The settings schema shared by the language server and the CLI, with the defaults both use.
 // A test keeps package.json's contributes.configuration equal to these defaults.
 import { RULE_CODES, RULES, RuleCode, SeveritySetting } from './analysis/rules';
+import type { KernelVersionLite } from './analysis/pinApis';
+import type { BuildDefines } from './analysis/preprocessor';
 
 export type DriverScope = 'directory' | 'file' | 'workspace';
 
@@ -18,6 +20,16 @@ export interface ForksafeSettings {
   timeBudgetMs: number;
   /** Base URL of the rule docs; empty means the docs shipped with forksafe (file: URIs). */
   docsBaseUrl: string;
+  /**
+   * The kernel build directory the driver is built against (what `make -C` is given), read for the kernel version
+   * when kernelVersion is 'auto'; empty: found from compile_commands.json, the driver's KDIR, the tree (docs/build.md).
+   */
+  kernelDir: string;
+  /**
+   * Not a user setting: the kernel and macros one compile command gives (`forksafe check`, the kbuild checker mode),
+   * used instead of detecting them. Plain data, so it crosses to scan workers.
+   */
+  build?: { version: KernelVersionLite; source: string; defines?: BuildDefines };
 }
 
 export function defaultSeverities(): Record<RuleCode, SeveritySetting> {
@@ -35,6 +47,7 @@ export const DEFAULT_SETTINGS: Readonly<ForksafeSettings> = Object.freeze({
   maxFileSizeKb: 8192,
   timeBudgetMs: 5000,
   docsBaseUrl: '',
+  kernelDir: '',
 });
 
 const SEVERITY_VALUES: readonly string[] = ['error', 'warning', 'information', 'hint', 'off'];
@@ -72,5 +85,6 @@ export function resolveSettings(input: unknown, problems: string[] = []): Forksa
   if (typeof raw.maxFileSizeKb === 'number' && raw.maxFileSizeKb > 0) out.maxFileSizeKb = raw.maxFileSizeKb;
   if (typeof raw.timeBudgetMs === 'number' && raw.timeBudgetMs > 0) out.timeBudgetMs = raw.timeBudgetMs;
   if (typeof raw.docsBaseUrl === 'string') out.docsBaseUrl = raw.docsBaseUrl;
+  if (typeof raw.kernelDir === 'string') out.kernelDir = raw.kernelDir.trim();
   return out;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests drive, when missing: `test` for npm test (neovim, chromium),
-# (git for the patch series test), `e2e` for npm run test:e2e (also ripgrep and libkrb5-dev, which code-server's install needs).
+# (git for the patch series test, make for the kbuild checker test), `e2e` for npm run test:e2e (also ripgrep and libkrb5-dev, which code-server's install needs).
 # Run by npm's pretest / pretest:e2e hooks and by .ci/run, so the README's commands work on a fresh machine.
 set -euo pipefail
 group="${1:-test}"
@@ -8,6 +8,7 @@ need=()
 command -v nvim >/dev/null 2>&1 || need+=(neovim)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v git >/dev/null 2>&1 || need+=(git)
+command -v make >/dev/null 2>&1 || need+=(make)
 if [ "$group" = e2e ]; then
   command -v rg >/dev/null 2>&1 || need+=(ripgrep)
   [ -e /usr/include/gssapi/gssapi.h ] || need+=(libkrb5-dev)

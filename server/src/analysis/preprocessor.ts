@@ -136,7 +136,41 @@ type Expr =
   | { k: 'unknown' }
   | { k: 'not'; e: Expr }
   | { k: 'and' | 'or'; a: Expr; b: Expr }
-  | { k: 'cmp'; op: string; a: Expr; b: Expr };
+  | { k: 'cmp'; op: string; a: Expr; b: Expr }
+  | { k: 'config'; fn: 'IS_ENABLED' | 'IS_BUILTIN' | 'IS_MODULE' | 'IS_REACHABLE'; name: string };
+
+/**
+ * Macros the build defines for a file (issue 13): `-D`/`-U` and `-include`d headers of its compile command, and the
+ * kernel's `include/generated/autoconf.h`. `configComplete`: autoconf.h was read, so a CONFIG_ option it does not
+ * define is off. Other names it does not mention stay unknown (a header the analysis does not read may define them).
+ */
+export interface BuildDefines {
+  values: ReadonlyMap<string, string | null>;
+  configComplete: boolean;
+  /** How many came from where, for the kernel source line: "3 -D from compile_commands.json, CONFIG_* from autoconf.h". */
+  summary: string;
+}
+
+/** The kernel an analysis is for, with the build's macros when they are known (a non-enumerable `defines`). */
+export type Target = KernelVersionLite & { readonly defines?: BuildDefines };
+
+function definedByBuild(name: string, d: BuildDefines | undefined): Truth {
+  if (!d) return undefined;
+  if (d.values.has(name)) return d.values.get(name) !== null;
+  return d.configComplete && name.startsWith('CONFIG_') ? false : undefined;
+}
+
+function valueByBuild(name: string, d: BuildDefines | undefined): Value {
+  if (!d) return UNKNOWN;
+  if (d.values.has(name)) {
+    const v = d.values.get(name) ?? null;
+    if (v === null) return { t: 'num', n: 0 };
+    // `-DX` alone defines X as 1.
+    const n = /^\s*(0[xX][0-9a-fA-F]+|\d+)[uUlL]*\s*$/.exec(v === '' ? '1' : v);
+    return n ? { t: 'num', n: Number(n[1]) } : UNKNOWN;
+  }
+  return d.configComplete && name.startsWith('CONFIG_') ? { t: 'num', n: 0 } : UNKNOWN;
+}
 
 const TOKEN = /\s+|\/\/[^\n]*|\/\*[\s\S]*?\*\/|\\\n|(0[xX][0-9a-fA-F]+|\d+)[uUlL]*|([A-Za-z_]\w*)|(&&|\|\||==|!=|>=|<=|<<|>>|[!<>()+\-*/%,&|^~?:])/y;
 
@@ -219,7 +253,10 @@ class ConditionParser {
       if (tok === 'KERNEL_VERSION' && args.length === 3 && args.every((a) => a.k === 'num')) {
         return { k: 'kv', v: args.map((a) => (a as { n: number }).n) as [number, number, number] };
       }
-      return { k: 'unknown' }; // IS_ENABLED(CONFIG_X), RHEL_RELEASE_VERSION(9, 6), __has_include(...)
+      if ((tok === 'IS_ENABLED' || tok === 'IS_BUILTIN' || tok === 'IS_MODULE' || tok === 'IS_REACHABLE') && args.length === 1 && args[0].k === 'ident') {
+        return { k: 'config', fn: tok, name: args[0].name };
+      }
+      return { k: 'unknown' }; // RHEL_RELEASE_VERSION(9, 6), __has_include(...)
     }
     return /^[A-Za-z_]/.test(tok) ? { k: 'ident', name: tok } : { k: 'unknown' };
   }
@@ -280,7 +317,7 @@ function compareKernel(kernel: KernelVersionLite, op: string, [a, b, c]: [number
   return undefined;
 }
 
-function evaluate(e: Expr, kernel: KernelVersionLite, assumed: Assumptions): Value {
+function evaluate(e: Expr, kernel: Target, assumed: Assumptions): Value {
   switch (e.k) {
     case 'num': return { t: 'num', n: e.n };
     case 'kernel': return { t: 'kernel' };
@@ -289,9 +326,16 @@ function evaluate(e: Expr, kernel: KernelVersionLite, assumed: Assumptions): Val
     case 'defined': {
       if (assumed.has(e.name)) return { t: 'truth', v: assumed.get(e.name) };
       if (e.name === 'LINUX_VERSION_CODE' || e.name === 'KERNEL_VERSION') return { t: 'truth', v: true };
-      return { t: 'truth', v: e.name.startsWith('FOLL_') ? follFlagExistsOn(e.name, kernel) : undefined };
+      if (e.name.startsWith('FOLL_')) return { t: 'truth', v: follFlagExistsOn(e.name, kernel) };
+      return { t: 'truth', v: definedByBuild(e.name, kernel.defines) };
     }
-    case 'ident': return assumed.has(e.name) ? { t: 'truth', v: assumed.get(e.name) } : UNKNOWN;
+    case 'ident': return assumed.has(e.name) ? { t: 'truth', v: assumed.get(e.name) } : valueByBuild(e.name, kernel.defines);
+    case 'config': {
+      // include/linux/kconfig.h: =y defines CONFIG_X, =m defines CONFIG_X_MODULE.
+      const builtin = definedByBuild(e.name, kernel.defines);
+      const module = definedByBuild(`${e.name}_MODULE`, kernel.defines);
+      return { t: 'truth', v: e.fn === 'IS_BUILTIN' ? builtin : e.fn === 'IS_MODULE' ? module : or(builtin, module) };
+    }
     case 'not': return { t: 'truth', v: not(truthOf(evaluate(e.e, kernel, assumed))) };
     case 'and': return { t: 'truth', v: and(truthOf(evaluate(e.a, kernel, assumed)), truthOf(evaluate(e.b, kernel, assumed))) };
     case 'or': return { t: 'truth', v: or(truthOf(evaluate(e.a, kernel, assumed)), truthOf(evaluate(e.b, kernel, assumed))) };
@@ -310,12 +354,12 @@ function evaluate(e: Expr, kernel: KernelVersionLite, assumed: Assumptions): Val
 }
 
 /** Whether `kernel` compiles a #if condition (undefined: the tree alone cannot tell). */
-export function conditionHolds(condition: string, kernel: KernelVersionLite, assumed: Assumptions = NONE): Truth {
+export function conditionHolds(condition: string, kernel: Target, assumed: Assumptions = NONE): Truth {
   return truthOf(evaluate(parseCondition(condition), kernel, assumed));
 }
 
 /** Whether `kernel` compiles the code inside all of `arms`. */
-export function armsCompile(arms: readonly Arm[], kernel: KernelVersionLite, assumed: Assumptions = NONE): Truth {
+export function armsCompile(arms: readonly Arm[], kernel: Target, assumed: Assumptions = NONE): Truth {
   let out: Truth = true;
   for (const a of arms) {
     const t = conditionHolds(a.condition, kernel, assumed);
@@ -329,7 +373,7 @@ export function armsCompile(arms: readonly Arm[], kernel: KernelVersionLite, ass
  * The macro values an arm implies where the kernel leaves it open: being inside `#ifdef HAVE_X` assumes HAVE_X,
  * its #else assumes !HAVE_X. Only single-macro conditions imply anything.
  */
-export function assumptionsOf(arms: readonly Arm[], kernel: KernelVersionLite): Map<string, boolean> {
+export function assumptionsOf(arms: readonly Arm[], kernel: Target): Map<string, boolean> {
   const out = new Map<string, boolean>();
   for (const a of arms) {
     if (conditionHolds(a.condition, kernel) !== undefined) continue;

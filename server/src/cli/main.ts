@@ -3,9 +3,11 @@ import * as path from 'path';
 import * as fs from 'fs';
 import { runScan } from './scan';
 import { runSimulate } from './simulateCommand';
+import { runCheck } from './checkCommand';
 
 const USAGE = `usage: forksafe scan [options] <files or folders...>     (forksafe scan --help for the options)
        forksafe fix [scan options] [--dry-run | --format-patch DIR] <files or folders...>     (forksafe fix --help)
+       forksafe check [options] <compiler arguments...> file.c     (kbuild: make C=1 CHECK="forksafe check")
        forksafe simulate [--kernel X.Y] [--api NAME | --ref get|pin] [--write|--read] [--longterm]
                          [--long-lived|--short-lived] [--protection none|dontfork|wipeonfork|notifier]
                          [--order ORDER|all] [--json] [--svg FILE]     (forksafe simulate --help)
@@ -28,6 +30,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === 'fix') {
     return runScan(rest, { ...io, errStream: process.stderr, stdoutIsTTY: process.stdout.isTTY === true, env: process.env, version: readVersion() }, 'fix');
+  }
+  if (command === 'check') {
+    return runCheck(rest, { ...io, errStream: process.stderr, stdoutIsTTY: false, env: process.env, version: readVersion() });
   }
   if (command === 'simulate') {
     return runSimulate(rest, { ...io, writeFile: (file: string, data: string) => fs.writeFileSync(file, data) });

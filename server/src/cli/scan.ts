@@ -33,13 +33,17 @@ export interface ScanIo {
 
 const SEVERITY_RANK: Record<Severity, number> = { hint: 0, information: 1, warning: 2, error: 3 };
 
-export async function runScan(args: string[], io: ScanIo, command: 'scan' | 'fix' = 'scan'): Promise<number> {
+/** What `forksafe check` adds to a scan: the kernel and macros of the compile command, and no summary line. */
+export interface ScanExtras { build?: NonNullable<ScanOptions['settings']['build']>; quiet?: boolean }
+
+export async function runScan(args: string[], io: ScanIo, command: 'scan' | 'fix' | 'check' = 'scan', extras: ScanExtras = {}): Promise<number> {
   const started = performance.now();
   const cwd = process.cwd();
   let opts: ScanOptions | 'help';
   let baseline: BaselineFile | undefined;
   try {
-    opts = parseScanOptions(args, cwd, command);
+    opts = parseScanOptions(args, cwd, command === 'check' ? 'scan' : command);
+    if (opts !== 'help' && extras.build && opts.settings.kernelVersion === 'auto') opts.settings.build = extras.build;
     if (opts === 'help') { io.out(command === 'fix' ? FIX_USAGE : SCAN_USAGE); return 0; }
     if (opts.baseline && !opts.updateBaseline) baseline = readBaseline(opts.baseline);
   } catch (err) {
@@ -130,7 +134,7 @@ export async function runScan(args: string[], io: ScanIo, command: 'scan' | 'fix
       return 2;
     }
   } else io.out(text);
-  io.err(summaryLine(report, performance.now() - started) + (report.findings.length > 0 && opts.format === 'text' && !opts.explain ? ' (--explain for why and how to fix)' : '') + '\n');
+  if (!extras.quiet) io.err(summaryLine(report, performance.now() - started) + (report.findings.length > 0 && opts.format === 'text' && !opts.explain ? ' (--explain for why and how to fix)' : '') + '\n');
 
   if (errors.length > 0) return 2;
   if (opts.updateBaseline || opts.failOn === 'none') return 0;

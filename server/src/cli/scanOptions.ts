@@ -1,4 +1,5 @@
 // `forksafe scan` options: command-line flags merged over the configuration file over the defaults; every problem is a usage error (exit 2).
+import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { isRuleCode } from '../analysis/rules';
@@ -53,7 +54,11 @@ output:
   --[no-]progress        a progress bar on standard error when it is a terminal (default on)
 
 analysis:
-  --kernel X.Y|auto      kernel version for the era model (default: from the tree's Makefile, else newest)
+  --kernel X.Y|auto      kernel version for the era model (default auto: from the build, docs/build.md: the
+                         --kernel-dir, compile_commands.json, the driver's KDIR, the tree's Makefile, the running
+                         kernel's build directory; else the newest modelled kernel)
+  --kernel-dir DIR       the kernel build directory the driver is built against (make -C DIR); its generated
+                         version.h (or Makefile) gives the version
   --severity FS###=LEVEL per-rule severity: error|warning|information|hint|off (repeatable, or comma-separated)
   --driver-scope S       where protections and wrappers are searched: directory (default), file, workspace
   --max-file-size-kb N   larger files are not analysed and reported as FS009 (default 8192)
@@ -145,6 +150,7 @@ export function parseScanOptions(args: string[], cwd: string, command: 'scan' | 
         color: { type: 'boolean' },
         progress: { type: 'boolean' },
         kernel: { type: 'string' },
+        'kernel-dir': { type: 'string' },
         severity: { type: 'string', multiple: true },
         'driver-scope': { type: 'string' },
         'max-file-size-kb': { type: 'string' },
@@ -191,6 +197,11 @@ export function parseScanOptions(args: string[], cwd: string, command: 'scan' | 
   const severity = { ...((raw.severity as Record<string, unknown> | undefined) ?? {}), ...parseSeverityFlags(v.severity ?? []) };
   raw.severity = severity;
   if (v.kernel !== undefined) raw.kernelVersion = v.kernel;
+  if (v['kernel-dir'] !== undefined) {
+    const dir = path.resolve(cwd, v['kernel-dir']);
+    if (!fs.existsSync(dir)) throw new UsageError(`--kernel-dir ${v['kernel-dir']}: no such folder`);
+    raw.kernelDir = dir;
+  } else if (typeof raw.kernelDir === 'string' && raw.kernelDir !== '' && configPath) raw.kernelDir = path.resolve(path.dirname(configPath), raw.kernelDir);
   if (v['driver-scope'] !== undefined) raw.driverScope = v['driver-scope'];
   if (v['max-file-size-kb'] !== undefined) raw.maxFileSizeKb = positiveNumber('--max-file-size-kb', v['max-file-size-kb']);
   if (v['time-budget-ms'] !== undefined) raw.timeBudgetMs = positiveNumber('--time-budget-ms', v['time-budget-ms']);

@@ -282,9 +282,12 @@ function uriToPath(uri: string): string | undefined {
 function contextFor(uri: string, config: ForksafeSettings): { context: AnalysisContext; versions: Map<string, number> } | undefined {
   const file = uriToPath(uri);
   if (!file || !driverContext || !trees) return undefined;
-  const opts = { maxFileBytes: config.maxFileSizeKb * 1024, budgetMs: config.timeBudgetMs, scope: config.driverScope, workspaceRoots };
+  // A relative kernel directory setting is relative to the workspace folder holding the file.
+  const root = workspaceRoots.find((r) => !path.relative(r, file).startsWith('..')) ?? path.dirname(file);
+  const kernelDir = config.kernelDir ? path.resolve(root, config.kernelDir) : undefined;
+  const opts = { maxFileBytes: config.maxFileSizeKb * 1024, budgetMs: config.timeBudgetMs, scope: config.driverScope, workspaceRoots, kernelDir };
   // A file alone in its driver (or driverScope "file"): no open document needs parsing for context.
-  if (driverContext.driverFiles(file, opts).length === 0) return { context: { files: [], detectedKernel: driverContext.detectKernel(file) }, versions: new Map() };
+  if (driverContext.driverFiles(file, opts).length === 0) return { context: { files: [], detectedKernel: driverContext.detectKernel(file, kernelDir) }, versions: new Map() };
   const open = new Map<string, { uri: string; text: string; tree: Tree }>();
   const versions = new Map<string, number>();
   for (const doc of documents.all()) {
@@ -407,10 +410,14 @@ connection.onExecuteCommand(async (params) => {
   throw new ResponseError(-32601, `unknown command ${params.command}`);
 });
 
+/** Files whose change can change the kernel a driver is built against (docs/build.md). */
+const BUILD_FILES = new Set(['compile_commands.json', 'Makefile', 'makefile', 'GNUmakefile', 'Kbuild', 'version.h', 'utsrelease.h']);
+
 connection.onDidChangeWatchedFiles((e) => {
   for (const change of e.changes) {
     const p = uriToPath(change.uri);
     if (p) driverContext?.evict(p);
+    if (p && BUILD_FILES.has(path.basename(p))) driverContext?.forgetKernels();
   }
   store.markContextChanged();
   for (const doc of documents.all()) schedule(doc.uri);

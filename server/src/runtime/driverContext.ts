@@ -1,6 +1,8 @@
 // Builds the engine's AnalysisContext from disk: the driver's other files that can change a verdict (parsed once, cached by mtime) and the kernel version from the tree's Makefile.
 import * as fs from 'fs';
 import * as path from 'path';
+import { buildDefines, compileArgumentsFor, definesOfCompileArguments, findCompileCommands, KernelFound, kdirOfDriver, kernelOfBuildDir, kernelOfCompileArguments, runningKernelBuildDir } from './kernelBuild';
+import type { BuildDefines } from '../analysis/preprocessor';
 import { pathToFileURL } from 'url';
 import type { CSyntax, Tree } from '../analysis/parser';
 import { makeSourceFile } from '../analysis/workspace';
@@ -19,7 +21,14 @@ interface Entry { mtimeMs: number; size: number; uri: string; text: string; note
 /** A file a caller has already read and decoded, with the stat it read it under. */
 export interface ReadSource { text: string; notes: string[]; mtimeMs: number; size: number }
 
-export interface ContextOptions { maxFileBytes: number; budgetMs: number; scope: DriverScope; workspaceRoots?: string[] }
+export interface ContextOptions {
+  maxFileBytes: number; budgetMs: number; scope: DriverScope; workspaceRoots?: string[];
+  /** forksafe.kernelDir / --kernel-dir: the kernel build directory to read the version from, before anything else. */
+  kernelDir?: string;
+}
+
+/** A folder holding one of these builds a module (out of tree): the running kernel's build directory applies. */
+const MAKEFILES_OF_MODULE = ['Kbuild', 'Makefile'];
 
 export interface LoadedFile { uri: string; text: string; tree: Tree }
 
@@ -49,6 +58,8 @@ export function listDriverFiles(file: string, scope: DriverScope, workspaceRoots
 export class DriverContextLoader {
   private readonly files = new Map<string, Entry>();
   private readonly kernels = new Map<string, { version: KernelVersionLite; source: string } | null>();
+  /** detectKernel's answers by kernel directory setting and folder. */
+  private readonly buildKernels = new Map<string, KernelFound | null>();
 
   constructor(private readonly syntax: CSyntax) {}
 
@@ -127,10 +138,60 @@ export class DriverContextLoader {
     return listDriverFiles(file, opts.scope, opts.workspaceRoots);
   }
 
+  /**
+   * The kernel `file` is built against, each answer with where it came from (docs/build.md): the kernel directory
+   * given by the setting; compile_commands.json's include paths; the KDIR the driver's Makefile/Kbuild (or the
+   * environment) names; the tree's own top-level Makefile (an in-tree file builds against its tree); the running
+   * kernel's /lib/modules/<release>/build for an out-of-tree module (a Makefile in its folder) nothing else places.
+   */
+  detectKernel(file: string, kernelDir?: string): KernelFound | undefined {
+    const dir = path.dirname(path.resolve(file));
+    const key = `${kernelDir ?? ''}\0${dir}`;
+    const cached = this.buildKernels.get(key);
+    if (cached !== undefined) return cached ?? undefined;
+    const found = this.detectUncached(file, dir, kernelDir);
+    this.buildKernels.set(key, found ?? null);
+    return found;
+  }
+
+  /** A build file changed (compile_commands.json, a Makefile, a version header): detect every kernel again. */
+  forgetKernels(): void {
+    this.buildKernels.clear();
+    this.kernels.clear();
+  }
+
+  private detectUncached(file: string, dir: string, kernelDir: string | undefined): KernelFound | undefined {
+    const withDefines = (found: KernelFound, how: string, defines: BuildDefines | undefined): KernelFound =>
+      ({ version: found.version, source: `from ${found.source} (${how}${defines?.summary ? `; ${defines.summary}` : ''})`, ...(defines ? { defines } : {}) });
+    if (kernelDir) {
+      const k = kernelOfBuildDir(kernelDir);
+      if (k) return withDefines(k, `kernel directory ${kernelDir} from the settings`, buildDefines(k.dir));
+    }
+    const db = findCompileCommands(dir);
+    const entry = db ? compileArgumentsFor(db, file) : undefined;
+    const fromDb = entry ? kernelOfCompileArguments(entry.args, entry.directory) : undefined;
+    if (db && entry && fromDb) {
+      return withDefines(fromDb, `the kernel ${db} compiles against`, buildDefines(fromDb.dir, { ...definesOfCompileArguments(entry.args, entry.directory), from: 'compile_commands.json' }));
+    }
+    const kdir = kdirOfDriver(dir);
+    const fromKdir = kdir ? kernelOfBuildDir(kdir.dir) : undefined;
+    if (kdir && fromKdir) return withDefines(fromKdir, kdir.source, buildDefines(fromKdir.dir));
+    const inTree = this.treeMakefileKernel(file);
+    if (inTree) {
+      // A built tree (include/generated/autoconf.h beside its Makefile) also says which CONFIG_ options are set.
+      const defines = buildDefines(path.dirname(inTree.source.replace(/^from /, '')));
+      return defines ? { ...inTree, source: `${inTree.source} (${defines.summary})`, defines } : inTree;
+    }
+    const running = MAKEFILES_OF_MODULE.some((m) => fs.existsSync(path.join(dir, m))) ? runningKernelBuildDir() : undefined;
+    const fromRunning = running ? kernelOfBuildDir(running) : undefined;
+    if (fromRunning) return withDefines(fromRunning, "the running kernel's build directory; the driver names no other", buildDefines(fromRunning.dir));
+    return undefined;
+  }
+
   /** The kernel version of the tree `file` is in: the nearest Makefile upwards that sets VERSION and PATCHLEVEL. */
-  detectKernel(file: string): { version: KernelVersionLite; source: string } | undefined {
+  private treeMakefileKernel(file: string): KernelFound | undefined {
     const visited: string[] = [];
-    let found: { version: KernelVersionLite; source: string } | undefined;
+    let found: KernelFound | undefined;
     for (let dir = path.dirname(path.resolve(file)); ; dir = path.dirname(dir)) {
       const cached = this.kernels.get(dir);
       if (cached !== undefined) { found = cached ?? undefined; break; }
@@ -153,7 +214,7 @@ export class DriverContextLoader {
    */
   contextFor(file: string, opts: ContextOptions, openDocuments?: Map<string, LoadedFile>): AnalysisContext {
     const others = this.driverFiles(file, opts);
-    const detectedKernel = this.detectKernel(file);
+    const detectedKernel = this.detectKernel(file, opts.kernelDir);
     if (others.length === 0) return { files: [], detectedKernel };
     const openOf = (p: string): LoadedFile | undefined => openDocuments?.get(path.resolve(p));
     const members: MemberText[] = [];

@@ -1,7 +1,7 @@
 // Kernel-era arms: conditions evaluated three-valued against the selected kernel, arms read from directive lines,
 // the arm judged among several, flags the kernel refuses, and literal access arguments (issue 29).
 import { strict as assert } from 'assert';
-import { armsCompile, armsOf, assumptionsOf, conditionHolds, describeKernels, exclusiveArms } from '../../../server/src/analysis/preprocessor';
+import { armsCompile, armsOf, assumptionsOf, BuildDefines, conditionHolds, describeKernels, exclusiveArms } from '../../../server/src/analysis/preprocessor';
 import { compilesOn, findPinApi, refusedFlags, type KernelVersionLite } from '../../../server/src/analysis/pinApis';
 import { analyzeText, syntax } from '../../helpers/syntax';
 import { explainLines } from '../../../server/src/cli/explainFinding';
@@ -34,6 +34,25 @@ describe('preprocessor: which arm a kernel compiles', function () {
     assert.equal(conditionHolds('defined(FOLL_LONGTERM)', k(5, 4)), true);
     // An assumed value decides a macro.
     assert.equal(conditionHolds('defined(HAVE_X)', k(6, 12), new Map([['HAVE_X', false]])), false);
+  });
+
+  it("decides with the build's macros: -D/-U and conftest headers, CONFIG_ from autoconf.h (=y and =m), numbers (issue 13)", function () {
+    const defines: BuildDefines = {
+      values: new Map<string, string | null>([['HAVE_PIN_USER_PAGES_FAST', ''], ['NV_VMAS_PRESENT', null], ['CONFIG_MMU_NOTIFIER', '1'], ['CONFIG_HMM_MIRROR_MODULE', '1'], ['DRV_API_LEVEL', '3'], ['DRV_NAME', '"x"']]),
+      configComplete: true, summary: 'test',
+    };
+    const target = Object.defineProperty({ ...k(6, 1) }, 'defines', { value: defines, enumerable: false });
+    assert.equal(conditionHolds('defined(HAVE_PIN_USER_PAGES_FAST)', target), true);
+    assert.equal(conditionHolds('HAVE_PIN_USER_PAGES_FAST', target), true, '-DX alone is 1');
+    assert.equal(conditionHolds('defined(NV_VMAS_PRESENT)', target), false, '#undef in the conftest header');
+    assert.equal(conditionHolds('IS_ENABLED(CONFIG_MMU_NOTIFIER)', target), true);
+    assert.equal(conditionHolds('IS_ENABLED(CONFIG_HMM_MIRROR)', target), true, '=m counts as enabled');
+    assert.equal(conditionHolds('IS_BUILTIN(CONFIG_HMM_MIRROR)', target), false);
+    assert.equal(conditionHolds('defined(CONFIG_NUMA)', target), false, 'a CONFIG_ option autoconf.h does not set is off');
+    assert.equal(conditionHolds('defined(HAVE_SOMETHING_ELSE)', target), undefined, 'other names stay unknown: a header may define them');
+    assert.equal(conditionHolds('DRV_API_LEVEL >= 2', target), true);
+    assert.equal(conditionHolds('DRV_NAME', target), undefined);
+    assert.equal(conditionHolds('defined(HAVE_PIN_USER_PAGES_FAST)', k(6, 1)), undefined, 'without the build: unknown, as before');
   });
 
   it('reads arms from the directive lines, also where a conditional splits an if header', async function () {
