@@ -25,6 +25,8 @@ export interface ForksafeSettings {
    * when kernelVersion is 'auto'; empty: found from compile_commands.json, the driver's KDIR, the tree (docs/build.md).
    */
   kernelDir: string;
+  /** The compile_commands.json (or the folder holding it) to read the build from; empty: searched as clangd does. */
+  compileCommands: string;
   /**
    * Not a user setting: the kernel and macros one compile command gives (`forksafe check`, the kbuild checker mode),
    * used instead of detecting them. Plain data, so it crosses to scan workers.
@@ -48,6 +50,7 @@ export const DEFAULT_SETTINGS: Readonly<ForksafeSettings> = Object.freeze({
   timeBudgetMs: 5000,
   docsBaseUrl: '',
   kernelDir: '',
+  compileCommands: '',
 });
 
 const SEVERITY_VALUES: readonly string[] = ['error', 'warning', 'information', 'hint', 'off'];
@@ -86,5 +89,6 @@ export function resolveSettings(input: unknown, problems: string[] = []): Forksa
   if (typeof raw.timeBudgetMs === 'number' && raw.timeBudgetMs > 0) out.timeBudgetMs = raw.timeBudgetMs;
   if (typeof raw.docsBaseUrl === 'string') out.docsBaseUrl = raw.docsBaseUrl;
   if (typeof raw.kernelDir === 'string') out.kernelDir = raw.kernelDir.trim();
+  if (typeof raw.compileCommands === 'string') out.compileCommands = raw.compileCommands.trim();
   return out;
 }

@@ -32,7 +32,7 @@ export interface ChunkOptions {
 
 export function analyzeChunk(syntax: CSyntax, chunk: ScanChunk, settings: ForksafeSettings, opts: ChunkOptions): FileResult[] {
   const loader = opts.loader ?? new DriverContextLoader(syntax);
-  const contextOptions: ContextOptions = { maxFileBytes: settings.maxFileSizeKb * 1024, budgetMs: settings.timeBudgetMs, scope: settings.driverScope, kernelDir: settings.kernelDir || undefined };
+  const contextOptions: ContextOptions = { maxFileBytes: settings.maxFileSizeKb * 1024, budgetMs: settings.timeBudgetMs, scope: settings.driverScope, kernelDir: settings.kernelDir || undefined, compileCommands: settings.compileCommands || undefined };
   const out: FileResult[] = [];
   try {
     const context: Array<{ key: string; file: LoadedFile }> = [];
@@ -62,7 +62,7 @@ function analyzeTarget(syntax: CSyntax, loader: DriverContextLoader, target: str
   try {
     const report = analyze(syntax, { uri: pathToFileURL(key).toString(), text: read.text, tree: own?.file.tree, fixes }, settings, {
       files: context.filter((c) => c.key !== key).map((c) => c.file),
-      detectedKernel: settings.build ?? loader.detectKernel(target, contextOptions.kernelDir),
+      detectedKernel: settings.build ?? loader.detectKernel(target, contextOptions),
     });
     return { path: target, findings: report.findings, notes: [...read.notes, ...report.notes] };
   } catch (err) {

@@ -59,6 +59,8 @@ analysis:
                          kernel's build directory; else the newest modelled kernel)
   --kernel-dir DIR       the kernel build directory the driver is built against (make -C DIR); its generated
                          version.h (or Makefile) gives the version
+  --compile-commands P   the compile_commands.json (or its folder) to read the kernel and macros from (default:
+                         searched from each file's folder upwards, also in build/)
   --severity FS###=LEVEL per-rule severity: error|warning|information|hint|off (repeatable, or comma-separated)
   --driver-scope S       where protections and wrappers are searched: directory (default), file, workspace
   --max-file-size-kb N   larger files are not analysed and reported as FS009 (default 8192)
@@ -151,6 +153,7 @@ export function parseScanOptions(args: string[], cwd: string, command: 'scan' | 
         progress: { type: 'boolean' },
         kernel: { type: 'string' },
         'kernel-dir': { type: 'string' },
+        'compile-commands': { type: 'string' },
         severity: { type: 'string', multiple: true },
         'driver-scope': { type: 'string' },
         'max-file-size-kb': { type: 'string' },
@@ -202,6 +205,11 @@ export function parseScanOptions(args: string[], cwd: string, command: 'scan' | 
     if (!fs.existsSync(dir)) throw new UsageError(`--kernel-dir ${v['kernel-dir']}: no such folder`);
     raw.kernelDir = dir;
   } else if (typeof raw.kernelDir === 'string' && raw.kernelDir !== '' && configPath) raw.kernelDir = path.resolve(path.dirname(configPath), raw.kernelDir);
+  if (v['compile-commands'] !== undefined) {
+    const db = path.resolve(cwd, v['compile-commands']);
+    if (!fs.existsSync(db)) throw new UsageError(`--compile-commands ${v['compile-commands']}: no such file or folder`);
+    raw.compileCommands = db;
+  } else if (typeof raw.compileCommands === 'string' && raw.compileCommands !== '' && configPath) raw.compileCommands = path.resolve(path.dirname(configPath), raw.compileCommands);
   if (v['driver-scope'] !== undefined) raw.driverScope = v['driver-scope'];
   if (v['max-file-size-kb'] !== undefined) raw.maxFileSizeKb = positiveNumber('--max-file-size-kb', v['max-file-size-kb']);
   if (v['time-budget-ms'] !== undefined) raw.timeBudgetMs = positiveNumber('--time-budget-ms', v['time-budget-ms']);

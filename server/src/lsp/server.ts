@@ -285,9 +285,10 @@ function contextFor(uri: string, config: ForksafeSettings): { context: AnalysisC
   // A relative kernel directory setting is relative to the workspace folder holding the file.
   const root = workspaceRoots.find((r) => !path.relative(r, file).startsWith('..')) ?? path.dirname(file);
   const kernelDir = config.kernelDir ? path.resolve(root, config.kernelDir) : undefined;
-  const opts = { maxFileBytes: config.maxFileSizeKb * 1024, budgetMs: config.timeBudgetMs, scope: config.driverScope, workspaceRoots, kernelDir };
+  const compileCommands = config.compileCommands ? path.resolve(root, config.compileCommands) : undefined;
+  const opts = { maxFileBytes: config.maxFileSizeKb * 1024, budgetMs: config.timeBudgetMs, scope: config.driverScope, workspaceRoots, kernelDir, compileCommands };
   // A file alone in its driver (or driverScope "file"): no open document needs parsing for context.
-  if (driverContext.driverFiles(file, opts).length === 0) return { context: { files: [], detectedKernel: driverContext.detectKernel(file, kernelDir) }, versions: new Map() };
+  if (driverContext.driverFiles(file, opts).length === 0) return { context: { files: [], detectedKernel: driverContext.detectKernel(file, opts) }, versions: new Map() };
   const open = new Map<string, { uri: string; text: string; tree: Tree }>();
   const versions = new Map<string, number>();
   for (const doc of documents.all()) {

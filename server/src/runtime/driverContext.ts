@@ -25,6 +25,8 @@ export interface ContextOptions {
   maxFileBytes: number; budgetMs: number; scope: DriverScope; workspaceRoots?: string[];
   /** forksafe.kernelDir / --kernel-dir: the kernel build directory to read the version from, before anything else. */
   kernelDir?: string;
+  /** forksafe.compileCommands / --compile-commands: the compile_commands.json to use instead of searching for one. */
+  compileCommands?: string;
 }
 
 /** A folder holding one of these builds a module (out of tree): the running kernel's build directory applies. */
@@ -144,12 +146,12 @@ export class DriverContextLoader {
    * environment) names; the tree's own top-level Makefile (an in-tree file builds against its tree); the running
    * kernel's /lib/modules/<release>/build for an out-of-tree module (a Makefile in its folder) nothing else places.
    */
-  detectKernel(file: string, kernelDir?: string): KernelFound | undefined {
+  detectKernel(file: string, build: { kernelDir?: string; compileCommands?: string } = {}): KernelFound | undefined {
     const dir = path.dirname(path.resolve(file));
-    const key = `${kernelDir ?? ''}\0${dir}`;
+    const key = `${build.kernelDir ?? ''}\0${build.compileCommands ?? ''}\0${dir}`;
     const cached = this.buildKernels.get(key);
     if (cached !== undefined) return cached ?? undefined;
-    const found = this.detectUncached(file, dir, kernelDir);
+    const found = this.detectUncached(file, dir, build.kernelDir, build.compileCommands);
     this.buildKernels.set(key, found ?? null);
     return found;
   }
@@ -160,14 +162,16 @@ export class DriverContextLoader {
     this.kernels.clear();
   }
 
-  private detectUncached(file: string, dir: string, kernelDir: string | undefined): KernelFound | undefined {
+  private detectUncached(file: string, dir: string, kernelDir: string | undefined, compileCommands: string | undefined): KernelFound | undefined {
     const withDefines = (found: KernelFound, how: string, defines: BuildDefines | undefined): KernelFound =>
       ({ version: found.version, source: `from ${found.source} (${how}${defines?.summary ? `; ${defines.summary}` : ''})`, ...(defines ? { defines } : {}) });
     if (kernelDir) {
       const k = kernelOfBuildDir(kernelDir);
       if (k) return withDefines(k, `kernel directory ${kernelDir} from the settings`, buildDefines(k.dir));
     }
-    const db = findCompileCommands(dir);
+    // The setting names the database (or its folder); else clangd's places, nearest upwards.
+    const given = compileCommands && (fs.existsSync(path.join(compileCommands, 'compile_commands.json')) ? path.join(compileCommands, 'compile_commands.json') : compileCommands);
+    const db = given ?? findCompileCommands(dir);
     const entry = db ? compileArgumentsFor(db, file) : undefined;
     const fromDb = entry ? kernelOfCompileArguments(entry.args, entry.directory) : undefined;
     if (db && entry && fromDb) {
@@ -214,7 +218,7 @@ export class DriverContextLoader {
    */
   contextFor(file: string, opts: ContextOptions, openDocuments?: Map<string, LoadedFile>): AnalysisContext {
     const others = this.driverFiles(file, opts);
-    const detectedKernel = this.detectKernel(file, opts.kernelDir);
+    const detectedKernel = this.detectKernel(file, opts);
     if (others.length === 0) return { files: [], detectedKernel };
     const openOf = (p: string): LoadedFile | undefined => openDocuments?.get(path.resolve(p));
     const members: MemberText[] = [];

@@ -6,7 +6,7 @@ import { resolveSettings } from '../settings';
 /** Looked for in this order in each folder; the first found wins. */
 export const CONFIG_FILE_NAMES = ['forksafe.json', '.forksaferc'] as const;
 /** The editor's settings (forksafe.* without the prefix) that a config file may set. */
-const SETTING_KEYS = ['kernelVersion', 'severity', 'driverScope', 'include', 'exclude', 'maxFileSizeKb', 'timeBudgetMs', 'docsBaseUrl', 'kernelDir'];
+const SETTING_KEYS = ['kernelVersion', 'severity', 'driverScope', 'include', 'exclude', 'maxFileSizeKb', 'timeBudgetMs', 'docsBaseUrl', 'kernelDir', 'compileCommands'];
 /** Scan-only options. */
 const SCAN_KEYS = ['failOn', 'gitignore', 'baseline'];
 export const FAIL_ON_LEVELS = ['error', 'warning', 'information', 'hint', 'none'] as const;
@@ -78,7 +78,7 @@ export function readConfigFile(file: string): ScanConfig {
   for (const key of ['maxFileSizeKb', 'timeBudgetMs']) {
     if (key in settings && !(typeof settings[key] === 'number' && (settings[key] as number) > 0)) problems.push(`${key} must be a positive number`);
   }
-  for (const key of ['kernelVersion', 'driverScope', 'docsBaseUrl', 'kernelDir']) {
+  for (const key of ['kernelVersion', 'driverScope', 'docsBaseUrl', 'kernelDir', 'compileCommands']) {
     if (key in settings && typeof settings[key] !== 'string') problems.push(`${key} must be a string`);
   }
   if ('severity' in settings && (settings.severity === null || typeof settings.severity !== 'object' || Array.isArray(settings.severity))) {

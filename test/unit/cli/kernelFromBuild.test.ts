@@ -62,6 +62,9 @@ describe('cli: the kernel from the build', function () {
     const missing = runCli(['scan', '--kernel-dir', 'nowhere', 'drv'], dir);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /--kernel-dir nowhere: no such folder/);
+    const noDb = runCli(['scan', '--compile-commands', 'nowhere.json', 'drv'], dir);
+    assert.equal(noDb.code, 2);
+    assert.match(noDb.stderr, /--compile-commands nowhere\.json: no such file or folder/);
   });
 
   it('compile_commands.json beside the driver decides before KDIR; an explicit --kernel decides before everything', function () {
@@ -70,6 +73,11 @@ describe('cli: the kernel from the build', function () {
     try {
       const r = runCli(['scan', '--format', 'json', 'drv'], dir, { KDIR: '' });
       assert.equal(r.code, 0, r.stdout);
+      // The same database named by --compile-commands from elsewhere.
+      fs.renameSync(db, path.join(dir, 'elsewhere.json'));
+      assert.equal(runCli(['scan', 'drv'], dir, { KDIR: '' }).code, 1, 'without it: the KDIR 5.4 build');
+      assert.equal(runCli(['scan', '--compile-commands', 'elsewhere.json', 'drv'], dir, { KDIR: '' }).code, 0);
+      fs.renameSync(path.join(dir, 'elsewhere.json'), db);
       assert.equal(runCli(['scan', '--kernel', '5.4', 'drv'], dir, { KDIR: '' }).code, 1);
     } finally { fs.rmSync(db); }
   });
