@@ -3,6 +3,8 @@
 //   npm run bench -- [--files 3000] [--mb 100] [--seed 1] [--repeat 3] [--edits 200] [--lines 10000]
 //                    [--startup-runs 5] [--skip scan,parse,spatch,lsp] [--no-prefilter-run] [--profile]
 //                    [--quiet-load L]   (wait, up to 10 min, for the 1-minute load average to drop below L)
+//                    [--tree DIR]       (also a real tree side by side: cat/grep floor, forksafe, spatch; with
+//                                        --skip corpus only that)
 //
 // Results are printed and written to .bench/results/latest.json. docs/performance.md explains each number.
 import * as fs from 'fs';
@@ -20,6 +22,7 @@ import type { ParseAllResult } from './measure/parseAll';
 import { measureEdits, measureStartup, EditResult, StartupResult } from './measure/lspLatency';
 import { formatSummary, summarizeProfile } from './cpuProfile';
 import { SERVER_BUNDLE } from './lspClient';
+import { measureTree } from './measure/realTree';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const BENCH_DIR = path.join(REPO, '.bench');
@@ -86,6 +89,7 @@ async function main(argv: string[]): Promise<number> {
       'startup-runs': { type: 'string', default: '5' }, skip: { type: 'string', default: '' },
       'no-prefilter-run': { type: 'boolean', default: false }, profile: { type: 'boolean', default: false },
       'quiet-load': { type: 'string' },
+      tree: { type: 'string' },
     },
   });
   const n = (k: keyof typeof values): number => Number(values[k]);
@@ -100,6 +104,21 @@ async function main(argv: string[]): Promise<number> {
     `${machine.spatch ? `, ${machine.spatch}` : ''}${machine.gnuTime ? '' : ' (no /usr/bin/time: peak RSS sampled from /proc VmHWM)'}`);
 
   if (values['quiet-load'] !== undefined) await waitForQuiet(Number(values['quiet-load']));
+  if (values.tree !== undefined) {
+    const dir = path.resolve(values.tree);
+    if (!fs.existsSync(dir)) { process.stderr.write(`bench: --tree ${values.tree}: no such folder\n`); return 2; }
+    const rounds = Math.max(1, n('repeat'));
+    out();
+    out(`== real tree ${dir} (paired rounds: each tool once per round, ${rounds} round${rounds === 1 ? '' : 's'}, medians; ${load()})`);
+    const rows = await measureTree(dir, rounds, skip.has('spatch') ? undefined : spatch);
+    for (const r of rows) out(`  ${r.label.padEnd(34)} wall ${ms(r.wallMs).padStart(8)} (min ${ms(r.minWallMs)})${cpu(r.cpuMs)}  peak RSS ${mb(r.peakRssKb)} (tree ${mb(r.treePeakRssKb)})  exit ${r.exitCode}`);
+    const fsRow = rows.find((r) => r.label.startsWith('forksafe'));
+    const spRow = rows.find((r) => r.label.startsWith('spatch'));
+    if (fsRow && spRow) out(`  ratio forksafe / spatch: wall ${(fsRow.wallMs / spRow.wallMs).toFixed(2)}${fsRow.cpuMs && spRow.cpuMs ? `, cpu ${(fsRow.cpuMs / spRow.cpuMs).toFixed(2)}` : ''}  (issue 14 target: <= 0.5, peak RSS <= 300 MB)`);
+    else if (!spatch) out('  spatch: not installed (Debian package coccinelle); no ratio');
+    out('  forksafe with the native tree-sitter parser: not built yet (issue 14)');
+    if (skip.has('corpus')) return 0;
+  }
   const { dir: corpus, manifest } = ensureCorpus(n('files'), n('mb'), n('seed'));
   const target = 'xgpu';
   const literalSites = manifest.sites.filter((s) => s.literal).length;

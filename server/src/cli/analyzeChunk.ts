@@ -62,7 +62,8 @@ function analyzeTarget(syntax: CSyntax, loader: DriverContextLoader, target: str
   try {
     const report = analyze(syntax, { uri: pathToFileURL(key).toString(), text: read.text, tree: own?.file.tree, fixes }, settings, {
       files: context.filter((c) => c.key !== key).map((c) => c.file),
-      detectedKernel: settings.build ?? loader.detectKernel(target, contextOptions),
+      // An explicit kernel version needs no build detection (docs/build.md): it would be read and ignored.
+      detectedKernel: settings.build ?? (settings.kernelVersion === 'auto' ? loader.detectKernel(target, contextOptions) : undefined),
     });
     return { path: target, findings: report.findings, notes: [...read.notes, ...report.notes] };
   } catch (err) {
