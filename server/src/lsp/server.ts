@@ -283,7 +283,7 @@ function contextFor(uri: string, config: ForksafeSettings): { context: AnalysisC
   const file = uriToPath(uri);
   if (!file || !driverContext || !trees) return undefined;
   // A relative kernel directory setting is relative to the workspace folder holding the file.
-  const root = workspaceRoots.find((r) => !path.relative(r, file).startsWith('..')) ?? path.dirname(file);
+  const root = workspaceRootOf(file) ?? path.dirname(file);
   const kernelDir = config.kernelDir ? path.resolve(root, config.kernelDir) : undefined;
   const compileCommands = config.compileCommands ? path.resolve(root, config.compileCommands) : undefined;
   const opts = { maxFileBytes: config.maxFileSizeKb * 1024, budgetMs: config.timeBudgetMs, scope: config.driverScope, workspaceRoots, kernelDir, compileCommands };
@@ -441,7 +441,7 @@ async function republishClosed(uri: string): Promise<void> {
   const file = uriToPath(uri);
   const config = await settings.get(uri);
   // The scan's own selection (globs, under a workspace folder), asked for this one file.
-  const root = file !== undefined ? workspaceRoots.find((r) => !path.relative(r, file).startsWith('..') && !path.isAbsolute(path.relative(r, file))) : undefined;
+  const root = file !== undefined ? workspaceRootOf(file) : undefined;
   const inWorkspace = root !== undefined && collectScanTargets([file!], { include: config.include, exclude: config.exclude, gitignore: false, root }).files.includes(file!);
   const report = workspaceScanned && inWorkspace && documents.get(uri) === undefined ? analyzeFromDisk(file!, uri, config) : undefined;
   if (report && documents.get(uri) === undefined) {
@@ -450,7 +450,13 @@ async function republishClosed(uri: string): Promise<void> {
   } else if (documents.get(uri) === undefined) {
     await connection.sendDiagnostics({ uri, diagnostics: [] });
   }
+  if (documents.get(uri) === undefined) settings.forget(uri);
   sendStatus(undefined);
+}
+
+/** The workspace folder holding `file`, if any. */
+function workspaceRootOf(file: string): string | undefined {
+  return workspaceRoots.find((r) => { const rel = path.relative(r, file); return !rel.startsWith('..') && !path.isAbsolute(rel); });
 }
 
 documents.listen(connection);
