@@ -1,6 +1,7 @@
 // The simulator against the kernel it runs on (issue 15, first scenarios): a probe of our own (test/kernel/probe.c, built
-// here with the system compiler) takes a real long-lived FOLL_GET reference (vmsplice into a pipe) on one page, runs an
-// event order around a real fork(), and says what the device sends; the simulator, for this kernel's version, must agree.
+// here with the system compiler) takes a real long-lived reference on one page (vmsplice into a pipe: FOLL_GET; an
+// io_uring fixed buffer: FOLL_PIN | FOLL_LONGTERM), runs an event order around a real fork(), and says what the device
+// sends; the simulator, for this kernel's version, must agree.
 import { strict as assert } from 'assert';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -16,7 +17,7 @@ interface ProbeResult { order?: string; parent?: string; child?: string; device?
 
 const ORDERS: EventOrder[] = ['child-writes-first', 'parent-writes-first', 'child-exits-then-parent-writes'];
 
-describe('kernel: the simulator against this machine\'s kernel (vmsplice, a read-only FOLL_GET reference)', function () {
+describe('kernel: the simulator against this machine\'s kernel (vmsplice FOLL_GET, io_uring FOLL_PIN | FOLL_LONGTERM)', function () {
   this.timeout(60000);
   let probe: string | undefined;
   let tmp: string;
@@ -36,9 +37,14 @@ describe('kernel: the simulator against this machine\'s kernel (vmsplice, a read
 
   after(function () { fs.rmSync(tmp, { recursive: true, force: true }); });
 
-  for (const order of ORDERS) {
-    it(`${order}: the device stays with the parent exactly when the simulator says so`, function () {
-      const r = spawnSync(probe!, ['vmsplice', order], { encoding: 'utf8', timeout: 20000 });
+  // vmsplice into a pipe: a read-only FOLL_GET reference the pipe holds; io_uring fixed buffer: FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE.
+  const REFERENCES = [
+    { probe: 'vmsplice', input: { ref: 'get', access: 'read', longterm: false } },
+    { probe: 'io_uring', input: { ref: 'pin', access: 'write', longterm: true } },
+  ] as const;
+  for (const reference of REFERENCES) for (const order of ORDERS) {
+    it(`${reference.probe}, ${order}: the device stays with the parent exactly when the simulator says so`, function () {
+      const r = spawnSync(probe!, [reference.probe, order], { encoding: 'utf8', timeout: 20000 });
       const result = JSON.parse(r.stdout.trim() || '{}') as ProbeResult;
       if (result.skip) { console.log(`      skipped: ${result.skip}`); this.skip(); }
       assert.equal(r.status, 0, `probe failed: ${r.stdout}${r.stderr}`);
@@ -47,7 +53,7 @@ describe('kernel: the simulator against this machine\'s kernel (vmsplice, a read
       // Kernels newer than the newest modelled one are simulated as that one (said here, never silently).
       const kernel = compareKernelVersions(host!, NEWEST_MODELLED_KERNEL) > 0 ? NEWEST_MODELLED_KERNEL : host!;
       if (kernel !== host) console.log(`      kernel ${release} is newer than the newest modelled (${NEWEST_MODELLED_KERNEL.major}.${NEWEST_MODELLED_KERNEL.minor}): simulated as that`);
-      const sim = simulateFinding({ kernel, ref: 'get', access: 'read', longterm: false, longLived: true, protections: { dontfork: false, wipeonfork: false, notifier: false } });
+      const sim = simulateFinding({ kernel, ...reference.input, longLived: true, protections: { dontfork: false, wipeonfork: false, notifier: false } });
       const simulated = sim.results.find((x) => x.scenario.order === order);
       assert.ok(simulated, `the simulator has the order ${order}`);
       const real = result.device === result.parent;
