@@ -4,8 +4,7 @@ import * as path from 'path';
 import { execFileSync } from 'child_process';
 import { fileURLToPath } from 'url';
 import type { FixKind, TextEditSpan } from '../analysis/finding';
-import { applyTextEdits } from '../explain/textEdits';
-import { comparePositions } from '../analysis/span';
+import { applyTextEdits, sameEdit } from '../explain/textEdits';
 import { AppliedFix, FileChange, lineCounts, unifiedDiff, diffPath } from './fixFiles';
 
 /** The kernel commits a fix relies on, cited the way kernel changelogs cite them. */
@@ -61,10 +60,6 @@ function wrap(text: string, width = 72): string {
     if (cur !== '') out.push(cur);
     return out.join('\n');
   }).join('\n');
-}
-
-function sameEdit(a: TextEditSpan, b: TextEditSpan): boolean {
-  return a.uri === b.uri && a.newText === b.newText && comparePositions(a.span.start, b.span.start) === 0 && comparePositions(a.span.end, b.span.end) === 0;
 }
 
 const SUBJECTS: Array<[FixKind, string]> = [

@@ -27,7 +27,8 @@ export function applyTextEdits(text: string, edits: ReadonlyArray<{ span: Span; 
   return out;
 }
 
-function sameEdit(a: TextEditSpan, b: TextEditSpan): boolean {
+/** The same replacement of the same text in the same file. */
+export function sameEdit(a: TextEditSpan, b: TextEditSpan): boolean {
   return a.uri === b.uri && a.newText === b.newText && comparePositions(a.span.start, b.span.start) === 0 && comparePositions(a.span.end, b.span.end) === 0;
 }
 

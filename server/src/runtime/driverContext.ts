@@ -6,7 +6,6 @@ import type { BuildDefines } from '../analysis/preprocessor';
 import { pathToFileURL } from 'url';
 import type { CSyntax, Tree } from '../analysis/parser';
 import { makeSourceFile } from '../analysis/workspace';
-import type { KernelVersionLite } from '../analysis/pinApis';
 import { kernelVersionFromMakefile } from '../analysis/kernelVersion';
 import type { AnalysisContext } from '../engine';
 import type { DriverScope } from '../settings';
@@ -59,7 +58,7 @@ export function listDriverFiles(file: string, scope: DriverScope, workspaceRoots
 
 export class DriverContextLoader {
   private readonly files = new Map<string, Entry>();
-  private readonly kernels = new Map<string, { version: KernelVersionLite; source: string } | null>();
+  private readonly kernels = new Map<string, KernelFound | null>();
   /** detectKernel's answers by kernel directory setting and folder. */
   private readonly buildKernels = new Map<string, KernelFound | null>();
 
@@ -183,7 +182,7 @@ export class DriverContextLoader {
     const inTree = this.treeMakefileKernel(file);
     if (inTree) {
       // A built tree (include/generated/autoconf.h beside its Makefile) also says which CONFIG_ options are set.
-      const defines = buildDefines(path.dirname(inTree.source.replace(/^from /, '')));
+      const defines = buildDefines(inTree.dir);
       return defines ? { ...inTree, source: `${inTree.source} (${defines.summary})`, defines } : inTree;
     }
     const running = MAKEFILES_OF_MODULE.some((m) => fs.existsSync(path.join(dir, m))) ? runningKernelBuildDir() : undefined;
@@ -203,7 +202,7 @@ export class DriverContextLoader {
       const makefile = path.join(dir, 'Makefile');
       try {
         const version = kernelVersionFromMakefile(fs.readFileSync(makefile, 'utf8').slice(0, 4096));
-        if (version) { found = { version, source: `from ${makefile}` }; break; }
+        if (version) { found = { version, source: `from ${makefile}`, dir }; break; }
       } catch { /* no Makefile here */ }
       if (path.dirname(dir) === dir) break;
     }
