@@ -44,6 +44,9 @@ const builds = [
 
 copyChecked('tree-sitter-c/tree-sitter-c.wasm', path.join(root, 'grammars', 'tree-sitter-c.wasm'));
 copyChecked('web-tree-sitter/web-tree-sitter.wasm', path.join(root, 'server', 'dist', 'web-tree-sitter.wasm'));
+// The kernel probe's C source ships beside the CLI; `forksafe probe` builds it with the system compiler on first use.
+mkdirSync(path.join(root, 'server', 'dist'), { recursive: true });
+copyFileSync(path.join(root, 'server', 'probe', 'forksafeProbe.c'), path.join(root, 'server', 'dist', 'forksafeProbe.c'));
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
 } else {

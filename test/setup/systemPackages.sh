@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests drive, when missing: `test` for npm test (neovim, chromium),
-# (git for the patch series test, make for the kbuild checker test), `e2e` for npm run test:e2e (also ripgrep and libkrb5-dev, which code-server's install needs).
+# (git for the patch series test, make for the kbuild checker test, gcc and headers for the kernel probe), `e2e` for npm run test:e2e (also ripgrep and libkrb5-dev, which code-server's install needs).
 # Run by npm's pretest / pretest:e2e hooks and by .ci/run, so the README's commands work on a fresh machine.
 set -euo pipefail
 group="${1:-test}"
@@ -9,6 +9,10 @@ command -v nvim >/dev/null 2>&1 || need+=(neovim)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v git >/dev/null 2>&1 || need+=(git)
 command -v make >/dev/null 2>&1 || need+=(make)
+# The kernel probe (server/probe/forksafeProbe.c) is built by the kernel suite: a compiler, libc and the kernel's uapi headers.
+command -v gcc >/dev/null 2>&1 || need+=(gcc)
+[ -e /usr/include/stdio.h ] || need+=(libc6-dev)
+[ -e /usr/include/linux/io_uring.h ] || need+=(linux-libc-dev)
 if [ "$group" = e2e ]; then
   command -v rg >/dev/null 2>&1 || need+=(ripgrep)
   [ -e /usr/include/gssapi/gssapi.h ] || need+=(libkrb5-dev)

@@ -1,16 +1,19 @@
-// The forksafe command line: `forksafe scan <paths>`, `forksafe fix` and `forksafe simulate`; exit 0 clean, 1 findings, 2 usage or input errors.
+// The forksafe command line: `forksafe scan <paths>`, `forksafe fix`, `forksafe simulate` and `forksafe probe`; exit 0 clean, 1 findings, 2 usage or input errors.
 import * as path from 'path';
 import * as fs from 'fs';
 import { runScan } from './scan';
 import { runSimulate } from './simulateCommand';
 import { runCheck } from './checkCommand';
+import { runProbeCommand } from './probeCommand';
 
 const USAGE = `usage: forksafe scan [options] <files or folders...>     (forksafe scan --help for the options)
        forksafe fix [scan options] [--dry-run | --format-patch DIR] <files or folders...>     (forksafe fix --help)
        forksafe check [options] <compiler arguments...> file.c     (kbuild: make C=1 CHECK="forksafe check")
        forksafe simulate [--kernel X.Y] [--api NAME | --ref get|pin] [--write|--read] [--longterm]
                          [--long-lived|--short-lived] [--protection none|dontfork|wipeonfork|notifier]
-                         [--order ORDER|all] [--json] [--svg FILE]     (forksafe simulate --help)
+                         [--order ORDER|all] [--hugetlb] [--json] [--svg FILE]     (forksafe simulate --help)
+       forksafe probe [--ref get|pin] [--memory small|thp|hugetlb] [--protection P] [--order ORDER|all]
+                         (this machine's kernel beside the simulation; forksafe probe --help)
        forksafe --version
 `;
 
@@ -36,6 +39,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === 'simulate') {
     return runSimulate(rest, { ...io, writeFile: (file: string, data: string) => fs.writeFileSync(file, data) });
+  }
+  if (command === 'probe') {
+    return runProbeCommand(rest, io);
   }
   io.err(`forksafe: unknown command '${command}'\n${USAGE}`);
   return 2;

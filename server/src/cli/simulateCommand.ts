@@ -5,7 +5,9 @@ import { type SimulationResult, simulateFork } from '../simulation/fork';
 import {
   type EraId,
   NEWEST_MODELLED_KERNEL,
+  KERNEL_ERAS,
   eraById,
+  newerThanModelledNote,
   formatKernelVersion,
   parseKernelVersion,
 } from '../simulation/kernelEra';
@@ -20,6 +22,7 @@ import {
 } from '../simulation/scenario';
 import { renderTimelineSvg } from '../simulation/timelineSvg';
 import { formatTraceTable } from '../simulation/traceTable';
+import { hostKernel } from '../kernelProbe/probeRunner';
 
 export interface SimulateIo {
   out: (s: string) => void;
@@ -32,7 +35,8 @@ export const SIMULATE_USAGE = `usage: forksafe simulate [options]
 Simulates what fork() does to a user page a driver holds for DMA, step by step.
 
 options:
-  --kernel X.Y              kernel version (default ${formatKernelVersion(NEWEST_MODELLED_KERNEL)})
+  --kernel X.Y|host         kernel version, or host for this machine's (default ${formatKernelVersion(NEWEST_MODELLED_KERNEL)});
+                            a version newer than ${formatKernelVersion(NEWEST_MODELLED_KERNEL)} gets the newest era's rules, with a note
   --api NAME                the pinning call: get_user_pages*, get_vaddr_frames (FOLL_GET) or pin_user_pages* (FOLL_PIN)
   --ref get|pin             the reference kind, instead of --api (default get)
   --write | --read          the device writes the page (default) or only reads it
@@ -41,6 +45,9 @@ options:
                             the pin is held beyond one I/O (default) or dropped when the I/O completes
   --protection P            none|dontfork|wipeonfork|notifier; repeat for several (default none)
   --order ORDER|all         ${EVENT_ORDERS.join('|')}|all (default all)
+  --hugetlb                 the buffer is hugetlb memory (hugetlb write faults reuse a page mapped once; early COW
+                            covers it from 5.12; MADV_WIPEONFORK fails on it)
+  --era ID                  force an era's rules whatever the version: ${KERNEL_ERAS.map((e) => e.id).join('|')}
   --json                    print the results as JSON
   --svg FILE                write an SVG timeline of the selected (or worst) order to FILE
   -h, --help                this help
@@ -117,9 +124,13 @@ function parseOptions(argv: string[]): Options {
   }
   const v = parsed.values;
 
-  const kernel = v.kernel === undefined ? NEWEST_MODELLED_KERNEL : parseKernelVersion(v.kernel);
+  const host = v.kernel === 'host' ? hostKernel() : undefined;
+  if (host && !host.version) {
+    throw new UsageError(`--kernel host: cannot read this machine's kernel version ('${host.release}' on ${process.platform})`);
+  }
+  const kernel = v.kernel === undefined ? NEWEST_MODELLED_KERNEL : host ? host.version : parseKernelVersion(v.kernel);
   if (!kernel) {
-    throw new UsageError(`cannot read --kernel '${v.kernel ?? ''}' (expected a version such as 5.4 or 6.1.12)`);
+    throw new UsageError(`cannot read --kernel '${v.kernel ?? ''}' (expected a version such as 5.4 or 6.1.12, or host)`);
   }
   if (v.api !== undefined && v.ref !== undefined) {
     throw new UsageError('give either --api or --ref, not both');
@@ -205,16 +216,19 @@ export function runSimulate(argv: string[], io: SimulateIo): number {
     return 0;
   }
   const { results, shown } = runOrders(options);
+  const note = newerThanModelledNote(options.input.kernel);
 
   if (options.json) {
     const payload = {
       input: options.input,
+      ...(note ? { note } : {}),
       worst: shown.scenario.order,
       results: results.map((r) => ({ ...r, outcome: describeOutcome(r) })),
     };
     io.out(`${JSON.stringify(payload, null, 2)}\n`);
   } else {
     const blocks = results.map(formatTraceTable);
+    if (note) io.out(`note: ${note}\n\n`);
     io.out(`${blocks.join('\n\n')}\n`);
     if (results.length > 1) {
       io.out(`\nWorst order: ${shown.scenario.title} (${shown.scenario.order})\n`);

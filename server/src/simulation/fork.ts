@@ -100,7 +100,7 @@ function applyPin(s: MemoryState, event: Extract<SimEvent, { kind: 'pin' }>, env
   if (event.rejected) {
     return { detail: `${gupCallName(event.ref)} returns -EINVAL (with a WARN): ${event.rejected}. Nothing is pinned and the device gets no page.`, effects: { rejected: true } };
   }
-  const fault = gupFaultIn(s, env.era, event.ref, event.access);
+  const fault = gupFaultIn(s, env.era, event.ref, event.access, env.hugetlb);
   const frame = takeDeviceReference(s, event.ref, event.access, event.longterm);
   const increment = event.ref === 'pin' ? '+1024 (GUP_PIN_COUNTING_BIAS)' : '+1';
   const lead = fault.detail ? `${fault.detail} ` : '';
@@ -114,7 +114,7 @@ function applyPin(s: MemoryState, event: Extract<SimEvent, { kind: 'pin' }>, env
 
 /** A notifier-driven driver re-faults an invalidated mapping onto the parent's current page. */
 function refaultDevice(s: MemoryState, env: SimulationEnv, access: 'read' | 'write'): EventResult {
-  const fault = gupFaultIn(s, env.era, s.device.ref, access);
+  const fault = gupFaultIn(s, env.era, s.device.ref, access, env.hugetlb);
   const frame = takeDeviceReference(s, s.device.ref, s.device.access, s.device.longterm);
   const via = fault.detail ? ` ${fault.detail}` : '';
   return {
@@ -209,7 +209,7 @@ function applyCpu(s: MemoryState, who: 'parent' | 'child', write: boolean, env: 
         : '';
     return { detail: `The ${who} reads ${describeContent(frame.content)} from ${formatFrame(frame.id)}.${note}`, effects };
   }
-  const fault = writeFault(s, who, env.era);
+  const fault = writeFault(s, who, env.era, env.hugetlb);
   const pte = proc.pte;
   if (!pte) {
     throw new Error('simulation: write fault left no mapping');
@@ -229,6 +229,13 @@ export function applyEvent(s: MemoryState, event: SimEvent, env: SimulationEnv):
       if (event.advice === 'dontfork') {
         s.vma.dontcopy = true;
         return { detail: 'MADV_DONTFORK sets VM_DONTCOPY on the vma: later forks leave it out of the child.', effects: {} };
+      }
+      if (env.hugetlb) {
+        // MADV_WIPEONFORK is for anonymous memory only; a hugetlb vma is file-backed (hugetlbfs): -EINVAL since d2cd9ede6e19 (4.14).
+        return {
+          detail: 'madvise(MADV_WIPEONFORK) fails with EINVAL: a hugetlb mapping is file-backed (hugetlbfs), and only anonymous memory can be wiped. Nothing is set.',
+          effects: { madviseRejected: 'EINVAL on hugetlb memory' },
+        };
       }
       s.vma.wipeonfork = true;
       return { detail: 'MADV_WIPEONFORK sets VM_WIPEONFORK: later forks give the child this range empty.', effects: {} };

@@ -34,6 +34,13 @@ export function kernelAtLeast(v: KernelVersion, major: number, minor: number): b
 /** The newest kernel whose behaviour this model has been checked against. */
 export const NEWEST_MODELLED_KERNEL: KernelVersion = { major: 6, minor: 12 };
 
+/** Said wherever a kernel newer than the model is simulated: accepted, with the rules of the newest era. */
+export function newerThanModelledNote(version: KernelVersion): string | undefined {
+  if (compareKernelVersions(version, NEWEST_MODELLED_KERNEL) <= 0) return undefined;
+  return `kernel ${formatKernelVersion(version)} is newer than the newest modelled kernel (${formatKernelVersion(NEWEST_MODELLED_KERNEL)}): ` +
+    'simulated with the newest era\'s rules; `forksafe probe` checks them on a running kernel';
+}
+
 /** FOLL_PIN adds this to the page refcount (include/linux/mm.h, since 3faa52c03f44, v5.7). */
 export const GUP_PIN_COUNTING_BIAS = 1024;
 
@@ -207,6 +214,14 @@ export const KERNEL_ERAS: readonly KernelEra[] = [
   EARLY_COW_ERA,
   ANON_EXCLUSIVE_ERA,
 ];
+
+// hugetlb_cow() (hugetlb_wp() from 6.0) reuses an anonymous huge page that is mapped once, whatever other references
+// it has: it never looked at the refcount, in any era (checked in 6.1's mm/hugetlb.c and on a running 6.18 by the
+// kernel probe). So a FOLL_GET reference on hugetlb memory behaves as in the mapcount era on every kernel.
+/** Write fault on a present, write-protected anonymous page of this kind: keep the page (true) or copy it (false)? */
+export function reusesOnWriteFault(era: KernelEra, page: FrameFacts, hugetlb: boolean): boolean {
+  return hugetlb ? page.mapcount === 1 : era.reusesOnWriteFault(page);
+}
 
 /** The era a released kernel of this version belongs to (eras that never shipped are skipped). */
 export function eraFor(version: KernelVersion): KernelEra {

@@ -86,7 +86,7 @@ function describeSafe(result: SimulationResult): string {
     const segv = result.verdict.faults.length > 0 ? ', and the child\'s access to it gets SIGSEGV' : '; a child access to it would get SIGSEGV';
     return `MADV_DONTFORK leaves the range out of the child entirely, so the parent and the device stay on ${startName}${segv}`;
   }
-  if (p.wipeonfork) {
+  if (p.wipeonfork && steps[steps.length - 1]?.state.vma.wipeonfork) {
     return (
       `MADV_WIPEONFORK gives the child the range empty (it fills with zero pages on touch), so the parent and ` +
       `the device stay on ${startName} and the child never sees the parent's data`

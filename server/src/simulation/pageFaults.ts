@@ -1,7 +1,7 @@
 // Page-fault handling (COW write faults, unshare faults, first touch) and GUP, as each kernel era does them.
 
 import type { Access, Actor, RefKind } from './events';
-import { type FrameFacts, type KernelEra, GUP_PIN_COUNTING_BIAS } from './kernelEra';
+import { type FrameFacts, type KernelEra, GUP_PIN_COUNTING_BIAS, reusesOnWriteFault } from './kernelEra';
 import {
   type Frame,
   type MemoryState,
@@ -32,7 +32,12 @@ function factsOf(frame: Frame): FrameFacts {
 }
 
 /** Why the era's do_wp_page() kept or copied the page, in its own terms, as a clause about the page. */
-function reuseReason(era: KernelEra, page: FrameFacts, reused: boolean): string {
+function reuseReason(era: KernelEra, page: FrameFacts, reused: boolean, hugetlb: boolean): string {
+  if (hugetlb) {
+    return reused
+      ? 'it is a hugetlb page mapped once (mapcount 1), so hugetlb_wp() reuses it; other references are not counted'
+      : `it is a hugetlb page mapped ${page.mapcount} times, so hugetlb_wp() copies it`;
+  }
   if (era.id === 'mapcount' || era.id === 'gup-breaks-cow') {
     return reused
       ? 'it is mapped once (mapcount 1), so do_wp_page() reuses it; other references are not counted'
@@ -75,7 +80,7 @@ export function dropDeviceReference(s: MemoryState): void {
 }
 
 /** A write fault by `who`: first touch, write to the zero page, or COW on a write-protected page. */
-export function writeFault(s: MemoryState, who: Actor, era: KernelEra): FaultResult {
+export function writeFault(s: MemoryState, who: Actor, era: KernelEra, hugetlb: boolean): FaultResult {
   const proc = processOf(s, who);
   const pte = proc.pte;
   if (!pte || pte.frame === ZERO_FRAME) {
@@ -94,8 +99,8 @@ export function writeFault(s: MemoryState, who: Actor, era: KernelEra): FaultRes
   }
   const old = frameOf(s, pte.frame);
   const facts = factsOf(old);
-  const reused = era.reusesOnWriteFault(facts);
-  const reason = reuseReason(era, facts, reused);
+  const reused = reusesOnWriteFault(era, facts, hugetlb);
+  const reason = reuseReason(era, facts, reused, hugetlb);
   if (reused) {
     pte.writable = true;
     if (era.tracksAnonExclusive) {
@@ -119,7 +124,7 @@ export function writeFault(s: MemoryState, who: Actor, era: KernelEra): FaultRes
  * FAULT_FLAG_UNSHARE (v5.19, c89357e27f20): make a possibly shared anonymous page exclusive without
  * making it writable, so a read-only pin lands on a page only the pinning process maps.
  */
-function unshareFault(s: MemoryState, era: KernelEra): FaultResult {
+function unshareFault(s: MemoryState, era: KernelEra, hugetlb: boolean): FaultResult {
   const pte = s.parent.pte;
   if (!pte || pte.frame === ZERO_FRAME) {
     return { detail: '', effects: {} };
@@ -128,7 +133,7 @@ function unshareFault(s: MemoryState, era: KernelEra): FaultResult {
   if (old.anonExclusive) {
     return { detail: '', effects: {} };
   }
-  if (era.reusesOnWriteFault(factsOf(old))) {
+  if (reusesOnWriteFault(era, factsOf(old), hugetlb)) {
     old.anonExclusive = true;
     return { detail: `Unshare fault: ${formatFrame(old.id)} has refcount 1 and becomes exclusive.`, effects: {} };
   }
@@ -143,22 +148,22 @@ function unshareFault(s: MemoryState, era: KernelEra): FaultResult {
 }
 
 /** What GUP does to the parent's page table before it takes its reference. */
-export function gupFaultIn(s: MemoryState, era: KernelEra, ref: RefKind, access: Access): FaultResult {
+export function gupFaultIn(s: MemoryState, era: KernelEra, ref: RefKind, access: Access, hugetlb: boolean): FaultResult {
   const pte = s.parent.pte;
   if (!pte || pte.writable) {
     return { detail: '', effects: {} };
   }
   if (access === 'write') {
-    const r = writeFault(s, 'parent', era);
+    const r = writeFault(s, 'parent', era, hugetlb);
     return { detail: `GUP with FOLL_WRITE breaks COW first. ${r.detail}`, effects: r.effects };
   }
   const kind = era.gupReadFault(ref);
   if (kind === 'write-fault') {
-    const r = writeFault(s, 'parent', era);
+    const r = writeFault(s, 'parent', era, hugetlb);
     return { detail: `GUP on a COW mapping forces a write fault even for reads (17839856fd58). ${r.detail}`, effects: r.effects };
   }
   if (kind === 'unshare') {
-    return unshareFault(s, era);
+    return unshareFault(s, era, hugetlb);
   }
   return { detail: 'GUP without FOLL_WRITE takes the write-protected page as it is.', effects: {} };
 }

@@ -25,6 +25,8 @@ export interface StepEffects {
   unshare?: { from: number; to: number };
   /** The pin call was rejected with -EINVAL (an invalid flag combination on this kernel): nothing pinned. */
   rejected?: boolean;
+  /** madvise() failed (MADV_WIPEONFORK on hugetlb memory): the protection was never set. */
+  madviseRejected?: string;
   invalidated?: boolean;
   refault?: { frame: number };
   dmaWriteLanded?: Landing;
