@@ -9,6 +9,15 @@ describe('engine: first rule and robustness', function () {
     assert.deepEqual(r.findings.map((f) => [f.code, f.span.start.line, f.span.start.character]), [['FS001', 2, 1]]);
   });
 
+  it('accepts a kernel newer than the newest modelled one and says so where the kernel\'s source is named', async function () {
+    const newer = await analyzeText('void f(struct mr *mr)\n{\n\tget_user_pages(0, 1, FOLL_WRITE, mr->pages);\n}\n', { kernelVersion: '6.18' });
+    assert.deepEqual(newer.kernel.version, { major: 6, minor: 18 });
+    assert.match(newer.kernel.source, /^from settings; newer than the newest modelled kernel \(6\.12\), simulated with its rules$/);
+    assert.deepEqual(newer.findings.map((f) => f.code), ['FS001']);
+    const modelled = await analyzeText('void f(void) {}', { kernelVersion: '6.12' });
+    assert.equal(modelled.kernel.source, 'from settings');
+  });
+
   it('says what fork() does, why and what to do', async function () {
     const [f] = (await analyzeText('struct mr { struct page **pages; };\nint reg(struct mr *mr, struct page **p){ get_user_pages_fast(0, 1, FOLL_WRITE, p); mr->pages = p; return 0; }')).findings;
     assert.equal(f.code, 'FS001');
