@@ -4,7 +4,8 @@ import * as path from 'path';
 import { createMessageConnection, MessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
-export const SERVER_BUNDLE = path.join(REPO_ROOT, 'server', 'dist', 'server.js');
+/** The server under test; FORKSAFE_BENCH_SERVER names another build's bundle, to compare two builds on one machine minutes apart. */
+export const SERVER_BUNDLE = process.env.FORKSAFE_BENCH_SERVER ?? path.join(REPO_ROOT, 'server', 'dist', 'server.js');
 
 export interface Publish { uri: string; version?: number; diagnostics: unknown[]; at: number }
 type Waiter = { uri: string; version: number | undefined; resolve: (p: Publish) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };

@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import { BenchLspClient } from '../lspClient';
 import { Prng } from '../corpus/prng';
+import type { ScriptedEdit } from '../editScript';
 
 export interface Percentiles { n: number; min: number; p50: number; p95: number; p99: number; max: number; mean: number }
 
@@ -131,6 +132,58 @@ export async function measureEdits(uri: string, text: string, edits: number, see
     const serverRssKb = statusKb(client.pid, 'VmRSS');
     await client.shutdown();
     return { edits, latency: percentiles(latencies), diagnosticCounts: [...counts].sort((a, b) => a - b), openToDiagnosticsMs, serverPeakRssKb, serverRssKb, serverCpuMsPerEdit, workspaceIndex };
+  } finally {
+    client.kill();
+  }
+}
+
+export interface ScriptedEditResult extends EditResult {
+  /** didChange → publishDiagnostics per kind of edit. */
+  byKind: Record<string, Percentiles>;
+}
+
+/**
+ * Replays `script` (bench/editScript.ts: edits inside the pinning function that change the report) `cycles` times,
+ * each edit awaited until the diagnostics of its version arrive.
+ */
+export async function measureScriptedEdits(uri: string, text: string, script: ScriptedEdit[], cycles: number, nodeFlags: string[] = [],
+  rootUri: string | null = null): Promise<ScriptedEditResult> {
+  const client = new BenchLspClient(nodeFlags);
+  try {
+    await client.initialize(rootUri);
+    const firstWait = client.nextDiagnostics(uri, 1);
+    const tOpen = performance.now();
+    await client.open(uri, text);
+    const first = await firstWait;
+    const openToDiagnosticsMs = first.at - tOpen;
+    const workspaceIndex = rootUri ? (await client.waitForLog(/workspace index:/)).replace(/^\[forksafe\] /, '') : undefined;
+    const latencies: number[] = [];
+    const byKind = new Map<string, number[]>();
+    const counts = new Set<number>([first.diagnostics.length]);
+    let version = 1;
+    const cpu0 = processCpuMs(client.pid);
+    for (let c = 0; c < cycles; c++) {
+      for (const e of script) {
+        version++;
+        const waiting = client.nextDiagnostics(uri, version);
+        const t0 = performance.now();
+        await client.change(uri, version, { range: e.range, text: e.text });
+        const pub = await waiting;
+        const ms = pub.at - t0;
+        latencies.push(ms);
+        byKind.set(e.kind, [...(byKind.get(e.kind) ?? []), ms]);
+        counts.add(pub.diagnostics.length);
+      }
+    }
+    const edits = latencies.length;
+    const serverCpuMsPerEdit = (processCpuMs(client.pid) - cpu0) / Math.max(1, edits);
+    const serverPeakRssKb = statusKb(client.pid, 'VmHWM');
+    const serverRssKb = statusKb(client.pid, 'VmRSS');
+    await client.shutdown();
+    return {
+      edits, latency: percentiles(latencies), diagnosticCounts: [...counts].sort((a, b) => a - b), openToDiagnosticsMs, serverPeakRssKb,
+      serverRssKb, serverCpuMsPerEdit, workspaceIndex, byKind: Object.fromEntries([...byKind].map(([k, v]) => [k, percentiles(v)])),
+    };
   } finally {
     client.kill();
   }

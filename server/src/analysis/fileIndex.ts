@@ -35,8 +35,26 @@ export function indexFile(syntax: CSyntax, tree: Tree, text?: string): FileIndex
   const functions: FunctionInfo[] = [];
   const macros: MacroInfo[] = [];
   const byNode = new Map<number, FunctionInfo>();
-  for (const match of syntax.query('definitions').matches(tree.rootNode)) {
+  const wantComments = text === undefined || ANNOTATION_TEXT.test(text);
+  const wantMarkers = text === undefined || PROTECTION_TEXT.test(text);
+  const names = ['definitions', 'calls', ...(wantComments ? ['comments'] : []), ...(wantMarkers ? ['protections'] : [])];
+  const rawCalls: Array<{ node: Node; nameNode: Node; argList: Node }> = [];
+  const commentNodes: Node[] = [];
+  const markerNodes: Node[] = [];
+  // One walk of the tree for every query file the index needs (CSyntax.queriesTogether); each match is one pattern's.
+  for (const match of syntax.queriesTogether(names).matches(tree.rootNode)) {
     const get = (name: string): Node | undefined => match.captures.find((c) => c.name === name)?.node;
+    const first = match.captures[0];
+    if (!first) continue;
+    if (first.name === 'comment') { commentNodes.push(first.node); continue; }
+    if (first.name.startsWith('protection.')) { markerNodes.push(first.node); continue; }
+    const call = get('call');
+    if (call) {
+      const nameNode = get('call.name');
+      const argList = get('call.args');
+      if (nameNode && argList) rawCalls.push({ node: call, nameNode, argList });
+      continue;
+    }
     const fnNode = get('function');
     if (fnNode) {
       const nameNode = functionNameNode(fnNode);
@@ -58,20 +76,42 @@ export function indexFile(syntax: CSyntax, tree: Tree, text?: string): FileIndex
     }
   }
   const fnOf = functionLocator(functions);
-  const calls: CallInfo[] = [];
-  for (const match of syntax.query('calls').matches(tree.rootNode)) {
-    const get = (name: string): Node | undefined => match.captures.find((c) => c.name === name)?.node;
-    const node = get('call');
-    const nameNode = get('call.name');
-    const argList = get('call.args');
-    if (!node || !nameNode || !argList) continue;
-    calls.push({ name: nameNode.text, node, nameNode, args: namedChildren(argList).filter((a) => a.type !== 'comment'), fn: fnOf(node) });
-  }
-  const comments: CommentInfo[] = text !== undefined && !ANNOTATION_TEXT.test(text) ? [] : syntax.query('comments').captures(tree.rootNode).map((c) => ({
-    node: c.node, text: c.node.text, startLine: c.node.startPosition.row, endLine: c.node.endPosition.row,
-  }));
-  const markers: MarkerInfo[] = text !== undefined && !PROTECTION_TEXT.test(text) ? [] : syntax.query('protections').captures(tree.rootNode).map((c) => ({ name: c.node.text, node: c.node, fn: fnOf(c.node) }));
+  const calls = rawCalls.map((c) => callInfo(c.nameNode.text, c.node, c.nameNode, c.argList, fnOf(c.node)));
+  const comments: CommentInfo[] = commentNodes.map((node) => ({ node, text: node.text, startLine: node.startPosition.row, endLine: node.endPosition.row }));
+  const markers: MarkerInfo[] = markerNodes.map((node) => ({ name: node.text, node, fn: fnOf(node) }));
   return { functions, calls, macros, comments, markers, hasErrors: tree.rootNode.hasError };
+}
+
+const callsByFunction = new WeakMap<FileIndex, Map<FunctionInfo, CallInfo[]>>();
+
+/** The calls whose innermost function is `fn`, in the index's order: grouped once per index, not filtered per question. */
+export function callsIn(index: FileIndex, fn: FunctionInfo): readonly CallInfo[] {
+  let byFn = callsByFunction.get(index);
+  if (!byFn) {
+    byFn = new Map();
+    for (const c of index.calls) {
+      if (!c.fn) continue;
+      const list = byFn.get(c.fn);
+      if (list) list.push(c); else byFn.set(c.fn, [c]);
+    }
+    callsByFunction.set(index, byFn);
+  }
+  return byFn.get(fn) ?? [];
+}
+
+/**
+ * A call, its arguments listed only when asked: most calls of a file are never looked at beyond their name, and
+ * listing every call's arguments was a third of indexing a 10,000-line file, on every keystroke (issue 14).
+ */
+function callInfo(name: string, node: Node, nameNode: Node, argList: Node, fn: FunctionInfo | undefined): CallInfo {
+  let args: Node[] | undefined;
+  return {
+    name, node, nameNode, fn,
+    get args(): Node[] {
+      args ??= namedChildren(argList).filter((a) => a.type !== 'comment');
+      return args;
+    },
+  };
 }
 
 /**

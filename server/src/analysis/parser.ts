@@ -55,8 +55,11 @@ let runtimeReady: Promise<void> | undefined;
 export class CSyntax {
   private readonly parser: Parser;
   private readonly compiled = new Map<string, Query>();
+  /** Several query files as one query: one walk of the tree instead of one per file (queriesTogether). */
+  private readonly joined = new Map<string, Query>();
 
-  private constructor(readonly language: Language, queries: Record<string, string>) {
+  private constructor(readonly language: Language, private readonly sources: Record<string, string>) {
+    const queries = sources;
     this.parser = new Parser();
     this.parser.setLanguage(language);
     for (const [name, source] of Object.entries(queries)) {
@@ -120,13 +123,31 @@ export class CSyntax {
     return q;
   }
 
+  /**
+   * The named query files compiled as one query (their capture names must not clash): a query walks the whole tree
+   * whatever it matches, so on a 10,000-line file one walk for definitions and calls instead of two saves about 15 ms
+   * of every keystroke's index (issue 14). Matches come in the order each file's own query would give them.
+   */
+  queriesTogether(names: readonly string[]): Query {
+    const key = names.join('+');
+    let q = this.joined.get(key);
+    if (!q) {
+      const missing = names.find((n) => this.sources[n] === undefined);
+      if (missing !== undefined) throw new Error(`forksafe: query '${missing}' is not loaded`);
+      q = new Query(this.language, names.map((n) => this.sources[n]).join('\n'));
+      this.joined.set(key, q);
+    }
+    return q;
+  }
+
   queryNames(): string[] {
     return [...this.compiled.keys()];
   }
 
   dispose(): void {
-    for (const q of this.compiled.values()) q.delete();
+    for (const q of [...this.compiled.values(), ...this.joined.values()]) q.delete();
     this.compiled.clear();
+    this.joined.clear();
     this.parser.delete();
   }
 }

@@ -1,7 +1,7 @@
 // Finds pin sites: direct calls of pinning APIs and calls of the macros and wrapper functions that reach one, across the driver.
 import type { Node } from './parser';
 import { compareKernelVersions, compilesOn, findPinApi, introducedIn, nearestSignature, refKindOf, signatureFor, PinApi, PinApiSignature, RefKind, KernelVersionLite } from './pinApis';
-import type { CallInfo, FunctionInfo, MacroInfo } from './fileIndex';
+import { callsIn, type CallInfo, type FunctionInfo, type MacroInfo } from './fileIndex';
 import { Binding, Scope, scopeOfCall } from './flags';
 import { Arm, Assumptions, Truth, armsCompile, armsOf, assumptionsOf, describeArm, describeKernels, exclusiveArms } from './preprocessor';
 import { unwrapParens, namedChildren, identifiersIn } from './syntaxTools';
@@ -153,6 +153,8 @@ export class PinSiteFinder {
     const key = `${file.uri}\n${call.node.id}`;
     const memo = this.siteMemo.get(key);
     if (memo) return memo;
+    // Most calls of a file name nothing that pins: answered from the name, before their arguments are listed.
+    if (!this.mayPin(call.name)) { this.siteMemo.set(key, []); return []; }
     const scope = scopeOfCall(file, call.fn);
     const args = call.args.map((node) => ({ node, scope }));
     const resolutions = this.resolve(call.name, args, file, 0, new Set(), false, call.node)
@@ -246,6 +248,12 @@ export class PinSiteFinder {
     return !!b && isNullPages(bindingSource(b).node);
   }
 
+  /** Whether a call of `name` can reach a pinning API at all: a pin API, or a macro or wrapper function of that name. */
+  private mayPin(name: string): boolean {
+    return findPinApi(name) !== undefined || this.workspace.macrosNamed(name).length > 0 ||
+      this.workspace.functionsNamed(name).some((f) => this.isWrapper(f.item, f.file));
+  }
+
   /**
    * The pinning APIs a call of `name` reaches. `probe` only asks whether it reaches one (argument bindings unused).
    */
@@ -294,8 +302,7 @@ export class PinSiteFinder {
   private throughFunction(file: SourceFile, fn: FunctionInfo, args: Binding[], depth: number, visiting: Set<string>, probe: boolean): PinResolution[] {
     const scope: Scope = { file, fn: fn.node, name: fn.name, params: fn.params, bindings: args };
     const out: PinResolution[] = [];
-    for (const call of file.index.calls) {
-      if (call.fn !== fn) continue;
+    for (const call of callsIn(file.index, fn)) {
       const innerArgs = call.args.map((node) => ({ node, scope }));
       const link: ChainLink = { name: fn.name, kind: 'function', uri: file.uri, definition: fn.node, inner: call };
       const resolved = this.resolve(call.name, innerArgs, file, depth + 1, visiting, probe, call.node);
@@ -330,8 +337,8 @@ export class PinSiteFinder {
     this.forwardMemo.set(fn, false); // recursion guard
     let result = false;
     if (fn.body && fn.params.some((p) => p !== '')) {
-      for (const call of file.index.calls) {
-        if (call.fn !== fn) continue;
+      for (const call of callsIn(file.index, fn)) {
+        if (!this.mayPin(call.name)) continue;
         const reached = this.resolve(call.name, [], file, 1, new Set([fn.name]), true);
         if (reached.length === 0) continue;
         const mentionsParam = call.args.some((a) => identifiersIn(a).some((id) => fn.params.includes(id.text)) ||

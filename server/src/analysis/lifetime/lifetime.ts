@@ -5,7 +5,7 @@ import type { Node } from '../parser';
 import { findReleaseApi } from '../pinApis';
 import { descendants, functionNameNode, namedChildren, unwrapParens, isAncestor } from '../syntaxTools';
 import type { Evidence, Scope } from '../flags';
-import type { CallInfo, FunctionInfo } from '../fileIndex';
+import { callsIn, type CallInfo, type FunctionInfo } from '../fileIndex';
 import type { Located, SourceFile, Workspace } from '../workspace';
 import { declarationOf, fieldOf, isWriteOperation, rootIdentifier, returnsQueued, runsAtCompletion, runsOnDeviceEvent, runsOnResultRead } from './ownership';
 import { failureExitOf, onSuccessPath } from './successPath';
@@ -611,8 +611,7 @@ export class LifetimeAnalyzer {
       const param = root ? this.objectParam(scope, fn.body ?? undefined, root) : undefined;
       return param ? { base, ...param } : undefined;
     };
-    for (const c of file.index.calls) {
-      if (c.fn !== fn) continue;
+    for (const c of callsIn(file.index, fn)) {
       const rel = findReleaseApi(c.name);
       if (rel) {
         const arg = c.args[rel.pagesIndex ?? 0] ?? c.args[0];
