@@ -117,7 +117,7 @@ async function main(argv: string[]): Promise<number> {
     const spRow = rows.find((r) => r.label.startsWith('spatch'));
     if (fsRow && spRow) out(`  ratio forksafe / spatch: wall ${(fsRow.wallMs / spRow.wallMs).toFixed(2)}${fsRow.cpuMs && spRow.cpuMs ? `, cpu ${(fsRow.cpuMs / spRow.cpuMs).toFixed(2)}` : ''}  (issue 14 target: <= 0.5, peak RSS <= 300 MB)`);
     else if (!spatch) out('  spatch: not installed (Debian package coccinelle); no ratio');
-    out('  forksafe with the native tree-sitter parser: not built yet (issue 14)');
+    out('  forksafe with the native tree-sitter parser: evaluated and not adopted (slower here, other error recovery; docs/performance.md)');
     if (skip.has('corpus')) return 0;
   }
   const { dir: corpus, manifest } = ensureCorpus(n('files'), n('mb'), n('seed'));

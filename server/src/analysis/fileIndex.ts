@@ -43,19 +43,19 @@ export function indexFile(syntax: CSyntax, tree: Tree, text?: string): FileIndex
   const markerNodes: Node[] = [];
   // One walk of the tree for every query file the index needs (CSyntax.queriesTogether); each match is one pattern's.
   for (const match of syntax.queriesTogether(names).matches(tree.rootNode)) {
-    const get = (name: string): Node | undefined => match.captures.find((c) => c.name === name)?.node;
-    const first = match.captures[0];
-    if (!first) continue;
-    if (first.name === 'comment') { commentNodes.push(first.node); continue; }
-    if (first.name.startsWith('protection.')) { markerNodes.push(first.node); continue; }
-    const call = get('call');
-    if (call) {
-      const nameNode = get('call.name');
-      const argList = get('call.args');
-      if (nameNode && argList) rawCalls.push({ node: call, nameNode, argList });
+    // Each capture read once (a keystroke on a 10,000-line file indexes some 4,000 matches).
+    const c: Record<string, Node | undefined> = {};
+    for (const capture of match.captures) c[capture.name] ??= capture.node;
+    if (c.comment) { commentNodes.push(c.comment); continue; }
+    const marker = c['protection.flag'] ?? c['protection.notifierOps'];
+    if (marker) { markerNodes.push(marker); continue; }
+    if (c.call) {
+      const nameNode = c['call.name'];
+      const argList = c['call.args'];
+      if (nameNode && argList) rawCalls.push({ node: c.call, nameNode, argList });
       continue;
     }
-    const fnNode = get('function');
+    const fnNode = c.function;
     if (fnNode) {
       const nameNode = functionNameNode(fnNode);
       if (!nameNode || byNode.has(fnNode.id)) continue;
@@ -64,14 +64,14 @@ export function indexFile(syntax: CSyntax, tree: Tree, text?: string): FileIndex
       byNode.set(fnNode.id, info);
       continue;
     }
-    const macroNode = get('macro.function') ?? get('macro.object');
-    const nameNode = get('macro.name');
+    const macroNode = c['macro.function'] ?? c['macro.object'];
+    const nameNode = c['macro.name'];
     if (macroNode && nameNode) {
-      const paramsNode = get('macro.params');
+      const paramsNode = c['macro.params'];
       macros.push({
         name: nameNode.text, node: macroNode, nameNode,
         params: paramsNode ? namedChildren(paramsNode).filter((p) => p.type === 'identifier' || p.type === '...').map((p) => p.text) : undefined,
-        body: get('macro.body')?.text ?? '',
+        body: c['macro.body']?.text ?? '',
       });
     }
   }
@@ -104,14 +104,16 @@ export function callsIn(index: FileIndex, fn: FunctionInfo): readonly CallInfo[]
  * listing every call's arguments was a third of indexing a 10,000-line file, on every keystroke (issue 14).
  */
 function callInfo(name: string, node: Node, nameNode: Node, argList: Node, fn: FunctionInfo | undefined): CallInfo {
-  let args: Node[] | undefined;
-  return {
-    name, node, nameNode, fn,
-    get args(): Node[] {
-      args ??= namedChildren(argList).filter((a) => a.type !== 'comment');
-      return args;
-    },
-  };
+  return new IndexedCall(name, node, nameNode, argList, fn);
+}
+
+class IndexedCall implements CallInfo {
+  private listed: Node[] | undefined;
+  constructor(readonly name: string, readonly node: Node, readonly nameNode: Node, private readonly argList: Node, readonly fn: FunctionInfo | undefined) {}
+  get args(): Node[] {
+    this.listed ??= namedChildren(this.argList).filter((a) => a.type !== 'comment');
+    return this.listed;
+  }
 }
 
 /**
@@ -120,21 +122,24 @@ function callInfo(name: string, node: Node, nameNode: Node, argList: Node, fn: F
  * root: for every call of a 10,000-deep nested call expression that was O(depth³) and never finished.
  */
 function functionLocator(functions: FunctionInfo[]): (node: Node) => FunctionInfo | undefined {
-  const sorted = [...functions].sort((a, b) => a.node.startIndex - b.node.startIndex);
+  // Node ranges are read from wasm on every access: each function's read once here, each node's once per question.
+  const sorted = functions.map((f) => ({ f, start: f.node.startIndex, end: f.node.endIndex })).sort((a, b) => a.start - b.start);
   // reach[i]: the furthest end of sorted[0..i]; once it is short of the node's end, no earlier function contains it.
   const reach: number[] = [];
-  sorted.forEach((f, i) => { reach.push(Math.max(f.node.endIndex, i > 0 ? reach[i - 1] : 0)); });
+  sorted.forEach((x, i) => { reach.push(Math.max(x.end, i > 0 ? reach[i - 1] : 0)); });
   return (node) => {
+    const start = node.startIndex;
+    const end = node.endIndex;
     let lo = 0;
     let hi = sorted.length - 1;
     let at = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (sorted[mid].node.startIndex <= node.startIndex) { at = mid; lo = mid + 1; } else hi = mid - 1;
+      if (sorted[mid].start <= start) { at = mid; lo = mid + 1; } else hi = mid - 1;
     }
-    for (let i = at; i >= 0 && reach[i] >= node.endIndex; i--) {
-      const f = sorted[i];
-      if (f.node.endIndex >= node.endIndex && f.node.id !== node.id) return f;
+    for (let i = at; i >= 0 && reach[i] >= end; i--) {
+      const x = sorted[i];
+      if (x.end >= end && x.f.node.id !== node.id) return x.f;
     }
     return undefined;
   };
