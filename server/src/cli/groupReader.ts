@@ -1,4 +1,4 @@
-// Phase one's reading for `forksafe scan`: each driver group's files read into one arena and tested on their bytes; decoded only when the group may name a pin API (or for the few targets it analyses anyway).
+// Phase one's reading for `forksafe scan`: each driver group's files read one at a time into an arena and tested on their bytes; read again and decoded only when the group may name a pin API (or for the few targets it analyses anyway).
 import { holdsSuppression, mayMentionPinApi } from '../runtime/fileRelevance';
 import { ByteArena, BytesRead, decodeText, readScanBytes, readSourceBytes } from '../runtime/sourceFiles';
 import type { InputError } from '../runtime/scanTargets';
@@ -38,35 +38,58 @@ export interface ReadOptions {
  */
 export function readGroup(group: GroupFiles, opts: ReadOptions, arena: ByteArena): GroupRead {
   const { maxBytes } = opts;
-  arena.reset();
   const isTarget = new Set(group.targets);
   const out: GroupRead = { members: [], errors: [], targetsRead: 0, mayPin: false, chosen: [] };
-  const bytes: Buffer[] = [];
+  /** Per member: bytes over the limit (its text may be), and a suppression comment in a target. */
+  const tested: Array<{ big: boolean; suppression: boolean }> = [];
+  // Pass one: each file alone in the arena, tested on its bytes and dropped, so the arena holds one file, not a
+  // folder (a 1,400-file include/linux kept 135 MB of buffers alive for the rest of a kernel scan).
   for (const file of group.members) {
     const target = isTarget.has(file);
+    arena.reset();
     // Other files over the size limit are never context (the loader skips them too); targets are read whatever their
     // size, for FS009. Reads stat first, so an oversized file is not read.
-    const read: BytesRead = target ? readScanBytes(file, arena) : readSourceBytes(file, maxBytes, arena);
+    const read = readMember(file, target, maxBytes, arena);
     if (target) out.targetsRead++;
     if (!read.ok) {
       if (target) out.errors.push({ path: file, error: read.error });
       continue;
     }
     out.members.push({ path: file, target, size: read.size, mtimeMs: read.mtimeMs });
-    bytes.push(read.bytes);
+    if (!opts.prefilter) continue;
+    if (!out.mayPin && mayMentionPinApi(read.bytes)) out.mayPin = true;
+    tested.push({ big: read.bytes.length > maxBytes, suppression: target && holdsSuppression(read.bytes) });
   }
   if (!opts.prefilter) return out;
-  out.mayPin = bytes.some((b) => mayMentionPinApi(b));
+  // Pass two, only for the members whose text the plan needs: every member of a group that may pin; otherwise the
+  // targets that may be over the size limit (FS009) or hold a suppression (FS008). Read again and decoded one by one.
+  const kept: ReadMember[] = [];
   out.members.forEach((m, i) => {
-    const b = bytes[i];
+    const t = tested[i]!;
+    if (!out.mayPin && !(m.target && (t.big || t.suppression))) { kept.push(m); return; }
+    arena.reset();
+    const again = readMember(m.path, m.target, maxBytes, arena);
+    if (!again.ok) {
+      // Changed or gone since pass one: as if unreadable from the start.
+      if (m.target) out.errors.push({ path: m.path, error: again.error });
+      return;
+    }
+    m.size = again.size;
+    m.mtimeMs = again.mtimeMs;
+    kept.push(m);
     // Decoded text is at most one UTF-16 unit per byte: only a target of more bytes than the limit can be over it.
-    let decoded = out.mayPin || b.length > maxBytes ? decodeText(b, m.path) : undefined;
-    const oversize = m.target && decoded !== undefined && decoded.text.length > maxBytes;
-    const chosen = oversize || (!out.mayPin && m.target && holdsSuppression(b));
-    if (chosen) { out.chosen.push(m.path); decoded ??= decodeText(b, m.path); }
-    if (!decoded || (!out.mayPin && !chosen)) return;
+    const decoded = decodeText(again.bytes, m.path);
+    const oversize = m.target && decoded.text.length > maxBytes;
+    const chosen = oversize || (!out.mayPin && m.target && holdsSuppression(again.bytes));
+    if (chosen) out.chosen.push(m.path);
+    if (!out.mayPin && !chosen) return;
     m.text = decoded.text;
     m.notes = decoded.notes;
   });
+  out.members = kept;
   return out;
+}
+
+function readMember(file: string, target: boolean, maxBytes: number, arena: ByteArena): BytesRead {
+  return target ? readScanBytes(file, arena) : readSourceBytes(file, maxBytes, arena);
 }
