@@ -10,7 +10,7 @@ import { kernelVersionFromMakefile } from '../analysis/kernelVersion';
 import type { AnalysisContext } from '../engine';
 import type { DriverScope } from '../settings';
 import { decodeText, isCSourcePath, readSource, readSourceBytes } from './sourceFiles';
-import { Definition, definitionsFromIndex, MemberText, selectRelevantFiles } from './fileRelevance';
+import { Definition, definitionsFromIndex, MemberText, MemberTextMemo, selectRelevantFiles } from './fileRelevance';
 
 /** Files that mention a pin API, a flag, or a protection. The editor adds them to the exact selection, which uses the saved text of the file being edited. */
 export const RELEVANT_TEXT = /user_pages|vaddr_frames|FOLL_|VM_DONTCOPY|VM_WIPEONFORK|MADV_DONTFORK|MADV_WIPEONFORK|mmu_notifier|mmu_interval_notifier|hmm_range_fault/;
@@ -58,6 +58,8 @@ export function listDriverFiles(file: string, scope: DriverScope, workspaceRoots
 
 export class DriverContextLoader {
   private readonly files = new Map<string, Entry>();
+  /** The context selection's text tests, kept while each member's text is the same (editor: every keystroke selects). */
+  private readonly textMemo = new MemberTextMemo();
   private readonly kernels = new Map<string, KernelFound | null>();
   /** detectKernel's answers by kernel directory setting and folder. */
   private readonly buildKernels = new Map<string, KernelFound | null>();
@@ -238,9 +240,9 @@ export class DriverContextLoader {
       }
       return entry.definitions;
     };
-    const selection = selectRelevantFiles(members, new Set([file]), definitionsOf);
+    const selection = selectRelevantFiles(members, new Set([file]), definitionsOf, this.textMemo);
     const selected = new Set(selection.context);
-    for (const m of members) if (RELEVANT_TEXT.test(m.text)) selected.add(m.path);
+    for (const m of members) if (this.textMemo.test(RELEVANT_TEXT, m)) selected.add(m.path);
     const files: LoadedFile[] = [];
     for (const f of others) {
       if (!selected.has(f)) continue;

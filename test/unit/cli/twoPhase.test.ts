@@ -10,7 +10,7 @@ import { analyze } from '../../../server/src/engine';
 import { loadSyntax } from '../../../server/src/runtime/loadSyntax';
 import { resolveSettings } from '../../../server/src/settings';
 import { DriverContextLoader, RELEVANT_TEXT } from '../../../server/src/runtime/driverContext';
-import { Definition, definitionsFromIndex, macroDefinitionsIn, MemberText, PROTECTION_TEXT, selectRelevantFiles } from '../../../server/src/runtime/fileRelevance';
+import { Definition, definitionsFromIndex, macroDefinitionsIn, MemberText, MemberTextMemo, PROTECTION_TEXT, selectRelevantFiles } from '../../../server/src/runtime/fileRelevance';
 import { indexFile } from '../../../server/src/analysis/fileIndex';
 import { NOTIFIER_CALLS } from '../../../server/src/analysis/protections';
 import type { CSyntax } from '../../../server/src/analysis/parser';
@@ -93,6 +93,21 @@ describe('file relevance (the prefilter and wrapper discovery)', function () {
     const tree = syntax.parse(m.text).tree!;
     try { return definitionsFromIndex(indexFile(syntax, tree), m.text); } finally { tree.delete(); }
   };
+
+  it('the editor\'s memo of text tests selects the same files, and follows a member whose text changed', function () {
+    const memo = new MemberTextMemo();
+    const plain = selectRelevantFiles(members(LAYERED), new Set(['drv/mr.c']), definitions([]));
+    for (let round = 0; round < 2; round++) {
+      assert.deepEqual(selectRelevantFiles(members(LAYERED), new Set(['drv/mr.c']), definitions([]), memo), plain, `round ${round}`);
+    }
+    // drv/pin.c no longer pins: with the memo as without, the selection follows its new text.
+    const edited = { ...LAYERED, 'drv/pin.c': LAYERED['drv/pin.c']!.replace(/get_user_pages\w*/g, 'memset') };
+    const fresh = selectRelevantFiles(members(edited), new Set(['drv/mr.c']), definitions([]));
+    assert.notDeepEqual(fresh, plain, 'the edit changes the selection');
+    assert.deepEqual(selectRelevantFiles(members(edited), new Set(['drv/mr.c']), definitions([]), memo), fresh);
+    assert.equal(memo.test(/memset/, { path: 'drv/pin.c', text: edited['drv/pin.c']! }), true);
+    assert.equal(memo.test(/memset/, { path: 'drv/pin.c', text: LAYERED['drv/pin.c']! }), false);
+  });
 
   it('finds wrappers iteratively and selects the files that can change a verdict', function () {
     const parsed: string[] = [];
