@@ -11,7 +11,7 @@ import { planFirstLook } from './analysis/firstLook';
 import { makeSourceFile, SourceFile, Workspace } from './analysis/workspace';
 import { armsCompile, armsOf, BuildDefines } from './analysis/preprocessor';
 import { Alternative, PinSiteFinder, PinSite, bindingSource } from './analysis/pinSites';
-import type { CallInfo } from './analysis/fileIndex';
+import { releaseCallsIn, type CallInfo } from './analysis/fileIndex';
 import { Binding, Evidence, FlagResolver, FlagValue, orValues, tri, truthTri, Tri } from './analysis/flags';
 import { LifetimeAnalyzer, Lifetime, pagesBase } from './analysis/lifetime/lifetime';
 import { declarationOf, rootIdentifier } from './analysis/lifetime/ownership';
@@ -709,8 +709,8 @@ class FileAnalysis {
     if (tables.size > 0) {
       const walksTable = (a: SourceFile['tree']['rootNode']): boolean => [...tables].some((t) => new RegExp(`(?:->|\\.)\\s*${t}\\b`).test(a.text));
       for (const file of this.workspace.files) {
-        for (const c of file.index.calls) {
-          if (!c.fn || c.args.length === 0 || !findReleaseApi(c.name) || !SG_PAGE_OF.test(c.args[0].text) || has(file.uri, c.node)) continue;
+        for (const c of releaseCallsIn(file.index)) {
+          if (!c.fn || c.args.length === 0 || !SG_PAGE_OF.test(c.args[0].text) || has(file.uri, c.node)) continue;
           if (file.index.calls.some((w) => w.fn === c.fn && SG_WALKERS.test(w.name) && w.args.some(walksTable))) out.push({ uri: file.uri, node: c.node, api: c.name });
         }
       }
@@ -721,8 +721,8 @@ class FileAnalysis {
   /** Release calls on `x->field` (or `x->field[i]`) in this file: the release path of pages stored in that field. */
   private fieldReleases(field: string, ownerTypes: readonly string[]): Lifetime['releases'] {
     const out: Lifetime['releases'] = [];
-    for (const c of this.file.index.calls) {
-      if (!findReleaseApi(c.name) || c.args.length === 0) continue;
+    for (const c of releaseCallsIn(this.file.index)) {
+      if (c.args.length === 0) continue;
       const base = pagesBase(c.args[0]);
       if (base.type === 'field_expression' && base.childForFieldName('field')?.text === field && sameOwner(base, c.fn?.node, ownerTypes)) out.push({ uri: this.file.uri, node: c.node, api: c.name });
     }

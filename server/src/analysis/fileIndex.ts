@@ -1,5 +1,6 @@
 // One pass over a file's tree: its functions, calls, macros, comments and protection evidence, with nodes kept for the analysis.
 import type { CSyntax, Node, Tree } from './parser';
+import { findReleaseApi } from './pinApis';
 import { functionBody, functionNameNode, functionParams, namedChildren } from './syntaxTools';
 
 export interface FunctionInfo { name: string; node: Node; nameNode: Node; params: string[]; body: Node | undefined }
@@ -83,6 +84,17 @@ export function indexFile(syntax: CSyntax, tree: Tree, text?: string): FileIndex
 }
 
 const callsByFunction = new WeakMap<FileIndex, Map<FunctionInfo, CallInfo[]>>();
+const releaseCalls = new WeakMap<FileIndex, CallInfo[]>();
+
+/** The calls of a page-release API (put_page, unpin_user_pages, ...), in the index's order, listed once per index. */
+export function releaseCallsIn(index: FileIndex): readonly CallInfo[] {
+  let list = releaseCalls.get(index);
+  if (!list) {
+    list = index.calls.filter((c) => findReleaseApi(c.name) !== undefined);
+    releaseCalls.set(index, list);
+  }
+  return list;
+}
 
 /** The calls whose innermost function is `fn`, in the index's order: grouped once per index, not filtered per question. */
 export function callsIn(index: FileIndex, fn: FunctionInfo): readonly CallInfo[] {

@@ -80,6 +80,7 @@ export function bindingSource(binding: Binding): Binding {
 export class PinSiteFinder {
   private readonly forwardMemo = new Map<FunctionInfo, boolean>();
   private readonly siteMemo = new Map<string, PinSite[]>();
+  private readonly mayPinMemo = new Map<string, boolean>();
 
   constructor(private readonly workspace: Workspace, private readonly kernel: KernelVersionLite) {}
 
@@ -150,11 +151,11 @@ export class PinSiteFinder {
    * may pin twice; a helper written once per kernel range reaches one definition). Memoised: anchors share callers.
    */
   private sitesOf(file: SourceFile, call: CallInfo): PinSite[] {
+    // Most calls of a file name nothing that pins: answered from the name, before their arguments are listed.
+    if (!this.mayPin(call.name)) return [];
     const key = `${file.uri}\n${call.node.id}`;
     const memo = this.siteMemo.get(key);
     if (memo) return memo;
-    // Most calls of a file name nothing that pins: answered from the name, before their arguments are listed.
-    if (!this.mayPin(call.name)) { this.siteMemo.set(key, []); return []; }
     const scope = scopeOfCall(file, call.fn);
     const args = call.args.map((node) => ({ node, scope }));
     const resolutions = this.resolve(call.name, args, file, 0, new Set(), false, call.node)
@@ -250,8 +251,13 @@ export class PinSiteFinder {
 
   /** Whether a call of `name` can reach a pinning API at all: a pin API, or a macro or wrapper function of that name. */
   private mayPin(name: string): boolean {
-    return findPinApi(name) !== undefined || this.workspace.macrosNamed(name).length > 0 ||
-      this.workspace.functionsNamed(name).some((f) => this.isWrapper(f.item, f.file));
+    let may = this.mayPinMemo.get(name);
+    if (may === undefined) {
+      may = findPinApi(name) !== undefined || this.workspace.macrosNamed(name).length > 0 ||
+        this.workspace.functionsNamed(name).some((f) => this.isWrapper(f.item, f.file));
+      this.mayPinMemo.set(name, may);
+    }
+    return may;
   }
 
   /**

@@ -5,7 +5,7 @@ import type { Node } from '../parser';
 import { findReleaseApi } from '../pinApis';
 import { descendants, functionNameNode, namedChildren, unwrapParens, isAncestor } from '../syntaxTools';
 import type { Evidence, Scope } from '../flags';
-import { callsIn, type CallInfo, type FunctionInfo } from '../fileIndex';
+import { callsIn, releaseCallsIn, type CallInfo, type FunctionInfo } from '../fileIndex';
 import type { Located, SourceFile, Workspace } from '../workspace';
 import { declarationOf, fieldOf, isWriteOperation, rootIdentifier, returnsQueued, runsAtCompletion, runsOnDeviceEvent, runsOnResultRead } from './ownership';
 import { failureExitOf, onSuccessPath } from './successPath';
@@ -655,8 +655,8 @@ export class LifetimeAnalyzer {
     // The pages were queued by the write file operation: their release when the result is read ends the request.
     const writes = path.some((p) => { const name = functionNameNode(p)?.text; return !!name && isWriteOperation(this.workspace, name); });
     for (const file of this.workspace.files) {
-      for (const c of file.index.calls) {
-        if (!c.fn || !findReleaseApi(c.name) || c.args.length === 0) continue;
+      for (const c of releaseCallsIn(file.index)) {
+        if (!c.fn || c.args.length === 0) continue;
         const base = pagesBase(c.args[0]);
         if (base.type !== 'field_expression' || fieldOf(base) !== field) continue;
         // Tied to the pin's object: the released field must belong to the same struct type when both are known.
