@@ -134,14 +134,14 @@ class IndexedCall implements CallInfo {
  * root: for every call of a 10,000-deep nested call expression that was O(depth³) and never finished.
  */
 function functionLocator(functions: FunctionInfo[]): (node: Node) => FunctionInfo | undefined {
-  // Node ranges are read from wasm on every access: each function's read once here, each node's once per question.
+  // Node ranges are read from wasm on every access: each function's read once here. A node is located by its start
+  // alone: tree nodes nest, so a node that starts inside a function's range (and is not the function) lies within it.
   const sorted = functions.map((f) => ({ f, start: f.node.startIndex, end: f.node.endIndex })).sort((a, b) => a.start - b.start);
-  // reach[i]: the furthest end of sorted[0..i]; once it is short of the node's end, no earlier function contains it.
+  // reach[i]: the furthest end of sorted[0..i]; once it is not past the node's start, no earlier function contains it.
   const reach: number[] = [];
   sorted.forEach((x, i) => { reach.push(Math.max(x.end, i > 0 ? reach[i - 1] : 0)); });
   return (node) => {
     const start = node.startIndex;
-    const end = node.endIndex;
     let lo = 0;
     let hi = sorted.length - 1;
     let at = -1;
@@ -149,9 +149,9 @@ function functionLocator(functions: FunctionInfo[]): (node: Node) => FunctionInf
       const mid = (lo + hi) >> 1;
       if (sorted[mid].start <= start) { at = mid; lo = mid + 1; } else hi = mid - 1;
     }
-    for (let i = at; i >= 0 && reach[i] >= end; i--) {
+    for (let i = at; i >= 0 && reach[i] > start; i--) {
       const x = sorted[i];
-      if (x.end >= end && x.f.node.id !== node.id) return x.f;
+      if (x.end > start && x.f.node.id !== node.id) return x.f;
     }
     return undefined;
   };
