@@ -97,14 +97,7 @@ export async function measureEdits(uri: string, text: string, edits: number, see
   const rng = new Prng(seed);
   const lineCount = text.split('\n').length;
   try {
-    await client.initialize(rootUri);
-    const firstWait = client.nextDiagnostics(uri, 1);
-    const tOpen = performance.now();
-    await client.open(uri, text);
-    const first = await firstWait;
-    const openToDiagnosticsMs = first.at - tOpen;
-    // Typing is measured in steady state: with a workspace folder, once the background index is built.
-    const workspaceIndex = rootUri ? (await client.waitForLog(/workspace index:/)).replace(/^\[forksafe\] /, '') : undefined;
+    const { first, openToDiagnosticsMs, workspaceIndex } = await openSettled(client, uri, text, rootUri);
     const latencies: number[] = [];
     const counts = new Set<number>([first.diagnostics.length]);
     let version = 1;
@@ -142,6 +135,18 @@ export interface ScriptedEditResult extends EditResult {
   byKind: Record<string, Percentiles>;
 }
 
+/** Starts the server, opens the document and waits for its first diagnostics (and, with a workspace folder, its index). */
+async function openSettled(client: BenchLspClient, uri: string, text: string, rootUri: string | null) {
+  await client.initialize(rootUri);
+  const firstWait = client.nextDiagnostics(uri, 1);
+  const tOpen = performance.now();
+  await client.open(uri, text);
+  const first = await firstWait;
+  // Typing is measured in steady state: with a workspace folder, once the background index is built.
+  const workspaceIndex = rootUri ? (await client.waitForLog(/workspace index:/)).replace(/^\[forksafe\] /, '') : undefined;
+  return { first, openToDiagnosticsMs: first.at - tOpen, workspaceIndex };
+}
+
 /**
  * Replays `script` (bench/editScript.ts: edits inside the pinning function that change the report) `cycles` times,
  * each edit awaited until the diagnostics of its version arrive.
@@ -150,13 +155,7 @@ export async function measureScriptedEdits(uri: string, text: string, script: Sc
   rootUri: string | null = null): Promise<ScriptedEditResult> {
   const client = new BenchLspClient(nodeFlags);
   try {
-    await client.initialize(rootUri);
-    const firstWait = client.nextDiagnostics(uri, 1);
-    const tOpen = performance.now();
-    await client.open(uri, text);
-    const first = await firstWait;
-    const openToDiagnosticsMs = first.at - tOpen;
-    const workspaceIndex = rootUri ? (await client.waitForLog(/workspace index:/)).replace(/^\[forksafe\] /, '') : undefined;
+    const { first, openToDiagnosticsMs, workspaceIndex } = await openSettled(client, uri, text, rootUri);
     const latencies: number[] = [];
     const byKind = new Map<string, number[]>();
     const counts = new Set<number>([first.diagnostics.length]);
