@@ -88,24 +88,19 @@ export class ByteArena {
   }
 }
 
-const PROBE = Buffer.alloc(1);
-
-/** A file's bytes into `arena` as readFileSync would return them (read to the end: a file that grew is read whole). */
-function readInto(file: string, size: number, arena: ByteArena): Buffer {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const bytes = arena.take(size);
-    let got = 0;
-    while (got < size) {
-      const n = fs.readSync(fd, bytes, got, size - got, got);
-      if (n === 0) return bytes.subarray(0, got);
-      got += n;
-    }
+/**
+ * A file's bytes from an open descriptor into `arena`, as readFileSync would return them: one byte more than its
+ * stat said is asked for, so a file that grew since is noticed without a second read, and then read whole.
+ */
+function readInto(fd: number, file: string, size: number, arena: ByteArena): Buffer {
+  const bytes = arena.take(size + 1);
+  let got = 0;
+  for (;;) {
+    const n = fs.readSync(fd, bytes, got, size + 1 - got, got);
+    if (n === 0) return bytes.subarray(0, got);
+    got += n;
     // Larger than its stat said (it grew since): read it the ordinary way.
-    if (fs.readSync(fd, PROBE, 0, 1, size) > 0) return fs.readFileSync(file);
-    return bytes;
-  } finally {
-    fs.closeSync(fd);
+    if (got > size) return fs.readFileSync(file);
   }
 }
 
@@ -118,22 +113,27 @@ export function readScanBytes(file: string, arena?: ByteArena): BytesRead {
 
 /** readSource without the decoding: the same errors (binary content included), the same limit. With `arena`, the bytes live there. */
 export function readSourceBytes(file: string, maxBytes: number, arena?: ByteArena): BytesRead {
+  let fd: number | undefined;
   try {
-    const stat = fs.statSync(file);
+    // Opened first and stat'ed on the descriptor: one path lookup per file, not two. O_NONBLOCK keeps a FIFO from
+    // blocking the open; it is then refused as not a regular file, as before.
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    const stat = fs.fstatSync(fd);
     if (!stat.isFile()) return { ok: false, path: file, error: 'not a regular file' };
     if (stat.size > maxBytes) {
       return { ok: false, path: file, error: `${Math.round(stat.size / 1024)} KB is over the ${Math.round(maxBytes / 1024)} KB limit (--max-file-size-kb); not analysed` };
     }
-    const bytes = arena ? readInto(file, stat.size, arena) : fs.readFileSync(file);
+    const bytes = arena ? readInto(fd, file, stat.size, arena) : fs.readFileSync(fd);
     const binary = binaryError(bytes);
     if (binary) return { ok: false, path: file, error: binary };
     return { ok: true, path: file, bytes, mtimeMs: stat.mtimeMs, size: stat.size };
   } catch (err) {
     return { ok: false, path: file, error: describeFsError(err) };
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 
-/** Decodes a byte read (its path is the display path of notes). */
 export function decodeRead(read: BytesRead): SourceRead {
   return read.ok ? { ok: true, path: read.path, ...decodeText(read.bytes, read.path) } : read;
 }
