@@ -172,7 +172,7 @@ async function analyseTargets(opts: ScanOptions, io: ScanIo): Promise<ScanPass> 
   });
   progress.phase('reading', collected.files.length);
   const plan = await planScan(collected.files, {
-    settings, prefilter: opts.prefilter, jobs, inputFolders, syntax: loadSyntax,
+    settings, prefilter: opts.prefilter, jobs, inputFolders, folderSources: collected.folderSources, syntax: loadSyntax,
     onFileRead: () => progress.tick(), onChunks: (chunks, loader) => runner.submit(chunks, loader),
   });
   progress.phase('analysing', plan.analysed, analysedSoFar);

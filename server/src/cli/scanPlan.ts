@@ -35,6 +35,8 @@ export interface PlanOptions {
   jobs: number;
   /** Folders given on the command line (the roots of the workspace scope). */
   inputFolders: string[];
+  /** The C sources of each folder the target walk read (CollectedTargets.folderSources): not listed from disk again. */
+  folderSources?: ReadonlyMap<string, readonly string[]>;
   /** Loaded only when a group mentions a pin API (the files that do are parsed to find wrappers). */
   syntax: () => Promise<CSyntax>;
   onFileRead?: () => void;
@@ -51,7 +53,7 @@ const MIN_CHUNK_TARGETS = 8;
 
 interface Group { key: string; targets: string[]; members: string[] }
 
-function groupTargets(targets: string[], settings: ForksafeSettings, inputFolders: string[]): Group[] {
+function groupTargets(targets: string[], settings: ForksafeSettings, inputFolders: string[], folderSources?: ReadonlyMap<string, readonly string[]>): Group[] {
   if (settings.driverScope === 'file') return targets.map((t) => ({ key: path.resolve(t), targets: [t], members: [t] }));
   if (settings.driverScope === 'workspace') {
     const roots = inputFolders.length > 0 ? inputFolders : [...new Set(targets.map((t) => path.dirname(t)))];
@@ -67,7 +69,7 @@ function groupTargets(targets: string[], settings: ForksafeSettings, inputFolder
   }
   return [...byDir.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, list]) => {
     const seen = new Set(list.map((t) => path.resolve(t)));
-    const others = listDriverFiles(list[0], 'directory').filter((f) => !seen.has(path.resolve(f)));
+    const others = (folderSources?.get(key) ?? listDriverFiles(list[0], 'directory')).filter((f) => !seen.has(path.resolve(f)));
     return { key, targets: list, members: [...list, ...others] };
   });
 }
@@ -89,7 +91,7 @@ export async function planScan(targets: string[], opts: PlanOptions): Promise<Sc
   let syntax: CSyntax | undefined;
   // A group's bytes are needed until its texts are decoded: one arena, reset per group.
   const arena = new ByteArena();
-  for (const group of groupTargets(targets, settings, opts.inputFolders)) {
+  for (const group of groupTargets(targets, settings, opts.inputFolders, opts.folderSources)) {
     plan.stats.groups++;
     const read = readGroup(group, { maxBytes, prefilter: opts.prefilter }, arena);
     for (let i = 0; i < read.targetsRead; i++) opts.onFileRead?.();

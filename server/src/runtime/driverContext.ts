@@ -41,7 +41,7 @@ export function listDriverFiles(file: string, scope: DriverScope, workspaceRoots
   const self = path.resolve(file);
   const walk = (dir: string, deep: boolean, seen: Set<string>): void => {
     let real: string;
-    try { real = fs.realpathSync(dir); } catch { return; }
+    try { real = fs.realpathSync.native(dir); } catch { return; }
     if (seen.has(real)) return;
     seen.add(real);
     let entries: fs.Dirent[];

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import picomatch from 'picomatch';
 import ignore from 'ignore';
-import { describeFsError } from './sourceFiles';
+import { describeFsError, isCSourcePath } from './sourceFiles';
 
 export interface InputError { path: string; error: string }
 
@@ -22,6 +22,11 @@ export interface CollectedTargets {
   errors: InputError[];
   /** Files named on the command line that the include/exclude/.gitignore rules leave out. */
   leftOut: string[];
+  /**
+   * Every C source directly in each walked folder (by its resolved path), whatever the include/exclude
+   * rules, sorted: what listDriverFiles(file, 'directory') reads from disk for a file there, without reading it again.
+   */
+  folderSources: Map<string, string[]>;
 }
 
 /** Directories never walked, whatever the globs say. */
@@ -92,6 +97,7 @@ export function collectScanTargets(inputs: string[], opts: TargetOptions): Colle
   const errors: InputError[] = [];
   const leftOut: string[] = [];
   const seenDirs = new Set<string>();
+  const folderSources = new Map<string, string[]>();
 
   const matchPath = (file: string, base: string): string => {
     const abs = path.resolve(file);
@@ -111,7 +117,7 @@ export function collectScanTargets(inputs: string[], opts: TargetOptions): Colle
    */
   const walk = (dir: string, base: string, dirRel: string): void => {
     let real: string;
-    try { real = fs.realpathSync(dir); } catch (err) { errors.push({ path: dir, error: describeFsError(err) }); return; }
+    try { real = fs.realpathSync.native(dir); } catch (err) { errors.push({ path: dir, error: describeFsError(err) }); return; }
     if (seenDirs.has(real)) return;
     seenDirs.add(real);
     let entries: fs.Dirent[];
@@ -120,6 +126,8 @@ export function collectScanTargets(inputs: string[], opts: TargetOptions): Colle
     const fromRoot = path.relative(root, abs);
     const inRoot = fromRoot !== '' && !fromRoot.startsWith('..') && !path.isAbsolute(fromRoot);
     const atTop = abs === root || (!inRoot && abs === base);
+    // As listDriverFiles lists them: regular files (not symlinks) with a C source name, joined to the folder, sorted.
+    folderSources.set(abs, entries.filter((e) => e.isFile() && isCSourcePath(e.name)).map((e) => path.join(dir, e.name)).sort());
     for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       if (ALWAYS_SKIPPED.has(entry.name)) continue;
       const full = path.join(dir, entry.name);
@@ -146,5 +154,5 @@ export function collectScanTargets(inputs: string[], opts: TargetOptions): Colle
     if (included(rel) && !excluded(rel) && !gitignore?.ignores(path.resolve(input), false)) add(input);
     else leftOut.push(input);
   }
-  return { files: [...files.values()].sort(), errors, leftOut };
+  return { files: [...files.values()].sort(), errors, leftOut, folderSources };
 }
