@@ -19,7 +19,7 @@ import { Protection, ProtectionFinder } from './analysis/protections';
 import { PinRange, ProtectionTies } from './analysis/protectionTies';
 import { assumptionApplies, readAssumptions, readSuppressions, suppresses, Suppression } from './analysis/annotations';
 import { findReleaseApi, refusedFlags, releaseExistsOn, releaseKindAt, KernelVersionLite, PIN_API_EARLIEST_PIN_USER_PAGES, compareKernelVersions } from './analysis/pinApis';
-import { NEWEST_MODELLED_KERNEL, formatKernelVersion, parseKernelVersion } from './simulation/kernelEra';
+import { NEWEST_MODELLED_KERNEL, formatKernelVersion, isNewerThanModelled, parseKernelVersion } from './simulation/kernelEra';
 import { describeOutcome, simulateFinding } from './simulation/outcome';
 import type { ScenarioInput } from './simulation/scenario';
 import { releaseMismatchMessage, siteMessage, suppressionWithoutReasonMessage, SiteFacts, ProtectionFact } from './explain/messages';
@@ -77,7 +77,7 @@ function severityFor(code: RuleCode, settings: ForksafeSettings): Severity | und
 export function resolveKernel(settings: ForksafeSettings, context?: AnalysisContext): { version: KernelVersionLite; source: string } {
   const kernel = resolveKernelVersion(settings, context);
   // A kernel newer than the model is accepted (its era's rules are the newest modelled ones) and said where the source is.
-  if (compareKernelVersions(kernel.version, NEWEST_MODELLED_KERNEL) > 0) {
+  if (isNewerThanModelled(kernel.version)) {
     kernel.source += `; newer than the newest modelled kernel (${formatKernelVersion(NEWEST_MODELLED_KERNEL)}), simulated with its rules`;
   }
   return kernel;

@@ -59,10 +59,9 @@ export class CSyntax {
   private readonly joined = new Map<string, Query>();
 
   private constructor(readonly language: Language, private readonly sources: Record<string, string>) {
-    const queries = sources;
     this.parser = new Parser();
     this.parser.setLanguage(language);
-    for (const [name, source] of Object.entries(queries)) {
+    for (const [name, source] of Object.entries(sources)) {
       this.compiled.set(name, new Query(language, source));
     }
   }

@@ -81,6 +81,8 @@ export class PinSiteFinder {
   private readonly forwardMemo = new Map<FunctionInfo, boolean>();
   private readonly siteMemo = new Map<string, PinSite[]>();
   private readonly mayPinMemo = new Map<string, boolean>();
+  /** forwardsParams computations under way: their functions answer `false` until done, so no name's answer is kept meanwhile. */
+  private forwarding = 0;
 
   constructor(private readonly workspace: Workspace, private readonly kernel: KernelVersionLite) {}
 
@@ -255,7 +257,7 @@ export class PinSiteFinder {
     if (may === undefined) {
       may = findPinApi(name) !== undefined || this.workspace.macrosNamed(name).length > 0 ||
         this.workspace.functionsNamed(name).some((f) => this.isWrapper(f.item, f.file));
-      this.mayPinMemo.set(name, may);
+      if (this.forwarding === 0) this.mayPinMemo.set(name, may);
     }
     return may;
   }
@@ -341,6 +343,19 @@ export class PinSiteFinder {
     const memo = this.forwardMemo.get(fn);
     if (memo !== undefined) return memo;
     this.forwardMemo.set(fn, false); // recursion guard
+    let result: boolean;
+    this.forwarding++;
+    try {
+      result = this.forwardsParamsNow(fn, file);
+    } finally {
+      this.forwarding--;
+    }
+    this.forwardMemo.set(fn, result);
+    return result;
+  }
+
+  /** forwardsParams' answer, computed (memo and recursion guard are the caller's). */
+  private forwardsParamsNow(fn: FunctionInfo, file: SourceFile): boolean {
     let result = false;
     if (fn.body && fn.params.some((p) => p !== '')) {
       for (const call of callsIn(file.index, fn)) {
@@ -352,7 +367,6 @@ export class PinSiteFinder {
         if (mentionsParam) { result = true; break; }
       }
     }
-    this.forwardMemo.set(fn, result);
     return result;
   }
 }

@@ -89,7 +89,7 @@ export async function planScan(targets: string[], opts: PlanOptions): Promise<Sc
   const plan: ScanPlan = { analysed: 0, chunks: 0, errors: [], stats: { groups: 0, groupsWithPins: 0, parsedForDiscovery: 0, wrappers: 0 } };
   const wrappers = new Set<string>();
   let syntax: CSyntax | undefined;
-  // A group's bytes are needed until its texts are decoded: one arena, reset per group.
+  // One arena for every read: it holds one file at a time (groupReader.ts).
   const arena = new ByteArena();
   for (const group of groupTargets(targets, settings, opts.inputFolders, opts.folderSources)) {
     plan.stats.groups++;

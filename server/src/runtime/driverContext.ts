@@ -9,7 +9,7 @@ import { makeSourceFile } from '../analysis/workspace';
 import { kernelVersionFromMakefile } from '../analysis/kernelVersion';
 import type { AnalysisContext } from '../engine';
 import type { DriverScope } from '../settings';
-import { decodeText, isCSourcePath, readSource, readSourceBytes } from './sourceFiles';
+import { cSourcesIn, decodeText, readSource, readSourceBytes } from './sourceFiles';
 import { Definition, definitionsFromIndex, MemberText, MemberTextMemo, selectRelevantFiles } from './fileRelevance';
 
 /** Files that mention a pin API, a flag, or a protection. The editor adds them to the exact selection, which uses the saved text of the file being edited. */
@@ -46,11 +46,12 @@ export function listDriverFiles(file: string, scope: DriverScope, workspaceRoots
     seen.add(real);
     let entries: fs.Dirent[];
     try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch { return; }
-    for (const e of entries) {
-      const full = path.join(dir, e.name);
-      if (e.isDirectory() && deep && e.name !== 'node_modules' && !e.name.startsWith('.')) walk(full, deep, seen);
-      else if (e.isFile() && isCSourcePath(full) && path.resolve(full) !== self) out.push(full);
+    if (deep) {
+      for (const e of entries) {
+        if (e.isDirectory() && e.name !== 'node_modules' && !e.name.startsWith('.')) walk(path.join(dir, e.name), deep, seen);
+      }
     }
+    for (const full of cSourcesIn(dir, entries)) if (path.resolve(full) !== self) out.push(full);
   };
   for (const d of dirs) walk(d, scope === 'workspace', new Set());
   return out.sort();

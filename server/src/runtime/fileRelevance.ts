@@ -148,21 +148,6 @@ export function definitionsFromIndex(index: FileIndex, text: string): Definition
 }
 
 /**
- * Decides, from text and the definitions of the few files that mention a pin API, which files of one driver
- * scope the analysis needs. The result equals parsing every file because a file outside `context` cannot be
- * reached by any lookup the analysis makes for a target:
- *  - pin sites and wrappers: resolution follows only names that reach a pin API. Wrappers are found
- *    iteratively (parse the files that mention a known name, collect the macros and functions whose bodies
- *    use it, search the text for the new names, repeat), and every file that defines, calls or mentions one
- *    is context; a target that mentions none cannot hold a pin site.
- *  - protections (VM_DONTCOPY, madvise, notifiers) are collected from every file: files with their text are context.
- *  - release helpers (a driver's put-pages function) need a release API in their text: those files are context.
- *  - flag macros: a flag or `write` expression is evaluated only inside a function that calls a pin API or
- *    wrapper (the site, a wrapper, a caller passing the flags) and inside macro bodies, so every file defining
- *    a macro named in those functions (and, repeatedly, in those macro bodies) is context.
- * `definitionsOf` parses a member (undefined when it cannot be parsed: it then defines nothing, as in the engine).
- */
-/**
  * What selectRelevantFiles reads from each member's text (regular-expression tests, #define spans), kept per path while
  * the text stays the same. The editor selects a driver's context on every keystroke and all but the edited file are
  * unchanged: re-scanning a 190-file folder's texts was a fifth of an edit's time (issue 14). The CLI selects once per
@@ -197,6 +182,21 @@ export class MemberTextMemo {
   }
 }
 
+/**
+ * Decides, from text and the definitions of the few files that mention a pin API, which files of one driver
+ * scope the analysis needs. The result equals parsing every file because a file outside `context` cannot be
+ * reached by any lookup the analysis makes for a target:
+ *  - pin sites and wrappers: resolution follows only names that reach a pin API. Wrappers are found
+ *    iteratively (parse the files that mention a known name, collect the macros and functions whose bodies
+ *    use it, search the text for the new names, repeat), and every file that defines, calls or mentions one
+ *    is context; a target that mentions none cannot hold a pin site.
+ *  - protections (VM_DONTCOPY, madvise, notifiers) are collected from every file: files with their text are context.
+ *  - release helpers (a driver's put-pages function) need a release API in their text: those files are context.
+ *  - flag macros: a flag or `write` expression is evaluated only inside a function that calls a pin API or
+ *    wrapper (the site, a wrapper, a caller passing the flags) and inside macro bodies, so every file defining
+ *    a macro named in those functions (and, repeatedly, in those macro bodies) is context.
+ * `definitionsOf` parses a member (undefined when it cannot be parsed: it then defines nothing, as in the engine).
+ */
 export function selectRelevantFiles(members: readonly MemberText[], targets: ReadonlySet<string>,
   definitionsOf: (member: MemberText) => Definition[] | undefined, memo?: MemberTextMemo): RelevanceSelection {
   const test = (re: RegExp, m: MemberText): boolean => (memo ? memo.test(re, m) : re.test(m.text));

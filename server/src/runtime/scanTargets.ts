@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import picomatch from 'picomatch';
 import ignore from 'ignore';
-import { describeFsError, isCSourcePath } from './sourceFiles';
+import { cSourcesIn, describeFsError } from './sourceFiles';
 
 export interface InputError { path: string; error: string }
 
@@ -127,7 +127,7 @@ export function collectScanTargets(inputs: string[], opts: TargetOptions): Colle
     const inRoot = fromRoot !== '' && !fromRoot.startsWith('..') && !path.isAbsolute(fromRoot);
     const atTop = abs === root || (!inRoot && abs === base);
     // As listDriverFiles lists them: regular files (not symlinks) with a C source name, joined to the folder, sorted.
-    folderSources.set(abs, entries.filter((e) => e.isFile() && isCSourcePath(e.name)).map((e) => path.join(dir, e.name)).sort());
+    folderSources.set(abs, cSourcesIn(dir, entries).sort());
     for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       if (ALWAYS_SKIPPED.has(entry.name)) continue;
       const full = path.join(dir, entry.name);

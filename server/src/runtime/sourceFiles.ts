@@ -12,6 +12,11 @@ export function isCSourcePath(file: string): boolean {
   return C_EXTENSIONS.has(path.extname(file).toLowerCase());
 }
 
+/** The C sources among a folder's entries, as driver context lists them: regular files (not symlinks), joined to `dir`. */
+export function cSourcesIn(dir: string, entries: readonly fs.Dirent[]): string[] {
+  return entries.filter((e) => e.isFile() && isCSourcePath(e.name)).map((e) => path.join(dir, e.name));
+}
+
 /** Refuses binary content (a NUL byte in the first 8 KiB): the one check on a source that needs no decoding. */
 export function binaryError(bytes: Uint8Array): string | undefined {
   const head = bytes.subarray(0, Math.min(bytes.length, 8192));

@@ -34,9 +34,14 @@ export function kernelAtLeast(v: KernelVersion, major: number, minor: number): b
 /** The newest kernel whose behaviour this model has been checked against. */
 export const NEWEST_MODELLED_KERNEL: KernelVersion = { major: 6, minor: 12 };
 
+/** A kernel newer than the newest modelled one: accepted, and simulated with the newest era's rules. */
+export function isNewerThanModelled(version: KernelVersion): boolean {
+  return compareKernelVersions(version, NEWEST_MODELLED_KERNEL) > 0;
+}
+
 /** Said wherever a kernel newer than the model is simulated: accepted, with the rules of the newest era. */
 export function newerThanModelledNote(version: KernelVersion): string | undefined {
-  if (compareKernelVersions(version, NEWEST_MODELLED_KERNEL) <= 0) return undefined;
+  if (!isNewerThanModelled(version)) return undefined;
   return `kernel ${formatKernelVersion(version)} is newer than the newest modelled kernel (${formatKernelVersion(NEWEST_MODELLED_KERNEL)}): ` +
     'simulated with the newest era\'s rules; `forksafe probe` checks them on a running kernel';
 }
