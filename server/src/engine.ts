@@ -109,10 +109,7 @@ export function analyze(syntax: CSyntax, input: AnalyzeInput, settings: Forksafe
   const limit = settings.maxFileSizeKb * 1024;
   if (input.fixes === false) report.fixesOmitted = true;
   if (input.text.length > limit) {
-    report.stats.skipped = true;
-    const kb = Math.round(input.text.length / 1024);
-    report.notes.push(`${input.uri}: not analysed: ${kb} KB is over the ${settings.maxFileSizeKb} KB limit (forksafe.maxFileSizeKb)`);
-    pushIncomplete(report, settings, `forksafe did not analyse this file: it is ${kb} KB, over the ${settings.maxFileSizeKb} KB limit. Pins in it are not checked. Raise forksafe.maxFileSizeKb to analyse it.`);
+    reportOversize(report, input.text.length, settings);
     return report;
   }
   let tree = input.tree;
@@ -186,6 +183,26 @@ export function analyzeFirstLook(syntax: CSyntax, input: { uri: string; text: st
   } finally {
     parsed.tree.delete();
   }
+}
+
+/**
+ * What `analyze` reports for a text of `textLength` UTF-16 units over the size limit: nothing of the text is needed, so
+ * the CLI reports a file it knows to be over the limit from its bytes without decoding it (cli/groupReader.ts).
+ */
+export function oversizeReport(uri: string, textLength: number, settings: ForksafeSettings, context?: AnalysisContext): Report {
+  const report: Report = {
+    uri, findings: [], notes: [], kernel: resolveKernel(settings, context), sites: [],
+    stats: { bytes: textLength, parseMs: 0, analyzeMs: 0, budgetHit: false, skipped: false, sites: 0 },
+  };
+  reportOversize(report, textLength, settings);
+  return report;
+}
+
+function reportOversize(report: Report, textLength: number, settings: ForksafeSettings): void {
+  report.stats.skipped = true;
+  const kb = Math.round(textLength / 1024);
+  report.notes.push(`${report.uri}: not analysed: ${kb} KB is over the ${settings.maxFileSizeKb} KB limit (forksafe.maxFileSizeKb)`);
+  pushIncomplete(report, settings, `forksafe did not analyse this file: it is ${kb} KB, over the ${settings.maxFileSizeKb} KB limit. Pins in it are not checked. Raise forksafe.maxFileSizeKb to analyse it.`);
 }
 
 function pushIncomplete(report: Report, settings: ForksafeSettings, message: string): void {

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { pathToFileURL } from 'url';
 import type { CSyntax } from '../analysis/parser';
 import type { Finding } from '../analysis/finding';
-import { analyze } from '../engine';
+import { analyze, oversizeReport } from '../engine';
 import type { ForksafeSettings } from '../settings';
 import { ContextOptions, DriverContextLoader, LoadedFile } from '../runtime/driverContext';
 import { readScanSource, SourceRead } from '../runtime/sourceFiles';
@@ -48,6 +48,12 @@ export function analyzeChunk(syntax: CSyntax, chunk: ScanChunk, settings: Forksa
     if (loader !== opts.loader) loader.dispose();
   }
   return out;
+}
+
+/** What analyzeTarget gives a target whose text is `length` UTF-16 units, over the size limit: FS009, nothing read. */
+export function oversizeResult(target: string, oversize: { length: number; notes: string[] }, settings: ForksafeSettings): FileResult {
+  const report = oversizeReport(pathToFileURL(path.resolve(target)).toString(), oversize.length, settings);
+  return { path: target, findings: report.findings, notes: [...oversize.notes, ...report.notes] };
 }
 
 function analyzeTarget(syntax: CSyntax, loader: DriverContextLoader, target: string, context: Array<{ key: string; file: LoadedFile }>,

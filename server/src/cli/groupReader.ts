@@ -1,13 +1,19 @@
 // Phase one's reading for `forksafe scan`: each driver group's files read one at a time into an arena and tested on their bytes; read again and decoded only when the group may name a pin API (or for the few targets it analyses anyway).
 import { holdsSuppression, mayMentionPinApi } from '../runtime/fileRelevance';
-import { ByteArena, BytesRead, decodeText, readScanBytes, readSourceBytes } from '../runtime/sourceFiles';
+import { ByteArena, BytesRead, decodedLength, decodeText, readScanBytes, readSourceBytes } from '../runtime/sourceFiles';
 import type { InputError } from '../runtime/scanTargets';
 
 /** The files of one driver scope: its targets (reported on) and every member (targets first). */
 export interface GroupFiles { targets: string[]; members: string[] }
 
-/** A readable member; `text` (and `notes`, from decoding) when the plan needs them. */
-export interface ReadMember { path: string; target: boolean; size: number; mtimeMs: number; text?: string; notes?: string[] }
+/**
+ * A readable member; `text` (and `notes`, from decoding) when the plan needs them. `oversize`: a target whose text is
+ * over the size limit, with that text's length and the notes decoding it gives (the plan reports FS009 from them).
+ */
+export interface ReadMember {
+  path: string; target: boolean; size: number; mtimeMs: number; text?: string; notes?: string[];
+  oversize?: { length: number; notes: string[] };
+}
 
 export interface GroupRead {
   /** The readable members, in group order. */
@@ -19,8 +25,9 @@ export interface GroupRead {
   /** Some member's bytes may name a pin API: every member carries its text, to be selected from. */
   mayPin: boolean;
   /**
-   * Targets to analyse whatever the selection says: over the size limit (FS009); when the group cannot pin, also those
-   * with a suppression comment (FS008), which is all a group without a pin API can report. They carry their text.
+   * Targets to analyse whatever the selection says: over the size limit (FS009, they carry `oversize`); when the group
+   * cannot pin, also those with a suppression comment (FS008), which is all a group without a pin API can report (they
+   * carry their text).
    */
   chosen: string[];
 }
@@ -40,8 +47,8 @@ export function readGroup(group: GroupFiles, opts: ReadOptions, arena: ByteArena
   const { maxBytes } = opts;
   const isTarget = new Set(group.targets);
   const out: GroupRead = { members: [], errors: [], targetsRead: 0, mayPin: false, chosen: [] };
-  /** Per member: bytes over the limit (its text may be), and a suppression comment in a target. */
-  const tested: Array<{ big: boolean; suppression: boolean }> = [];
+  /** Per member: a suppression comment in a target. */
+  const suppressions: boolean[] = [];
   // Pass one: each file alone in the arena, tested on its bytes and dropped, so the arena holds one file, not a
   // folder (a 1,400-file include/linux kept 135 MB of buffers alive for the rest of a kernel scan).
   for (const file of group.members) {
@@ -55,18 +62,29 @@ export function readGroup(group: GroupFiles, opts: ReadOptions, arena: ByteArena
       if (target) out.errors.push({ path: file, error: read.error });
       continue;
     }
-    out.members.push({ path: file, target, size: read.size, mtimeMs: read.mtimeMs });
+    const member: ReadMember = { path: file, target, size: read.size, mtimeMs: read.mtimeMs };
+    // Decoded text is at most one UTF-16 unit per byte: only a target of more bytes than the limit can be over it. Its
+    // length is counted on the bytes (decoded only when they are not valid UTF-8), so a generated register header of
+    // 16 MB is read once and never decoded.
+    if (target && read.bytes.length > maxBytes) {
+      const counted = decodedLength(read.bytes);
+      const decoded = counted === undefined ? decodeText(read.bytes, file) : undefined;
+      const length = counted ?? decoded!.text.length;
+      if (length > maxBytes) member.oversize = { length, notes: decoded?.notes ?? [] };
+    }
+    out.members.push(member);
     if (!opts.prefilter) continue;
     if (!out.mayPin && mayMentionPinApi(read.bytes)) out.mayPin = true;
-    tested.push({ big: read.bytes.length > maxBytes, suppression: target && holdsSuppression(read.bytes) });
+    suppressions.push(target && holdsSuppression(read.bytes));
   }
   if (!opts.prefilter) return out;
   // Pass two, only for the members whose text the plan needs: every member of a group that may pin; otherwise the
-  // targets that may be over the size limit (FS009) or hold a suppression (FS008). Read again and decoded one by one.
+  // targets over the size limit (FS009, known from pass one) or holding a suppression (FS008). Read again and decoded
+  // one by one.
   const kept: ReadMember[] = [];
   out.members.forEach((m, i) => {
-    const t = tested[i]!;
-    if (!out.mayPin && !(m.target && (t.big || t.suppression))) { kept.push(m); return; }
+    if (!out.mayPin && m.target && m.oversize) { kept.push(m); out.chosen.push(m.path); return; }
+    if (!out.mayPin && !(m.target && suppressions[i])) { kept.push(m); return; }
     arena.reset();
     const again = readMember(m.path, m.target, maxBytes, arena);
     if (!again.ok) {
@@ -77,9 +95,9 @@ export function readGroup(group: GroupFiles, opts: ReadOptions, arena: ByteArena
     m.size = again.size;
     m.mtimeMs = again.mtimeMs;
     kept.push(m);
-    // Decoded text is at most one UTF-16 unit per byte: only a target of more bytes than the limit can be over it.
     const decoded = decodeText(again.bytes, m.path);
     const oversize = m.target && decoded.text.length > maxBytes;
+    m.oversize = oversize ? { length: decoded.text.length, notes: decoded.notes } : undefined;
     const chosen = oversize || (!out.mayPin && m.target && holdsSuppression(again.bytes));
     if (chosen) out.chosen.push(m.path);
     if (!out.mayPin && !chosen) return;

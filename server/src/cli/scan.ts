@@ -16,7 +16,8 @@ import { createProgress, summaryLine } from './progress';
 import { ConfigError, FIX_USAGE, parseScanOptions, SCAN_USAGE, ScanOptions, UsageError } from './scanOptions';
 import { planScan } from './scanPlan';
 import { compareReported, makeLocator, ReportedError, ReportedFinding, ScanReport } from './scanReport';
-import { ChunkRunner } from './workerPool';
+import { ChunkRunner, workerScriptPath } from './workerPool';
+import { folderBatches, runFolderWorkers, wantsFolderWorkers } from './groupWorkers';
 import type { FileResult } from './analyzeChunk';
 import { planFixes, safeFixes, unifiedDiff, writeChanges } from './fixFiles';
 import { writePatchSeries } from './patchSeries';
@@ -163,21 +164,33 @@ async function analyseTargets(opts: ScanOptions, io: ScanIo): Promise<ScanPass> 
   // reading first, then the files still being analysed. Without -j, workers start only for chunks worth one.
   const jobs = opts.jobs ?? os.availableParallelism();
   const workerNotes: string[] = [];
+  // Only the JSON and SARIF outputs and the fix modes use quick fixes; the engine computes none for the others.
+  const fixes = opts.format === 'json' || opts.format === 'sarif' || opts.fix !== 'none';
+  const workerScript = workerScriptPath();
+  progress.phase('reading', collected.files.length);
+  if (workerScript && wantsFolderWorkers(collected.files.length, settings, jobs, opts.jobs !== undefined)) {
+    // A large tree: workers read, plan and analyse whole folders (groupWorkers.ts); the bar follows the reading, which
+    // the analysis of the few folders that may pin keeps pace with.
+    const { plan, results } = await runFolderWorkers(folderBatches(collected.files, collected.folderSources, jobs), {
+      settings, prefilter: opts.prefilter, fixes, inputFolders, workers: jobs, syntax: loadSyntax, workerScript,
+      onFileRead: () => progress.tick(), onWorkerFailure: (m) => workerNotes.push(m),
+    });
+    progress.stop();
+    return { collected, plan, results, workerNotes };
+  }
   let analysedSoFar = 0;
   let analysing = false;
   const runner = new ChunkRunner({
-    // Only the JSON and SARIF outputs and the fix modes use quick fixes; the engine computes none for the others.
-    settings, fixes: opts.format === 'json' || opts.format === 'sarif' || opts.fix !== 'none', jobs, explicitJobs: opts.jobs !== undefined, syntax: loadSyntax,
+    settings, fixes, jobs, explicitJobs: opts.jobs !== undefined, syntax: loadSyntax,
     onFile: () => { analysedSoFar++; if (analysing) progress.tick(); }, onWorkerFailure: (m) => workerNotes.push(m),
   });
-  progress.phase('reading', collected.files.length);
   const plan = await planScan(collected.files, {
     settings, prefilter: opts.prefilter, jobs, inputFolders, folderSources: collected.folderSources, syntax: loadSyntax,
     onFileRead: () => progress.tick(), onChunks: (chunks, loader) => runner.submit(chunks, loader),
   });
-  progress.phase('analysing', plan.analysed, analysedSoFar);
+  progress.phase('analysing', plan.analysed, analysedSoFar + plan.results.length);
   analysing = true;
-  const results = await runner.finish();
+  const results = [...plan.results, ...await runner.finish()];
   progress.stop();
   return { collected, plan, results, workerNotes };
 }

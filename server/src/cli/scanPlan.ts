@@ -8,6 +8,7 @@ import { Definition, definitionsFromIndex, MemberText, selectRelevantFiles } fro
 import type { InputError } from '../runtime/scanTargets';
 import { ByteArena } from '../runtime/sourceFiles';
 import { ReadMember, readGroup } from './groupReader';
+import { FileResult, oversizeResult } from './analyzeChunk';
 
 /** Files analysed together: each target gets the chunk's context files (parsed once per chunk) as its driver. */
 export interface ScanChunk {
@@ -24,6 +25,8 @@ export interface ScanPlan {
   chunks: number;
   /** Targets that could not be read, found while reading for the prefilter. */
   errors: InputError[];
+  /** Targets over the size limit, counted in `analysed`: their FS009 comes from their length, not from a chunk. */
+  results: FileResult[];
   stats: { groups: number; groupsWithPins: number; parsedForDiscovery: number; wrappers: number };
 }
 
@@ -46,6 +49,8 @@ export interface PlanOptions {
    * analysed in this thread before then parses nothing twice.
    */
   onChunks: (chunks: ScanChunk[], loader: DriverContextLoader) => void | Promise<void>;
+  /** Receives, once at the end, the names found to wrap a pin API (stats.wrappers counts them). */
+  onWrappers?: (names: readonly string[]) => void;
 }
 
 /** Below this many targets a group is not cut further: each chunk parses the context again. */
@@ -86,7 +91,7 @@ export async function planScan(targets: string[], opts: PlanOptions): Promise<Sc
   const { settings } = opts;
   const maxBytes = settings.maxFileSizeKb * 1024;
   const contextOptions: ContextOptions = { maxFileBytes: maxBytes, budgetMs: settings.timeBudgetMs, scope: settings.driverScope };
-  const plan: ScanPlan = { analysed: 0, chunks: 0, errors: [], stats: { groups: 0, groupsWithPins: 0, parsedForDiscovery: 0, wrappers: 0 } };
+  const plan: ScanPlan = { analysed: 0, chunks: 0, errors: [], results: [], stats: { groups: 0, groupsWithPins: 0, parsedForDiscovery: 0, wrappers: 0 } };
   const wrappers = new Set<string>();
   let syntax: CSyntax | undefined;
   // One arena for every read: it holds one file at a time (groupReader.ts).
@@ -150,9 +155,15 @@ export async function planScan(targets: string[], opts: PlanOptions): Promise<Sc
       for (const w of selection.wrappers) wrappers.add(w);
     }
     plan.analysed += analyse.length;
+    const byPath = new Map(members.map((m) => [m.path, m]));
+    // A target over the size limit is reported from its length (read once in pass one, not decoded, not read again).
+    const oversize = analyse.filter((p) => byPath.get(p)?.oversize);
+    if (oversize.length > 0) {
+      for (const p of oversize) plan.results.push(oversizeResult(p, byPath.get(p)!.oversize!, settings));
+      analyse = analyse.filter((p) => !byPath.get(p)?.oversize);
+    }
     if (analyse.length === 0) { loader?.dispose(); continue; }
     const l = await needLoader();
-    const byPath = new Map(members.map((m) => [m.path, m]));
     // The analysis reads nothing again: the targets' and the context's texts go to the loader beside the trees.
     for (const p of new Set([...analyse, ...context])) keep(l, byPath.get(p)!);
     const inContext = new Set(context);
@@ -168,5 +179,6 @@ export async function planScan(targets: string[], opts: PlanOptions): Promise<Sc
     }
   }
   plan.stats.wrappers = wrappers.size;
+  opts.onWrappers?.([...wrappers]);
   return plan;
 }

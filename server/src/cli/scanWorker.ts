@@ -1,19 +1,40 @@
-// Worker thread of `forksafe scan` (bundled as server/dist/scanWorker.js): loads the grammar once, then analyses the chunks it is sent, one at a time.
+// Worker thread of `forksafe scan` (bundled as server/dist/scanWorker.js): loads the grammar once, then analyses the chunks (ChunkRunner) or reads, plans and analyses the folder batches (groupWorkers.ts) it is sent, one at a time.
 import { parentPort, workerData } from 'worker_threads';
 import { loadSyntax } from '../runtime/loadSyntax';
 import { analyzeChunk } from './analyzeChunk';
+import { runBatch } from './groupWorkers';
 import type { FromWorker, ToWorker, WorkerInit } from './workerPool';
 
 const port = parentPort;
 if (!port) throw new Error('scanWorker.js runs only as a worker thread of forksafe scan');
 const { settings, fixes } = workerData as WorkerInit;
 const syntax = loadSyntax();
+const post = (msg: FromWorker): void => port.postMessage(msg);
+
+/** Files read since the last 'read' message: sent in tens, not one message per file of a 55,000-file tree. */
+let readSince = 0;
+const READ_MESSAGE_EVERY = 64;
+const flushReads = (): void => {
+  if (readSince > 0) post({ type: 'read', count: readSince });
+  readSince = 0;
+};
 
 port.on('message', (msg: ToWorker) => {
-  syntax.then((s) => {
-    const results = analyzeChunk(s, msg.chunk, settings, { fixes, onFile: () => port.postMessage({ type: 'progress' } satisfies FromWorker) });
-    port.postMessage({ type: 'done', id: msg.id, results } satisfies FromWorker);
-  }).catch((err: unknown) => {
-    port.postMessage({ type: 'failed', id: msg.id, error: (err as Error)?.stack ?? String(err) } satisfies FromWorker);
+  const id = msg.id;
+  const work = msg.type === 'chunk'
+    ? syntax.then((s) => {
+      const results = analyzeChunk(s, msg.chunk, settings, { fixes, onFile: () => post({ type: 'progress' }) });
+      post({ type: 'done', id, results });
+    })
+    : runBatch(() => syntax, msg.batch, {
+      settings, fixes, prefilter: msg.prefilter, inputFolders: msg.inputFolders,
+      onFileRead: () => { if (++readSince >= READ_MESSAGE_EVERY) flushReads(); },
+      onFile: () => post({ type: 'progress' }),
+    }).then((outcome) => {
+      flushReads();
+      post({ type: 'batch-done', id, outcome });
+    });
+  work.catch((err: unknown) => {
+    post({ type: 'failed', id, error: (err as Error)?.stack ?? String(err) });
   });
 });

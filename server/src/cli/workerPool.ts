@@ -7,12 +7,18 @@ import type { ForksafeSettings } from '../settings';
 import type { DriverContextLoader } from '../runtime/driverContext';
 import { analyzeChunk, FileResult } from './analyzeChunk';
 import type { ScanChunk } from './scanPlan';
+import type { BatchOutcome, FolderBatch } from './groupWorkers';
 
 export interface WorkerInit { settings: ForksafeSettings; fixes: boolean }
-export interface ToWorker { id: number; chunk: ScanChunk }
+/** A chunk to analyse (ChunkRunner), or a batch of folders to read, plan and analyse (groupWorkers.ts). */
+export type ToWorker =
+  | { type: 'chunk'; id: number; chunk: ScanChunk }
+  | { type: 'batch'; id: number; batch: FolderBatch; prefilter: boolean; inputFolders: string[] };
 export type FromWorker =
   | { type: 'progress' }
+  | { type: 'read'; count: number }
   | { type: 'done'; id: number; results: FileResult[] }
+  | { type: 'batch-done'; id: number; outcome: BatchOutcome }
   | { type: 'failed'; id: number; error: string };
 
 /** The worker script beside this module: server/dist/scanWorker.js in the bundle, the compiled module under out/ in tests. */
@@ -134,7 +140,7 @@ export class ChunkRunner {
       stopped: false,
       give: (id) => {
         slot.current = id;
-        worker.postMessage({ id, chunk: this.chunks[id] } satisfies ToWorker);
+        worker.postMessage({ type: 'chunk', id, chunk: this.chunks[id] } satisfies ToWorker);
       },
       close: () => {
         closing = true;
@@ -144,6 +150,8 @@ export class ChunkRunner {
     };
     worker.on('message', (msg: FromWorker) => {
       if (msg.type === 'progress') { this.opts.onFile?.(); return; }
+      // Folder batches are never given by this runner.
+      if (msg.type === 'read' || msg.type === 'batch-done') return;
       if (msg.type === 'done') {
         this.results[msg.id] = msg.results;
         slot.current = undefined;

@@ -1,6 +1,7 @@
 // Reads C sources from disk for the CLI and the language server: size limit, binary and encoding checks.
 import * as fs from 'fs';
 import * as path from 'path';
+import { isAscii, isUtf8 } from 'buffer';
 
 export type SourceRead =
   | { ok: true; path: string; text: string; notes: string[] }
@@ -35,6 +36,26 @@ export function decodeText(bytes: Uint8Array, displayPath: string): { text: stri
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   return { text, notes };
+}
+
+/**
+ * The length decodeText's text would have (UTF-16 units, leading BOMs dropped as it drops them), counted on the bytes without decoding them;
+ * undefined when they are not valid UTF-8 (lossy decoding decides then, and adds a note). One unit per byte that is not
+ * a continuation byte, two for a four-byte sequence (a surrogate pair).
+ */
+export function decodedLength(bytes: Uint8Array): number | undefined {
+  const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // TextDecoder drops one leading BOM and decodeText a U+FEFF after it: up to two.
+  const bomAt = (i: number): boolean => b.length >= i + 3 && b[i] === 0xef && b[i + 1] === 0xbb && b[i + 2] === 0xbf;
+  const bom = bomAt(0) ? (bomAt(3) ? 2 : 1) : 0;
+  if (isAscii(b)) return b.length;
+  if (!isUtf8(b)) return undefined;
+  let units = 0;
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if ((c & 0xc0) !== 0x80) units += c >= 0xf0 ? 2 : 1;
+  }
+  return units - bom;
 }
 
 /** Decodes bytes as C text. Binary content is refused; invalid UTF-8 is decoded lossily with a note, not refused. */

@@ -11,11 +11,14 @@ import type { CSyntax } from '../../../server/src/analysis/parser';
 import type { Finding } from '../../../server/src/analysis/finding';
 import { analyzeChunk, FileResult } from '../../../server/src/cli/analyzeChunk';
 import { planScan, ScanChunk } from '../../../server/src/cli/scanPlan';
-import { ChunkRunner, wantsWorker, WORKER_CHUNK_BYTES } from '../../../server/src/cli/workerPool';
+import { ChunkRunner, wantsWorker, WORKER_CHUNK_BYTES, workerScriptPath } from '../../../server/src/cli/workerPool';
+import { folderBatches, runBatch, runFolderWorkers, wantsFolderWorkers, WORKER_SCAN_TARGETS } from '../../../server/src/cli/groupWorkers';
 import { collectScanTargets } from '../../../server/src/runtime/scanTargets';
 import { definitionsFromIndex, holdsSuppression, identifiersIn, mayMentionPinApi, mentionsPinApi, PIN_API_NAMES, SUPPRESSION_TEXT } from '../../../server/src/runtime/fileRelevance';
 import { indexFile } from '../../../server/src/analysis/fileIndex';
-import { ByteArena, decodeText, readSourceBytes } from '../../../server/src/runtime/sourceFiles';
+import { ByteArena, decodedLength, decodeText, readSourceBytes } from '../../../server/src/runtime/sourceFiles';
+import { analyze } from '../../../server/src/engine';
+import { pathToFileURL } from 'url';
 
 /** A driver with a wrapper chain over three files, flag macros two headers away, a protection and a release helper. */
 const LAYERED: Record<string, string> = {
@@ -177,6 +180,59 @@ describe('cli: byte prefilter', function () {
     assert.ok(pins > 100 && suppressions > 100, `the soup exercises both (${pins}, ${suppressions})`);
   });
 
+  it('the length counted on the bytes is the decoded text\'s (BOM dropped), and undefined exactly when decoding is lossy', function () {
+    let counted = 0;
+    let lossy = 0;
+    for (let seed = 1; seed <= 5000; seed++) {
+      const bytes = soup(seed);
+      const decoded = decodeText(bytes, 'soup.c');
+      const length = decodedLength(bytes);
+      if (length === undefined) {
+        lossy++;
+        assert.equal(decoded.notes.length, 1, `seed ${seed}: undefined, but ${JSON.stringify(decoded.text)} decoded without a note`);
+      } else {
+        counted++;
+        assert.equal(length, decoded.text.length, `seed ${seed}: ${JSON.stringify(decoded.text)}`);
+        assert.equal(decoded.notes.length, 0, `seed ${seed}`);
+      }
+    }
+    assert.ok(counted > 500 && lossy > 500, `both kinds (${counted} counted, ${lossy} lossy)`);
+  });
+
+  it('a target over the size limit is reported from its length as the engine reports its text, in groups that may pin and not', async function () {
+    const big = (unit: string, n: number): string => `/* ${unit.repeat(n)} */\n`;
+    const { dir, remove } = scratchTree({
+      'regs/ascii.h': big('x', 3000),
+      // 3,000 bytes but 1,506 UTF-16 units: under a 2 KB limit, so analysed (its pin is found).
+      'regs/accents.c': big('é', 1500) + BAD_DRIVER,
+      // Four-byte sequences are two units each: 4,406 bytes, 2,206 units.
+      'regs/emoji.h': big('😀', 1100),
+      'drv/pin.c': BAD_DRIVER,
+      'drv/big.h': big('y', 2500),
+    });
+    try {
+      fs.writeFileSync(path.join(dir, 'regs', 'broken.h'), Buffer.concat([Buffer.from('/* '), Buffer.alloc(2600, 0xff), Buffer.from(' */\n')]));
+      const settings = resolveSettings({ maxFileSizeKb: 2 });
+      const syntax = await loadSyntax();
+      for (const extra of [[], ['--no-prefilter']]) {
+        const r = runCli(['scan', '--format', 'json', '--fail-on', 'none', '--max-file-size-kb', '2', ...extra, '.'], dir);
+        const out = JSON.parse(r.stdout) as { findings: Array<{ code: string; path: string; message: string }> };
+        const byFile = (rel: string): Array<{ code: string; message: string }> => out.findings.filter((f) => f.path === rel).map((f) => ({ code: f.code, message: f.message }));
+        for (const rel of ['regs/ascii.h', 'regs/emoji.h', 'regs/broken.h', 'drv/big.h']) {
+          const file = path.join(dir, rel);
+          const { text } = decodeText(fs.readFileSync(file), file);
+          const engine = analyze(syntax, { uri: pathToFileURL(file).toString(), text }, settings);
+          assert.deepEqual(byFile(rel), engine.findings.map((f) => ({ code: f.code, message: f.message })), `${rel} ${extra.join(' ')}`);
+          assert.deepEqual(byFile(rel).map((f) => f.code), ['FS009'], rel);
+          for (const note of engine.notes) assert.ok(r.stderr.includes(note.replace(pathToFileURL(file).toString(), rel)), `${rel}: ${note}\n${r.stderr}`);
+        }
+        assert.match(byFile('regs/emoji.h')[0].message, /it is 2 KB/);
+        assert.deepEqual(byFile('regs/accents.c').map((f) => f.code), ['FS001']);
+        assert.equal(r.stderr.match(/broken\.h: not valid UTF-8/g)?.length, 1, r.stderr);
+      }
+    } finally { remove(); }
+  });
+
   it('reads into the arena give the bytes and errors of plain reads, and earlier reads stay valid as it grows', function () {
     const sizes = [0, 10, 700 * 1024, 1536 * 1024, 3 * 1024 * 1024, 5];
     const files: Record<string, string> = {};
@@ -261,6 +317,78 @@ describe('cli: worker count', function () {
         const failed = await run(3, true, file, failures);
         assert.equal(failed.workers, 2);
         assert.deepEqual(failed.results, inline.results);
+        assert.equal(failures.length, 2, failures.join('\n'));
+        assert.match(failures[0], how === 'crashes' ? /crashed.*boom/ : /exited with code 3/);
+      } finally { fs.rmSync(file); }
+    });
+  }
+});
+
+describe('cli: folder-batch workers (whole-tree scans)', function () {
+  let syntax: CSyntax;
+  let tree: string;
+  let targets: string[];
+  let folderSources: ReadonlyMap<string, readonly string[]>;
+  before(async function () {
+    syntax = await loadSyntax();
+    tree = fs.mkdtempSync(path.join(os.tmpdir(), 'forksafe-batches-'));
+    generateTree(tree, 5, 40);
+    ({ files: targets, folderSources } = collectScanTargets([tree], { include: settings.include, exclude: settings.exclude, gitignore: false, root: tree }));
+  });
+  after(function () { fs.rmSync(tree, { recursive: true, force: true }); });
+
+  const sorted = (r: FileResult[]): FileResult[] => [...r].sort((a, b) => (a.path < b.path ? -1 : 1));
+
+  it('batches hold whole folders, every target once, several per worker', function () {
+    const batches = folderBatches(targets, folderSources, 2);
+    assert.ok(batches.length >= 4, `${batches.length} batches`);
+    assert.deepEqual(batches.flatMap((b) => b.targets), targets);
+    const batchOf = new Map<string, number>();
+    batches.forEach((b, i) => {
+      for (const t of b.targets) {
+        const dir = path.dirname(path.resolve(t));
+        assert.equal(batchOf.get(dir) ?? i, i, `${dir} is in two batches`);
+        batchOf.set(dir, i);
+      }
+      for (const [dir, files] of b.folderSources) assert.deepEqual(files, folderSources.get(dir));
+    });
+  });
+
+  it('only whole trees (or -j) in the directory and file scopes go to folder workers', function () {
+    assert.equal(wantsFolderWorkers(WORKER_SCAN_TARGETS - 1, settings, 2, false), false);
+    assert.equal(wantsFolderWorkers(WORKER_SCAN_TARGETS, settings, 2, false), true);
+    assert.equal(wantsFolderWorkers(3, settings, 2, true), true);
+    assert.equal(wantsFolderWorkers(1e6, settings, 1, false), false);
+    assert.equal(wantsFolderWorkers(1e6, { ...settings, driverScope: 'workspace' }, 4, true), false);
+  });
+
+  it('two workers give what one thread gives for all the targets at once', async function () {
+    this.timeout(60000);
+    const options = { settings, prefilter: true, fixes: true, inputFolders: [tree] };
+    const inline = await runBatch(async () => syntax, { targets, folderSources: [...folderSources].map(([d, f]) => [d, [...f]] as [string, string[]]) }, options);
+    let read = 0;
+    const workers = await runFolderWorkers(folderBatches(targets, folderSources, 2), {
+      ...options, workers: 2, syntax: async () => syntax, workerScript: workerScriptPath()!, onFileRead: () => read++,
+    });
+    assert.ok(inline.results.some((r) => r.findings.length > 0), 'the tree has findings');
+    assert.deepEqual(sorted(workers.results), sorted(inline.results));
+    assert.equal(workers.plan.analysed, inline.analysed);
+    assert.deepEqual(workers.plan.stats, inline.stats);
+    assert.equal(read, targets.length, 'every read is counted once');
+  });
+
+  for (const [how, script] of [['crashes', 'throw new Error("boom");\n'], ['exits', 'process.exit(3);\n']]) {
+    it(`a folder worker that ${how} leaves its batch to this thread: same results, one note per worker`, async function () {
+      this.timeout(60000);
+      const file = path.join(tree, `failing-worker-${how}.js`);
+      fs.writeFileSync(file, script);
+      try {
+        const options = { settings, prefilter: true, fixes: true, inputFolders: [tree] };
+        const failures: string[] = [];
+        const batches = folderBatches(targets, folderSources, 2);
+        const inline = await runBatch(async () => syntax, { targets, folderSources: [...folderSources].map(([d, f]) => [d, [...f]] as [string, string[]]) }, options);
+        const failed = await runFolderWorkers(batches, { ...options, workers: 2, syntax: async () => syntax, workerScript: file, onWorkerFailure: (m) => failures.push(m) });
+        assert.deepEqual(sorted(failed.results), sorted(inline.results));
         assert.equal(failures.length, 2, failures.join('\n'));
         assert.match(failures[0], how === 'crashes' ? /crashed.*boom/ : /exited with code 3/);
       } finally { fs.rmSync(file); }
