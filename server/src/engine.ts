@@ -8,7 +8,7 @@ import type { ForksafeSettings } from './settings';
 import { fingerprintOf } from './analysis/fingerprint';
 import { API_NAMES, isInertText, namesThatMatter } from './analysis/inertEdits';
 import { planFirstLook } from './analysis/firstLook';
-import { makeSourceFile, SourceFile, Workspace } from './analysis/workspace';
+import { makeSourceFile, SourceFile, Workspace, WorkspaceBase } from './analysis/workspace';
 import { armsCompile, armsOf, BuildDefines } from './analysis/preprocessor';
 import { Alternative, PinSiteFinder, PinSite, bindingSource } from './analysis/pinSites';
 import { releaseCallsIn, type CallInfo } from './analysis/fileIndex';
@@ -99,6 +99,21 @@ function resolveKernelVersion(settings: ForksafeSettings, context?: AnalysisCont
   return { version: NEWEST_MODELLED_KERNEL, source: 'no kernel build, KDIR or kernel Makefile found; newest modelled kernel assumed' };
 }
 
+/**
+ * The shared lookups of a context list, kept while the list is alive: a host that analyses several targets against
+ * the same list (the CLI, a folder's targets; the target itself may be in it, it is left out by uri) builds them once.
+ */
+const workspaceBases = new WeakMap<object, WorkspaceBase>();
+
+function workspaceBaseOf(syntax: CSyntax, files: NonNullable<AnalysisContext['files']>): WorkspaceBase {
+  let base = workspaceBases.get(files);
+  if (!base) {
+    base = new WorkspaceBase(files.map((f) => makeSourceFile(syntax, f.uri, f.text, f.tree)));
+    workspaceBases.set(files, base);
+  }
+  return base;
+}
+
 /** Analyses one file. Never throws on bad input: oversize or pathological files yield FS009 instead. */
 export function analyze(syntax: CSyntax, input: AnalyzeInput, settings: ForksafeSettings, context?: AnalysisContext): Report {
   const kernel = resolveKernel(settings, context);
@@ -139,9 +154,8 @@ export function analyze(syntax: CSyntax, input: AnalyzeInput, settings: Forksafe
   let workspace: Workspace | undefined;
   try {
     const file = makeSourceFile(syntax, input.uri, input.text, tree);
-    const others = (settings.driverScope === 'file' ? [] : context?.files ?? []).filter((f) => f.uri !== input.uri)
-      .map((f) => makeSourceFile(syntax, f.uri, f.text, f.tree));
-    workspace = new Workspace(syntax, [file, ...others]);
+    const shared = settings.driverScope === 'file' ? [] : context?.files ?? [];
+    workspace = shared.length > 0 ? Workspace.over(syntax, file, workspaceBaseOf(syntax, shared)) : new Workspace(syntax, [file]);
     const deadline = performance.now() + Math.max(0, settings.timeBudgetMs - report.stats.parseMs);
     const analysis = new FileAnalysis(workspace, file, settings, kernel, report, deadline, input.fixes !== false);
     analysis.run();

@@ -29,18 +29,69 @@ export interface Located<T> { file: SourceFile; item: T }
 /** Parsed macro bodies: tree-sitter sees a #define's body as opaque text, so we parse it on demand. */
 interface ParsedMacro { tree: Tree; expr: Node | undefined }
 
+/** The by-name lookups of a list of files, in file order. */
+class NameIndex {
+  readonly functions = new Map<string, Located<FunctionInfo>[]>();
+  readonly macros = new Map<string, Located<MacroInfo>[]>();
+  readonly calls = new Map<string, Located<CallInfo>[]>();
+
+  constructor(files: readonly SourceFile[]) {
+    for (const file of files) {
+      for (const fn of file.index.functions) push(this.functions, fn.name, { file, item: fn });
+      for (const m of file.index.macros) push(this.macros, m.name, { file, item: m });
+      for (const c of file.index.calls) push(this.calls, c.name, { file, item: c });
+    }
+  }
+}
+
+/**
+ * A driver's files with their lookups by name, built once and shared by the workspaces of every target analysed
+ * against them (Workspace.over): the CLI analyses each target of a folder against the same context, and rebuilding the
+ * lookups of a few hundred files for each target cost as much as analysing it (quadratic without the prefilter).
+ */
+export class WorkspaceBase {
+  readonly names: NameIndex;
+
+  constructor(readonly files: readonly SourceFile[]) {
+    this.names = new NameIndex(files);
+  }
+}
+
 export class Workspace {
-  private readonly functionsByName = new Map<string, Located<FunctionInfo>[]>();
-  private readonly macrosByName = new Map<string, Located<MacroInfo>[]>();
-  private readonly callsByName = new Map<string, Located<CallInfo>[]>();
+  private readonly own: NameIndex;
+  /** Lookups of the shared files other than `files[0]`, merged after its own on first use. */
+  private readonly merged?: { base: WorkspaceBase; functions: Map<string, Located<FunctionInfo>[]>; macros: Map<string, Located<MacroInfo>[]>; calls: Map<string, Located<CallInfo>[]> };
   private readonly macroTrees = new Map<MacroInfo, ParsedMacro>();
 
-  constructor(readonly syntax: CSyntax, readonly files: SourceFile[]) {
-    for (const file of files) {
-      for (const fn of file.index.functions) push(this.functionsByName, fn.name, { file, item: fn });
-      for (const m of file.index.macros) push(this.macrosByName, m.name, { file, item: m });
-      for (const c of file.index.calls) push(this.callsByName, c.name, { file, item: c });
+  constructor(readonly syntax: CSyntax, readonly files: SourceFile[], base?: WorkspaceBase) {
+    if (base) {
+      this.own = new NameIndex(files.slice(0, 1));
+      this.merged = { base, functions: new Map(), macros: new Map(), calls: new Map() };
+    } else {
+      this.own = new NameIndex(files);
     }
+  }
+
+  /**
+   * `file` and every file of `base` but the one with its uri, in that order: the same files, lookups and order as
+   * `new Workspace(syntax, [file, ...others])`, without building the shared files' lookups again.
+   */
+  static over(syntax: CSyntax, file: SourceFile, base: WorkspaceBase): Workspace {
+    return new Workspace(syntax, [file, ...base.files.filter((f) => f.uri !== file.uri)], base);
+  }
+
+  /** A name's entries: this workspace's first file's, then the shared files' (but that file's own copy there). */
+  private lookup<T>(name: string, own: Map<string, Located<T>[]>, pick: (n: NameIndex) => Map<string, Located<T>[]>, memo?: Map<string, Located<T>[]>): Located<T>[] {
+    if (!memo || !this.merged) return own.get(name) ?? [];
+    let found = memo.get(name);
+    if (!found) {
+      const mine = own.get(name) ?? [];
+      const uri = this.files[0]!.uri;
+      const shared = pick(this.merged.base.names).get(name)?.filter((l) => l.file.uri !== uri) ?? [];
+      found = mine.length === 0 ? shared : shared.length === 0 ? mine : [...mine, ...shared];
+      memo.set(name, found);
+    }
+    return found;
   }
 
   fileFor(uri: string): SourceFile | undefined {
@@ -48,11 +99,11 @@ export class Workspace {
   }
 
   functionsNamed(name: string): Located<FunctionInfo>[] {
-    return this.functionsByName.get(name) ?? [];
+    return this.lookup(name, this.own.functions, (n) => n.functions, this.merged?.functions);
   }
 
   macrosNamed(name: string): Located<MacroInfo>[] {
-    return this.macrosByName.get(name) ?? [];
+    return this.lookup(name, this.own.macros, (n) => n.macros, this.merged?.macros);
   }
 
   /** Names whose macro definitions were read for their value (flag evaluation): defining one anywhere may change a verdict. */
@@ -65,7 +116,7 @@ export class Workspace {
   }
 
   callsTo(name: string): Located<CallInfo>[] {
-    return this.callsByName.get(name) ?? [];
+    return this.lookup(name, this.own.calls, (n) => n.calls, this.merged?.calls);
   }
 
   /** The expression a macro body stands for (a call for function-like wrappers, a value for flag macros). */

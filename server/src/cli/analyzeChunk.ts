@@ -40,8 +40,9 @@ export function analyzeChunk(syntax: CSyntax, chunk: ScanChunk, settings: Forksa
       const file = loader.load(p, contextOptions, false);
       if (file) context.push({ key: path.resolve(p), file });
     }
+    const contextFiles = context.map((c) => c.file);
     for (const target of chunk.targets) {
-      out.push(analyzeTarget(syntax, loader, target, context, settings, contextOptions, opts.fixes));
+      out.push(analyzeTarget(syntax, loader, target, context, contextFiles, settings, contextOptions, opts.fixes));
       opts.onFile?.();
     }
   } finally {
@@ -57,7 +58,7 @@ export function oversizeResult(target: string, oversize: { length: number; notes
 }
 
 function analyzeTarget(syntax: CSyntax, loader: DriverContextLoader, target: string, context: Array<{ key: string; file: LoadedFile }>,
-  settings: ForksafeSettings, contextOptions: ContextOptions, fixes: boolean): FileResult {
+  contextFiles: LoadedFile[], settings: ForksafeSettings, contextOptions: ContextOptions, fixes: boolean): FileResult {
   // A target within the size limit is usually context too, so the loader holds its text already; a larger one is read
   // here, as the engine reports FS009 for it. Both reads give the same text and notes.
   const cached = loader.source(target, contextOptions);
@@ -67,7 +68,9 @@ function analyzeTarget(syntax: CSyntax, loader: DriverContextLoader, target: str
   const own = context.find((c) => c.key === key && c.file.text === read.text);
   try {
     const report = analyze(syntax, { uri: pathToFileURL(key).toString(), text: read.text, tree: own?.file.tree, fixes }, settings, {
-      files: context.filter((c) => c.key !== key).map((c) => c.file),
+      // One list for every target of the chunk (the engine leaves the target's own entry out by uri), so the engine
+      // builds the context's lookups once per chunk (engine.ts, workspaceBaseOf).
+      files: contextFiles,
       // An explicit kernel version needs no build detection (docs/build.md): it would be read and ignored.
       detectedKernel: settings.build ?? (settings.kernelVersion === 'auto' ? loader.detectKernel(target, contextOptions) : undefined),
     });

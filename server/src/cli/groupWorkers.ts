@@ -6,6 +6,7 @@ import type { ForksafeSettings } from '../settings';
 import { analyzeChunk, FileResult } from './analyzeChunk';
 import { planScan, ScanPlan } from './scanPlan';
 import type { FromWorker, ToWorker, WorkerInit } from './workerPool';
+import type { CollectedTargets, WalkedFolder } from '../runtime/scanTargets';
 
 /** Whole folders of targets, with the C sources of each (the target walk listed them). */
 export interface FolderBatch {
@@ -33,9 +34,14 @@ export const WORKER_SCAN_TARGETS = 2000;
 /** A batch holds whole folders and about this many files (members included), so the busiest worker finishes soon after the others. */
 const BATCH_FILES = 256;
 
-/** Whether a scan of `targets` files runs on folder-batch workers. Only the directory scope: the workspace is one group. */
+/** Whether folder-batch workers may run at all: more than one job, and not the workspace scope (it is one group). */
+export function folderWorkersAllowed(settings: ForksafeSettings, jobs: number): boolean {
+  return settings.driverScope !== 'workspace' && jobs > 1;
+}
+
+/** Whether a scan of `targets` files runs on folder-batch workers. */
 export function wantsFolderWorkers(targets: number, settings: ForksafeSettings, jobs: number, explicitJobs: boolean): boolean {
-  return settings.driverScope !== 'workspace' && jobs > 1 && (explicitJobs || targets >= WORKER_SCAN_TARGETS);
+  return folderWorkersAllowed(settings, jobs) && (explicitJobs || targets >= WORKER_SCAN_TARGETS);
 }
 
 /** Cuts the targets (in walk order) into batches of whole folders: a folder is never split, so each group is planned once. */
@@ -104,45 +110,94 @@ export interface FolderWorkersOptions extends BatchOptions {
  * as planScan would give them for all the targets at once; results are sorted by the caller.
  */
 export async function runFolderWorkers(batches: FolderBatch[], opts: FolderWorkersOptions): Promise<{ plan: ScanPlan; results: FileResult[] }> {
-  const plan: ScanPlan = { analysed: 0, chunks: 0, errors: [], results: [], stats: { groups: 0, groupsWithPins: 0, parsedForDiscovery: 0, wrappers: 0 } };
-  const results: FileResult[] = [];
-  const wrappers = new Set<string>();
-  const merge = (o: BatchOutcome): void => {
+  return queueFolderWorkers(batches, opts).close();
+}
+
+/** A pool with these batches queued (its workers started). */
+export function queueFolderWorkers(batches: readonly FolderBatch[], opts: FolderWorkersOptions): FolderWorkers {
+  const pool = new FolderWorkers(opts);
+  for (const b of batches) pool.add(b);
+  return pool;
+}
+
+/**
+ * Folder batches handed to worker threads as they come (the scan adds them while the target walk goes on): the
+ * workers start with the first batch, each takes the next queued batch when it finishes one, and `close` (no more
+ * batches) waits for them and merges the outcomes. The thread adding batches must let its event loop run now and
+ * then (a finished worker's message), or the workers wait for it.
+ */
+export class FolderWorkers {
+  private readonly batches: FolderBatch[] = [];
+  private next = 0;
+  private closed = false;
+  private readonly slots: Array<{ give: () => void; ended: Promise<void> }> = [];
+  private readonly left: number[] = [];
+  private readonly plan: ScanPlan = { analysed: 0, chunks: 0, errors: [], results: [], stats: { groups: 0, groupsWithPins: 0, parsedForDiscovery: 0, wrappers: 0 } };
+  private readonly results: FileResult[] = [];
+  private readonly wrappers = new Set<string>();
+
+  constructor(private readonly opts: FolderWorkersOptions) {}
+
+  /** Queues a batch; it goes to a free worker now (the first batches start the workers). */
+  add(batch: FolderBatch): void {
+    if (this.closed) throw new Error('FolderWorkers: add after close');
+    this.batches.push(batch);
+    if (this.slots.length < Math.max(1, this.opts.workers)) this.slots.push(this.start());
+    else for (const s of this.slots) s.give();
+  }
+
+  /** No more batches: waits for the workers, runs here what a failed worker left, and returns the merged plan and results. */
+  async close(): Promise<{ plan: ScanPlan; results: FileResult[] }> {
+    this.closed = true;
+    for (const s of this.slots) s.give();
+    await Promise.all(this.slots.map((s) => s.ended));
+    // Batches no worker finished: a failed worker's, and any left when every worker failed.
+    for (let i = this.next; i < this.batches.length; i++) this.left.push(i);
+    for (const i of this.left.sort((a, b) => a - b)) this.merge(await runBatch(this.opts.syntax, this.batches[i]!, this.opts));
+    this.plan.stats.wrappers = this.wrappers.size;
+    return { plan: this.plan, results: this.results };
+  }
+
+  private merge(o: BatchOutcome): void {
+    const { plan } = this;
     plan.analysed += o.analysed;
     plan.chunks += o.chunks;
     plan.errors.push(...o.errors);
-    results.push(...o.results);
+    this.results.push(...o.results);
     plan.stats.groups += o.stats.groups;
     plan.stats.groupsWithPins += o.stats.groupsWithPins;
     plan.stats.parsedForDiscovery += o.stats.parsedForDiscovery;
-    for (const w of o.wrappers) wrappers.add(w);
-  };
-  const left: number[] = [];
-  let next = 0;
-  const init: WorkerInit = { settings: opts.settings, fixes: opts.fixes };
-  const runOne = (): Promise<void> => new Promise<void>((resolve) => {
-    const worker = new Worker(opts.workerScript, { workerData: init });
+    for (const w of o.wrappers) this.wrappers.add(w);
+  }
+
+  private start(): { give: () => void; ended: Promise<void> } {
+    const { opts } = this;
+    const worker = new Worker(opts.workerScript, { workerData: { settings: opts.settings, fixes: opts.fixes } satisfies WorkerInit });
     let current: number | undefined;
     let done = false;
+    let resolveEnded: () => void = () => undefined;
+    const ended = new Promise<void>((resolve) => { resolveEnded = resolve; });
+    /** Gives the next queued batch when idle; ends the worker when nothing is queued and nothing more will come. */
     const give = (): void => {
-      if (next >= batches.length) { finish(); return; }
-      current = next++;
-      worker.postMessage({ type: 'batch', id: current, batch: batches[current], prefilter: opts.prefilter, inputFolders: opts.inputFolders } satisfies ToWorker);
+      if (done || current !== undefined) return;
+      if (this.next >= this.batches.length) { if (this.closed) finish(); return; }
+      current = this.next++;
+      worker.postMessage({ type: 'batch', id: current, batch: this.batches[current]!, prefilter: opts.prefilter, inputFolders: opts.inputFolders } satisfies ToWorker);
     };
     const finish = (failure?: string): void => {
       if (done) return;
       done = true;
       if (failure !== undefined) {
         opts.onWorkerFailure?.(failure);
-        if (current !== undefined) left.push(current);
+        if (current !== undefined) this.left.push(current);
       }
       void worker.terminate();
-      resolve();
+      resolveEnded();
     };
     worker.on('message', (msg: FromWorker) => {
       if (msg.type === 'progress') { opts.onFile?.(); return; }
       if (msg.type === 'read') { for (let i = 0; i < msg.count; i++) opts.onFileRead?.(); return; }
-      if (msg.type === 'batch-done') { merge(msg.outcome); current = undefined; give(); return; }
+      if (msg.type === 'batch-done') { this.merge(msg.outcome); current = undefined; give(); return; }
       // Chunk results ('done') are never asked of a folder worker.
       if (msg.type === 'done') return;
       finish(`a worker failed (its files are analysed again in the main thread): ${msg.error}`);
@@ -150,11 +205,65 @@ export async function runFolderWorkers(batches: FolderBatch[], opts: FolderWorke
     worker.on('error', (err) => finish(`a worker crashed (its files are analysed again in the main thread): ${err.message}`));
     worker.on('exit', (code) => finish(`a worker exited with code ${code}${current !== undefined ? ' while analysing' : ''}`));
     give();
-  });
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.workers, batches.length)) }, runOne));
-  // Batches no worker finished: a failed worker's, and any left when every worker failed.
-  for (let i = next; i < batches.length; i++) left.push(i);
-  for (const i of left.sort((a, b) => a - b)) merge(await runBatch(opts.syntax, batches[i]!, opts));
-  plan.stats.wrappers = wrappers.size;
-  return { plan, results };
+    return { give, ended };
+  }
+}
+
+/** A batch of walked folders (each folder whole). */
+function batchOf(folders: readonly WalkedFolder[]): FolderBatch {
+  return { targets: folders.flatMap((f) => f.targets), folderSources: folders.map((f) => [f.dir, [...f.sources]]) };
+}
+
+/** How often the walk lets the event loop run (in folders), so a worker that finished a batch gets the next one. */
+const WALK_YIELD_FOLDERS = 32;
+
+export interface WalkOptions {
+  /** Folder workers may be used at all (jobs > 1, a worker script, not the workspace scope). */
+  workersAllowed: boolean;
+  /** -j was given: the workers start with the first folder, whatever the tree's size. */
+  explicitJobs: boolean;
+  workers: number;
+  /** Makes the pool when the walk has found enough targets. */
+  makePool: () => FolderWorkers;
+}
+
+/**
+ * Runs the target walk and, once it has found WORKER_SCAN_TARGETS targets (or at once with -j), starts folder
+ * workers on the folders walked so far and feeds them the next ones as the walk finds them: reading and analysing
+ * start while the walk goes on (on linux-source-6.1 the walk alone takes about a second of one core). When the walk
+ * ends, the targets not given yet (the last folders, files named as inputs) are queued too. Without a pool, the
+ * caller scans `collected` as before.
+ */
+export async function walkWithWorkers(walk: Generator<WalkedFolder, CollectedTargets, void>, opts: WalkOptions): Promise<{ collected: CollectedTargets; pool?: FolderWorkers }> {
+  let pool: FolderWorkers | undefined;
+  let pending: WalkedFolder[] = [];
+  let pendingFiles = 0;
+  let found = 0;
+  const given = new Set<string>();
+  let folders = 0;
+  for (let step = walk.next(); ; step = walk.next()) {
+    if (step.done) {
+      const collected = step.value;
+      if (pool) {
+        const rest = [...pending.flatMap((f) => f.targets), ...collected.files.filter((f) => !given.has(f))];
+        // Sorted like the walk's result, so the remaining folders are cut as folderBatches cuts a whole tree.
+        for (const b of folderBatches([...new Set(rest)].sort(), collected.folderSources, opts.workers)) pool.add(b);
+      }
+      return { collected, pool };
+    }
+    const folder = step.value;
+    if (!opts.workersAllowed || folder.targets.length === 0) continue;
+    found += folder.targets.length;
+    pending.push(folder);
+    pendingFiles += Math.max(folder.targets.length, folder.sources.length);
+    if (!pool && (opts.explicitJobs || found >= WORKER_SCAN_TARGETS)) pool = opts.makePool();
+    if (pool && pendingFiles >= BATCH_FILES) {
+      const batch = batchOf(pending);
+      for (const t of batch.targets) given.add(t);
+      pool.add(batch);
+      pending = [];
+      pendingFiles = 0;
+    }
+    if (pool && ++folders % WALK_YIELD_FOLDERS === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
 }

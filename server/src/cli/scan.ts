@@ -6,7 +6,7 @@ import { pathToFileURL } from 'url';
 import type { Severity } from '../analysis/rules';
 import { findAssetRoot } from '../runtime/assets';
 import { loadSyntax } from '../runtime/loadSyntax';
-import { collectScanTargets } from '../runtime/scanTargets';
+import { CollectedTargets, walkScanTargets } from '../runtime/scanTargets';
 import { BaselineError, baselineEntries, BaselineFile, matchBaseline, readBaseline, writeBaseline } from './baseline';
 import { formatGcc } from './format/gcc';
 import { formatJson } from './format/json';
@@ -17,7 +17,7 @@ import { ConfigError, FIX_USAGE, parseScanOptions, SCAN_USAGE, ScanOptions, Usag
 import { planScan } from './scanPlan';
 import { compareReported, makeLocator, ReportedError, ReportedFinding, ScanReport } from './scanReport';
 import { ChunkRunner, workerScriptPath } from './workerPool';
-import { folderBatches, runFolderWorkers, wantsFolderWorkers } from './groupWorkers';
+import { folderBatches, folderWorkersAllowed, FolderWorkers, FolderWorkersOptions, queueFolderWorkers, walkWithWorkers, wantsFolderWorkers } from './groupWorkers';
 import type { FileResult } from './analyzeChunk';
 import { planFixes, safeFixes, unifiedDiff, writeChanges } from './fixFiles';
 import { writePatchSeries } from './patchSeries';
@@ -146,7 +146,7 @@ export async function runScan(args: string[], io: ScanIo, command: 'scan' | 'fix
 const MAX_FIX_ROUNDS = 5;
 
 interface ScanPass {
-  collected: ReturnType<typeof collectScanTargets>;
+  collected: CollectedTargets;
   plan: Awaited<ReturnType<typeof planScan>>;
   results: FileResult[];
   workerNotes: string[];
@@ -155,10 +155,6 @@ interface ScanPass {
 /** One analysis of the inputs: collect the files, the two-phase scan, the findings (with quick fixes when the output or a fix mode needs them). */
 async function analyseTargets(opts: ScanOptions, io: ScanIo): Promise<ScanPass> {
   const { settings } = opts;
-  const collected = collectScanTargets(opts.inputs, { include: settings.include, exclude: settings.exclude, gitignore: opts.gitignore, root: opts.root });
-  for (const p of collected.leftOut) io.err(`forksafe: ${p}: left out by the include/exclude${opts.gitignore ? '/.gitignore' : ''} rules\n`);
-
-  const progress = createProgress(io.errStream, opts.progress);
   const inputFolders = opts.inputs.filter((p) => { try { return fs.statSync(p).isDirectory(); } catch { return false; } });
   // The analysis runs while the plan reads on (in this thread on the plan's trees, or on workers): the bar shows the
   // reading first, then the files still being analysed. Without -j, workers start only for chunks worth one.
@@ -167,14 +163,28 @@ async function analyseTargets(opts: ScanOptions, io: ScanIo): Promise<ScanPass> 
   // Only the JSON and SARIF outputs and the fix modes use quick fixes; the engine computes none for the others.
   const fixes = opts.format === 'json' || opts.format === 'sarif' || opts.fix !== 'none';
   const workerScript = workerScriptPath();
-  progress.phase('reading', collected.files.length);
-  if (workerScript && wantsFolderWorkers(collected.files.length, settings, jobs, opts.jobs !== undefined)) {
-    // A large tree: workers read, plan and analyse whole folders (groupWorkers.ts); the bar follows the reading, which
-    // the analysis of the few folders that may pin keeps pace with.
-    const { plan, results } = await runFolderWorkers(folderBatches(collected.files, collected.folderSources, jobs), {
-      settings, prefilter: opts.prefilter, fixes, inputFolders, workers: jobs, syntax: loadSyntax, workerScript,
-      onFileRead: () => progress.tick(), onWorkerFailure: (m) => workerNotes.push(m),
-    });
+  const progress = createProgress(io.errStream, opts.progress);
+  // Reads counted before the bar knows the total (folder workers start while the walk goes on).
+  let readSoFar = 0;
+  let barStarted = false;
+  const folderWorkerOptions = (script: string): FolderWorkersOptions => ({
+    settings, prefilter: opts.prefilter, fixes, inputFolders, workers: jobs, syntax: loadSyntax, workerScript: script,
+    onFileRead: () => { readSoFar++; if (barStarted) progress.tick(); }, onWorkerFailure: (m) => workerNotes.push(m),
+  });
+  // A large tree: workers read, plan and analyse whole folders (groupWorkers.ts), starting while the walk goes on; the
+  // bar follows the reading, which the analysis of the few folders that may pin keeps pace with.
+  const walked = await walkWithWorkers(walkScanTargets(opts.inputs, { include: settings.include, exclude: settings.exclude, gitignore: opts.gitignore, root: opts.root }), {
+    workersAllowed: workerScript !== undefined && folderWorkersAllowed(settings, jobs),
+    explicitJobs: opts.jobs !== undefined, workers: jobs, makePool: () => new FolderWorkers(folderWorkerOptions(workerScript!)),
+  });
+  const { collected } = walked;
+  for (const p of collected.leftOut) io.err(`forksafe: ${p}: left out by the include/exclude${opts.gitignore ? '/.gitignore' : ''} rules\n`);
+  progress.phase('reading', collected.files.length, readSoFar);
+  barStarted = true;
+  const pool = walked.pool ?? (workerScript && wantsFolderWorkers(collected.files.length, settings, jobs, opts.jobs !== undefined)
+    ? queueFolderWorkers(folderBatches(collected.files, collected.folderSources, jobs), folderWorkerOptions(workerScript)) : undefined);
+  if (pool) {
+    const { plan, results } = await pool.close();
     progress.stop();
     return { collected, plan, results, workerNotes };
   }

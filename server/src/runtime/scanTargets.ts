@@ -84,11 +84,33 @@ class GitignoreRules {
   }
 }
 
+/** A walked folder, as soon as its entries are done: the targets found directly in it (each file once in the whole walk). */
+export interface WalkedFolder {
+  /** Resolved path: the key of CollectedTargets.folderSources, which already holds this folder's C sources. */
+  dir: string;
+  targets: string[];
+  /** Its entry in folderSources (the C sources directly in it). */
+  sources: readonly string[];
+}
+
 /**
  * Expands files and folders into the C sources to scan (sorted, each once). Folders are walked without
  * following a symlinked directory twice, so symlink loops end; unreadable folders are reported and skipped.
  */
 export function collectScanTargets(inputs: string[], opts: TargetOptions): CollectedTargets {
+  const walk = walkScanTargets(inputs, opts);
+  for (;;) {
+    const step = walk.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * collectScanTargets one folder at a time: yields each walked folder when its entries are done (after its
+ * subfolders), so a scan can start on the first folders while the walk goes on; returns what collectScanTargets
+ * returns. Files named as inputs are in the result only.
+ */
+export function* walkScanTargets(inputs: string[], opts: TargetOptions): Generator<WalkedFolder, CollectedTargets, void> {
   const included = picomatch(opts.include, { dot: true });
   const excluded = opts.exclude.length > 0 ? picomatch(opts.exclude, { dot: true }) : () => false;
   const gitignore = opts.gitignore ? new GitignoreRules() : undefined;
@@ -104,9 +126,15 @@ export function collectScanTargets(inputs: string[], opts: TargetOptions): Colle
     const rel = path.relative(root, abs);
     return toPosix(rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : path.relative(base, abs) || path.basename(abs));
   };
-  const add = (file: string): void => {
-    const key = path.resolve(file);
-    if (!files.has(key)) files.set(key, path.normalize(file));
+  /** `key`: the file's resolved path, when the caller has it (a walked folder's entries); `file` is then already normalised. */
+  const add = (file: string, key?: string): boolean => {
+    if (key === undefined) {
+      key = path.resolve(file);
+      file = path.normalize(file);
+    }
+    if (files.has(key)) return false;
+    files.set(key, file);
+    return true;
   };
 
   /**
@@ -115,7 +143,7 @@ export function collectScanTargets(inputs: string[], opts: TargetOptions): Colle
    * relative to the root, outside it relative to `base`; in the root itself (or in `base` outside the root) it is the
    * name alone. A name starting with '..' goes through matchPath (its textual test counts it as outside the root).
    */
-  const walk = (dir: string, base: string, dirRel: string): void => {
+  const walk = function* (dir: string, base: string, dirRel: string): Generator<WalkedFolder, void, void> {
     let real: string;
     try { real = fs.realpathSync.native(dir); } catch (err) { errors.push({ path: dir, error: describeFsError(err) }); return; }
     if (seenDirs.has(real)) return;
@@ -126,8 +154,12 @@ export function collectScanTargets(inputs: string[], opts: TargetOptions): Colle
     const fromRoot = path.relative(root, abs);
     const inRoot = fromRoot !== '' && !fromRoot.startsWith('..') && !path.isAbsolute(fromRoot);
     const atTop = abs === root || (!inRoot && abs === base);
+    // An entry's resolved path is its folder's plus its name (a name holds no separator and is never '.' or '..').
+    const absPrefix = abs.endsWith(path.sep) ? abs : abs + path.sep;
     // As listDriverFiles lists them: regular files (not symlinks) with a C source name, joined to the folder, sorted.
-    folderSources.set(abs, cSourcesIn(dir, entries).sort());
+    const sources = cSourcesIn(dir, entries).sort();
+    folderSources.set(abs, sources);
+    const targets: string[] = [];
     for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       if (ALWAYS_SKIPPED.has(entry.name)) continue;
       const full = path.join(dir, entry.name);
@@ -138,18 +170,20 @@ export function collectScanTargets(inputs: string[], opts: TargetOptions): Colle
       }
       const rel = entry.name.startsWith('..') ? matchPath(full, base) : atTop ? entry.name : `${dirRel}/${entry.name}`;
       if (isDir) {
-        if (excluded(rel) || gitignore?.ignores(path.resolve(full), true)) continue;
-        walk(full, base, rel);
-      } else if (isFile && included(rel) && !excluded(rel) && !gitignore?.ignores(path.resolve(full), false)) {
-        add(full);
+        if (excluded(rel) || gitignore?.ignores(absPrefix + entry.name, true)) continue;
+        yield* walk(full, base, rel);
+      } else if (isFile && included(rel) && !excluded(rel) && !gitignore?.ignores(absPrefix + entry.name, false)) {
+        // path.join normalises: `full` is what path.normalize would make of it.
+        if (add(full, absPrefix + entry.name)) targets.push(full);
       }
     }
+    yield { dir: abs, targets, sources };
   };
 
   for (const input of inputs) {
     let st: fs.Stats;
     try { st = fs.statSync(input); } catch (err) { errors.push({ path: input, error: describeFsError(err) }); continue; }
-    if (st.isDirectory()) { walk(input, path.resolve(input), matchPath(input, path.resolve(input))); continue; }
+    if (st.isDirectory()) { yield* walk(input, path.resolve(input), matchPath(input, path.resolve(input))); continue; }
     const rel = matchPath(input, path.dirname(path.resolve(input)));
     if (included(rel) && !excluded(rel) && !gitignore?.ignores(path.resolve(input), false)) add(input);
     else leftOut.push(input);

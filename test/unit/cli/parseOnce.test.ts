@@ -12,8 +12,8 @@ import type { Finding } from '../../../server/src/analysis/finding';
 import { analyzeChunk, FileResult } from '../../../server/src/cli/analyzeChunk';
 import { planScan, ScanChunk } from '../../../server/src/cli/scanPlan';
 import { ChunkRunner, wantsWorker, WORKER_CHUNK_BYTES, workerScriptPath } from '../../../server/src/cli/workerPool';
-import { folderBatches, runBatch, runFolderWorkers, wantsFolderWorkers, WORKER_SCAN_TARGETS } from '../../../server/src/cli/groupWorkers';
-import { collectScanTargets } from '../../../server/src/runtime/scanTargets';
+import { folderBatches, FolderWorkers, runBatch, runFolderWorkers, walkWithWorkers, wantsFolderWorkers, WORKER_SCAN_TARGETS } from '../../../server/src/cli/groupWorkers';
+import { collectScanTargets, walkScanTargets } from '../../../server/src/runtime/scanTargets';
 import { definitionsFromIndex, holdsSuppression, identifiersIn, mayMentionPinApi, mentionsPinApi, PIN_API_NAMES, SUPPRESSION_TEXT } from '../../../server/src/runtime/fileRelevance';
 import { indexFile } from '../../../server/src/analysis/fileIndex';
 import { ByteArena, decodedLength, decodeText, readSourceBytes } from '../../../server/src/runtime/sourceFiles';
@@ -375,6 +375,51 @@ describe('cli: folder-batch workers (whole-tree scans)', function () {
     assert.equal(workers.plan.analysed, inline.analysed);
     assert.deepEqual(workers.plan.stats, inline.stats);
     assert.equal(read, targets.length, 'every read is counted once');
+  });
+
+  it('the walk yields each folder once its entries are done: every target once, with its folder\'s sources', function () {
+    const extra = path.join(tree, 'named-input.c');
+    fs.writeFileSync(extra, 'int x;\n');
+    try {
+      const inputs = [tree, extra, path.join(tree, '.', path.basename(extra))];
+      const walk = walkScanTargets(inputs, { include: settings.include, exclude: settings.exclude, gitignore: false, root: tree });
+      const yielded: string[] = [];
+      let step = walk.next();
+      for (; !step.done; step = walk.next()) {
+        assert.deepEqual(step.value.sources, [...step.value.sources].sort(), 'sorted, as listDriverFiles lists them');
+        for (const t of step.value.targets) assert.equal(path.dirname(path.resolve(t)), step.value.dir);
+        yielded.push(...step.value.targets);
+      }
+      const collected = step.value;
+      assert.deepEqual(collected, collectScanTargets(inputs, { include: settings.include, exclude: settings.exclude, gitignore: false, root: tree }));
+      assert.equal(new Set(yielded).size, yielded.length, 'no target twice');
+      assert.deepEqual([...yielded].sort(), collected.files, 'the walked files, the named input included (it is in the tree)');
+      for (const t of yielded) assert.ok(collected.folderSources.get(path.dirname(path.resolve(t)))?.includes(t), t);
+    } finally { fs.rmSync(extra); }
+  });
+
+  it('workers started during the walk (-j) give what one thread gives; a small tree without -j makes no pool', async function () {
+    this.timeout(60000);
+    const targetOptions = { include: settings.include, exclude: settings.exclude, gitignore: false, root: tree };
+    const options = { settings, prefilter: true, fixes: true, inputFolders: [tree] };
+    const makePool = (): FolderWorkers => new FolderWorkers({ ...options, workers: 2, syntax: async () => syntax, workerScript: workerScriptPath()! });
+    const none = await walkWithWorkers(walkScanTargets([tree], targetOptions), { workersAllowed: true, explicitJobs: false, workers: 2, makePool });
+    assert.equal(none.pool, undefined, `${targets.length} targets are fewer than ${WORKER_SCAN_TARGETS}`);
+    // A file named as an input, outside the walked folder: queued when the walk ends.
+    const { dir: elsewhere, remove } = scratchTree({ 'lone/pin.c': BAD_DRIVER });
+    try {
+      const lone = path.join(elsewhere, 'lone', 'pin.c');
+      const streamed = await walkWithWorkers(walkScanTargets([tree, lone], targetOptions), { workersAllowed: true, explicitJobs: true, workers: 2, makePool });
+      assert.ok(streamed.pool);
+      assert.deepEqual(streamed.collected.files, [...none.collected.files, lone].sort());
+      const { plan, results } = await streamed.pool.close();
+      const inline = await runBatch(async () => syntax, { targets: [...targets, lone], folderSources: [...folderSources].map(([d, f]) => [d, [...f]] as [string, string[]]) }, options);
+      assert.deepEqual(sorted(results), sorted(inline.results));
+      assert.equal(plan.analysed, inline.analysed);
+      assert.deepEqual(results.find((r) => r.path === lone)?.findings.map((f) => f.code), ['FS001']);
+    } finally { remove(); }
+    const notAllowed = await walkWithWorkers(walkScanTargets([tree], targetOptions), { workersAllowed: false, explicitJobs: true, workers: 2, makePool });
+    assert.equal(notAllowed.pool, undefined);
   });
 
   for (const [how, script] of [['crashes', 'throw new Error("boom");\n'], ['exits', 'process.exit(3);\n']]) {
