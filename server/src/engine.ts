@@ -104,12 +104,25 @@ function resolveKernelVersion(settings: ForksafeSettings, context?: AnalysisCont
  * the same list (the CLI, a folder's targets; the target itself may be in it, it is left out by uri) builds them once.
  */
 const workspaceBases = new WeakMap<object, WorkspaceBase>();
+/**
+ * The last base built, for a host that hands a new list of the same files each time: the editor lists a driver's
+ * context again on every keystroke in one of its files, with the same trees while those files are unchanged.
+ */
+let lastBase: { files: ReadonlyArray<{ uri: string; text: string; tree: Tree }>; base: WorkspaceBase } | undefined;
+
+function sameFiles(a: ReadonlyArray<{ uri: string; text: string; tree: Tree }>, b: ReadonlyArray<{ uri: string; text: string; tree: Tree }>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.tree !== b[i]!.tree || a[i]!.uri !== b[i]!.uri || a[i]!.text !== b[i]!.text) return false;
+  return true;
+}
 
 function workspaceBaseOf(syntax: CSyntax, files: NonNullable<AnalysisContext['files']>): WorkspaceBase {
   let base = workspaceBases.get(files);
   if (!base) {
-    base = new WorkspaceBase(files.map((f) => makeSourceFile(syntax, f.uri, f.text, f.tree)));
+    // The same trees in the same order give the same lookups: the index of a tree is a function of it (workspace.ts).
+    base = lastBase && sameFiles(lastBase.files, files) ? lastBase.base : new WorkspaceBase(files.map((f) => makeSourceFile(syntax, f.uri, f.text, f.tree)));
     workspaceBases.set(files, base);
+    lastBase = { files: [...files], base };
   }
   return base;
 }

@@ -1,6 +1,8 @@
 // The engine on small inline drivers: the first rule, positions, and bad input that must not throw.
 import { strict as assert } from 'assert';
-import { analyzeText } from '../helpers/syntax';
+import { analyzeText, syntax } from '../helpers/syntax';
+import { analyze } from '../../server/src/engine';
+import { resolveSettings } from '../../server/src/settings';
 
 describe('engine: first rule and robustness', function () {
   it('reports a get_user_pages call whose flags contain FOLL_WRITE, on the call', async function () {
@@ -16,6 +18,27 @@ describe('engine: first rule and robustness', function () {
     assert.deepEqual(newer.findings.map((f) => f.code), ['FS001']);
     const modelled = await analyzeText('void f(void) {}', { kernelVersion: '6.12' });
     assert.equal(modelled.kernel.source, 'from settings');
+  });
+
+  it('a context list of the same trees reuses its lookups; a changed tree is looked up afresh, never from the old list', async function () {
+    const s = await syntax();
+    const settings = resolveSettings({ kernelVersion: '6.1' });
+    const target = { uri: 'file:///t/drv.c', text: '#include "flags.h"\nvoid f(struct mr *mr)\n{\n\tget_user_pages(0, 1, DRV_FLAGS, mr->pages);\n}\n' };
+    const header = (value: string) => { const text = `#define DRV_FLAGS ${value}\n`; return { uri: 'file:///t/flags.h', text, tree: s.parse(text).tree! }; };
+    const writable = header('FOLL_WRITE');
+    const readOnly = header('0');
+    const other = { uri: 'file:///t/other.c', text: 'int other;\n', tree: s.parse('int other;\n').tree! };
+    try {
+      const codes = (files: Array<{ uri: string; text: string; tree: typeof writable.tree }>): string[] => analyze(s, target, settings, { files }).findings.map((f) => f.code);
+      assert.deepEqual(codes([writable, other]), ['FS001']);
+      assert.deepEqual(codes([writable, other]), ['FS001'], 'a new list of the same trees');
+      assert.deepEqual(codes([readOnly, other]), ['FS002'], 'the header changed: its new tree is read');
+      assert.deepEqual(codes([readOnly, other]), ['FS002']);
+      assert.deepEqual(codes([writable, other]), ['FS001'], 'and back');
+      assert.deepEqual(codes([other]), ['FS001'], 'without the header the flags are unknown: the pin stays loud');
+    } finally {
+      for (const f of [writable, readOnly, other]) f.tree.delete();
+    }
   });
 
   it('says what fork() does, why and what to do', async function () {

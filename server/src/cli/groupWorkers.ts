@@ -127,7 +127,8 @@ export function queueFolderWorkers(batches: readonly FolderBatch[], opts: Folder
  * then (a finished worker's message), or the workers wait for it.
  */
 export class FolderWorkers {
-  private readonly batches: FolderBatch[] = [];
+  /** Queued batches by id; a finished batch's entry is dropped (its 256 paths and folder lists are not needed again). */
+  private readonly batches: Array<FolderBatch | undefined> = [];
   private next = 0;
   private closed = false;
   private readonly slots: Array<{ give: () => void; ended: Promise<void> }> = [];
@@ -197,7 +198,7 @@ export class FolderWorkers {
     worker.on('message', (msg: FromWorker) => {
       if (msg.type === 'progress') { opts.onFile?.(); return; }
       if (msg.type === 'read') { for (let i = 0; i < msg.count; i++) opts.onFileRead?.(); return; }
-      if (msg.type === 'batch-done') { this.merge(msg.outcome); current = undefined; give(); return; }
+      if (msg.type === 'batch-done') { this.merge(msg.outcome); this.batches[msg.id] = undefined; current = undefined; give(); return; }
       // Chunk results ('done') are never asked of a folder worker.
       if (msg.type === 'done') return;
       finish(`a worker failed (its files are analysed again in the main thread): ${msg.error}`);
