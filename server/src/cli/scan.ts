@@ -17,7 +17,7 @@ import { ConfigError, FIX_USAGE, parseScanOptions, SCAN_USAGE, ScanOptions, Usag
 import { planScan } from './scanPlan';
 import { compareReported, makeLocator, ReportedError, ReportedFinding, ScanReport } from './scanReport';
 import { ChunkRunner, workerScriptPath } from './workerPool';
-import { folderBatches, folderWorkersAllowed, FolderWorkers, FolderWorkersOptions, queueFolderWorkers, walkWithWorkers, wantsFolderWorkers } from './groupWorkers';
+import { folderBatches, folderWorkersAllowed, FolderWorkers, FolderWorkersOptions, queueFolderWorkers, walkWithWorkers, wantsFolderWorkers } from './folderWorkers';
 import type { FileResult } from './analyzeChunk';
 import { planFixes, safeFixes, unifiedDiff, writeChanges } from './fixFiles';
 import { writePatchSeries } from './patchSeries';
@@ -171,7 +171,7 @@ async function analyseTargets(opts: ScanOptions, io: ScanIo): Promise<ScanPass> 
     settings, prefilter: opts.prefilter, fixes, inputFolders, workers: jobs, syntax: loadSyntax, workerScript: script,
     onFileRead: () => { readSoFar++; if (barStarted) progress.tick(); }, onWorkerFailure: (m) => workerNotes.push(m),
   });
-  // A large tree: workers read, plan and analyse whole folders (groupWorkers.ts), starting while the walk goes on; the
+  // A large tree: workers read, plan and analyse whole folders (folderWorkers.ts), starting while the walk goes on; the
   // bar follows the reading, which the analysis of the few folders that may pin keeps pace with.
   const walked = await walkWithWorkers(walkScanTargets(opts.inputs, { include: settings.include, exclude: settings.exclude, gitignore: opts.gitignore, root: opts.root }), {
     workersAllowed: workerScript !== undefined && folderWorkersAllowed(settings, jobs),

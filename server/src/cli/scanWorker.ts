@@ -1,8 +1,8 @@
-// Worker thread of `forksafe scan` (bundled as server/dist/scanWorker.js): loads the grammar once, then analyses the chunks (ChunkRunner) or reads, plans and analyses the folder batches (groupWorkers.ts) it is sent, one at a time.
+// Worker thread of `forksafe scan` (bundled as server/dist/scanWorker.js): loads the grammar once, then analyses the chunks (ChunkRunner) or reads, plans and analyses the folder batches (folderWorkers.ts) it is sent, one at a time.
 import { parentPort, workerData } from 'worker_threads';
 import { loadSyntax } from '../runtime/loadSyntax';
 import { analyzeChunk } from './analyzeChunk';
-import { runBatch } from './groupWorkers';
+import { runBatch } from './folderWorkers';
 import type { FromWorker, ToWorker, WorkerInit } from './workerPool';
 
 const port = parentPort;

@@ -7,10 +7,10 @@ import type { ForksafeSettings } from '../settings';
 import type { DriverContextLoader } from '../runtime/driverContext';
 import { analyzeChunk, FileResult } from './analyzeChunk';
 import type { ScanChunk } from './scanPlan';
-import type { BatchOutcome, FolderBatch } from './groupWorkers';
+import type { BatchOutcome, FolderBatch } from './folderWorkers';
 
 export interface WorkerInit { settings: ForksafeSettings; fixes: boolean }
-/** A chunk to analyse (ChunkRunner), or a batch of folders to read, plan and analyse (groupWorkers.ts). */
+/** A chunk to analyse (ChunkRunner), or a batch of folders to read, plan and analyse (folderWorkers.ts). */
 export type ToWorker =
   | { type: 'chunk'; id: number; chunk: ScanChunk }
   | { type: 'batch'; id: number; batch: FolderBatch; prefilter: boolean; inputFolders: string[] };

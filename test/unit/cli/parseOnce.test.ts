@@ -12,7 +12,7 @@ import type { Finding } from '../../../server/src/analysis/finding';
 import { analyzeChunk, FileResult } from '../../../server/src/cli/analyzeChunk';
 import { planScan, ScanChunk } from '../../../server/src/cli/scanPlan';
 import { ChunkRunner, wantsWorker, WORKER_CHUNK_BYTES, workerScriptPath } from '../../../server/src/cli/workerPool';
-import { folderBatches, FolderWorkers, runBatch, runFolderWorkers, walkWithWorkers, wantsFolderWorkers, WORKER_SCAN_TARGETS } from '../../../server/src/cli/groupWorkers';
+import { folderBatches, FolderWorkers, runBatch, runFolderWorkers, walkWithWorkers, wantsFolderWorkers, WORKER_SCAN_TARGETS } from '../../../server/src/cli/folderWorkers';
 import { collectScanTargets, walkScanTargets } from '../../../server/src/runtime/scanTargets';
 import { definitionsFromIndex, holdsSuppression, identifiersIn, mayMentionPinApi, mentionsPinApi, PIN_API_NAMES, SUPPRESSION_TEXT } from '../../../server/src/runtime/fileRelevance';
 import { indexFile } from '../../../server/src/analysis/fileIndex';
