@@ -4,7 +4,8 @@
 //                    [--startup-runs 5] [--skip scan,parse,spatch,lsp] [--no-prefilter-run] [--profile]
 //                    [--quiet-load L]   (wait, up to 10 min, for the 1-minute load average to drop below L)
 //                    [--tree DIR]       (also a real tree side by side: cat/grep floor, forksafe, spatch; with
-//                                        --skip corpus only that)
+//                                        --skip corpus only that; with --no-prefilter-run one more forksafe run
+//                                        without the prefilter, for its peak RSS)
 //
 // Results are printed and written to .bench/results/latest.json. docs/performance.md explains each number.
 import * as fs from 'fs';
@@ -23,7 +24,7 @@ import { measureEdits, measureScriptedEdits, measureStartup, EditResult, Scripte
 import { enclosingFunctionBody, inFunctionEdits } from './editScript';
 import { formatSummary, summarizeProfile } from './cpuProfile';
 import { SERVER_BUNDLE } from './lspClient';
-import { measureTree } from './measure/realTree';
+import { measureTree, measureTreeWithoutPrefilter } from './measure/realTree';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const BENCH_DIR = path.join(REPO, '.bench');
@@ -118,6 +119,10 @@ async function main(argv: string[]): Promise<number> {
     if (fsRow && spRow) out(`  ratio forksafe / spatch: wall ${(fsRow.wallMs / spRow.wallMs).toFixed(2)}${fsRow.cpuMs && spRow.cpuMs ? `, cpu ${(fsRow.cpuMs / spRow.cpuMs).toFixed(2)}` : ''}  (issue 14 target: <= 0.5, peak RSS <= 300 MB)`);
     else if (!spatch) out('  spatch: not installed (Debian package coccinelle); no ratio');
     out('  forksafe with the native tree-sitter parser: evaluated and not adopted (slower here, other error recovery; docs/performance.md)');
+    if (values['no-prefilter-run']) {
+      const r = await measureTreeWithoutPrefilter(dir);
+      out(`  ${r.label.padEnd(34)} wall ${ms(r.wallMs).padStart(8)}${cpu(r.cpuMs)}  peak RSS ${mb(r.peakRssKb)} (tree ${mb(r.treePeakRssKb)})  exit ${r.exitCode}  (once; issue 14 target: peak RSS <= 500 MB)`);
+    }
     if (skip.has('corpus')) return 0;
   }
   const { dir: corpus, manifest } = ensureCorpus(n('files'), n('mb'), n('seed'));

@@ -41,3 +41,14 @@ export async function measureTree(dir: string, repeat: number, spatch: string | 
   }
   return tools.map((t) => row(t.label, runs.get(t.label)!));
 }
+
+/**
+ * One `forksafe scan --no-prefilter` of `dir` (default jobs, default text output): every file parsed and analysed
+ * with its whole folder as context. Its peak RSS is issue 14's `--no-prefilter` number (target 500 MB).
+ */
+export async function measureTreeWithoutPrefilter(dir: string): Promise<TreeRow> {
+  const cwd = path.dirname(path.resolve(dir));
+  const target = path.basename(path.resolve(dir));
+  const label = 'forksafe scan --no-prefilter';
+  return row(label, await repeatRun(process.execPath, [CLI_BUNDLE, 'scan', '--no-prefilter', '--fail-on', 'none', '--no-progress', '-o', '/dev/null', target], 1, cwd));
+}
