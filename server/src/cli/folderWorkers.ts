@@ -31,6 +31,9 @@ export interface BatchOutcome {
  */
 export const WORKER_SCAN_TARGETS = 2000;
 
+/** Batches a worker holds at once (the one it analyses and the next). */
+const IN_FLIGHT = 2;
+
 /** A batch holds whole folders and about this many files (members included), so the busiest worker finishes soon after the others. */
 const BATCH_FILES = 256;
 
@@ -97,6 +100,7 @@ export async function runBatch(syntax: () => Promise<CSyntax>, batch: FolderBatc
 }
 
 export interface FolderWorkersOptions extends BatchOptions {
+  /** Worker threads. */
   workers: number;
   /** Loads the grammar for this thread (only when a worker fails and its batch is run here). */
   syntax: () => Promise<CSyntax>;
@@ -105,8 +109,9 @@ export interface FolderWorkersOptions extends BatchOptions {
 }
 
 /**
- * Runs the batches on `workers` worker threads, one batch at a time each, the next going to whichever is free. A
- * worker that fails or crashes takes no more batches; its batch is run again in this thread. The outcomes are merged
+ * Runs the batches on `workers` worker threads, each holding up to two (the one it analyses and the next, so it never
+ * waits for this thread), the next going to whichever has room. A worker that fails or crashes takes no more batches;
+ * the batches it held are run again in this thread. The outcomes are merged
  * as planScan would give them for all the targets at once; results are sorted by the caller.
  */
 export async function runFolderWorkers(batches: FolderBatch[], opts: FolderWorkersOptions): Promise<{ plan: ScanPlan; results: FileResult[] }> {
@@ -122,8 +127,8 @@ export function queueFolderWorkers(batches: readonly FolderBatch[], opts: Folder
 
 /**
  * Folder batches handed to worker threads as they come (the scan adds them while the target walk goes on): the
- * workers start with the first batch, each takes the next queued batch when it finishes one, and `close` (no more
- * batches) waits for them and merges the outcomes. The thread adding batches must let its event loop run now and
+ * workers start with the first batches, each is topped up to IN_FLIGHT batches when it finishes one, and `close` (no
+ * more batches) waits for them and merges the outcomes. The thread adding batches must let its event loop run now and
  * then (a finished worker's message), or the workers wait for it.
  */
 export class FolderWorkers {
@@ -174,23 +179,27 @@ export class FolderWorkers {
   private start(): { give: () => void; ended: Promise<void> } {
     const { opts } = this;
     const worker = new Worker(opts.workerScript, { workerData: { settings: opts.settings, fixes: opts.fixes } satisfies WorkerInit });
-    let current: number | undefined;
+    /** Batches sent and not finished: up to IN_FLIGHT, so a worker has its next batch while this thread is busy. */
+    const inFlight: number[] = [];
     let done = false;
     let resolveEnded: () => void = () => undefined;
     const ended = new Promise<void>((resolve) => { resolveEnded = resolve; });
-    /** Gives the next queued batch when idle; ends the worker when nothing is queued and nothing more will come. */
+    /** Tops up the worker's batches; ends it when nothing is queued or in flight and nothing more will come. */
     const give = (): void => {
-      if (done || current !== undefined) return;
-      if (this.next >= this.batches.length) { if (this.closed) finish(); return; }
-      current = this.next++;
-      worker.postMessage({ type: 'batch', id: current, batch: this.batches[current]!, prefilter: opts.prefilter, inputFolders: opts.inputFolders } satisfies ToWorker);
+      if (done) return;
+      while (inFlight.length < IN_FLIGHT && this.next < this.batches.length) {
+        const id = this.next++;
+        inFlight.push(id);
+        worker.postMessage({ type: 'batch', id, batch: this.batches[id]!, prefilter: opts.prefilter, inputFolders: opts.inputFolders } satisfies ToWorker);
+      }
+      if (inFlight.length === 0 && this.closed && this.next >= this.batches.length) finish();
     };
     const finish = (failure?: string): void => {
       if (done) return;
       done = true;
       if (failure !== undefined) {
         opts.onWorkerFailure?.(failure);
-        if (current !== undefined) this.left.push(current);
+        this.left.push(...inFlight);
       }
       void worker.terminate();
       resolveEnded();
@@ -198,13 +207,19 @@ export class FolderWorkers {
     worker.on('message', (msg: FromWorker) => {
       if (msg.type === 'progress') { opts.onFile?.(); return; }
       if (msg.type === 'read') { for (let i = 0; i < msg.count; i++) opts.onFileRead?.(); return; }
-      if (msg.type === 'batch-done') { this.merge(msg.outcome); this.batches[msg.id] = undefined; current = undefined; give(); return; }
+      if (msg.type === 'batch-done') {
+        this.merge(msg.outcome);
+        this.batches[msg.id] = undefined;
+        inFlight.splice(inFlight.indexOf(msg.id), 1);
+        give();
+        return;
+      }
       // Chunk results ('done') are never asked of a folder worker.
       if (msg.type === 'done') return;
       finish(`a worker failed (its files are analysed again in the main thread): ${msg.error}`);
     });
     worker.on('error', (err) => finish(`a worker crashed (its files are analysed again in the main thread): ${err.message}`));
-    worker.on('exit', (code) => finish(`a worker exited with code ${code}${current !== undefined ? ' while analysing' : ''}`));
+    worker.on('exit', (code) => finish(`a worker exited with code ${code}${inFlight.length > 0 ? ' while analysing' : ''}`));
     give();
     return { give, ended };
   }

@@ -19,7 +19,14 @@ const flushReads = (): void => {
   readSince = 0;
 };
 
+/** Messages are handled one after another: a batch sent ahead waits for the one before to finish. */
+let queue: Promise<void> = Promise.resolve();
+
 port.on('message', (msg: ToWorker) => {
+  queue = queue.then(() => handle(msg));
+});
+
+function handle(msg: ToWorker): Promise<void> {
   const id = msg.id;
   const work = msg.type === 'chunk'
     ? syntax.then((s) => {
@@ -34,7 +41,7 @@ port.on('message', (msg: ToWorker) => {
       flushReads();
       post({ type: 'batch-done', id, outcome });
     });
-  work.catch((err: unknown) => {
+  return work.catch((err: unknown) => {
     post({ type: 'failed', id, error: (err as Error)?.stack ?? String(err) });
   });
-});
+}
