@@ -1,5 +1,5 @@
 // Phase one's reading for `forksafe scan`: each driver group's files read one at a time into an arena and tested on their bytes; read again and decoded only when the group may name a pin API (or for the few targets it analyses anyway).
-import { holdsSuppression, mayMentionPinApi } from '../runtime/fileRelevance';
+import { holdsSuppression, mentionsPinApiBytes } from '../runtime/fileRelevance';
 import { ByteArena, BytesRead, decodedLength, decodeText, readScanBytes, readSourceBytes } from '../runtime/sourceFiles';
 import type { InputError } from '../runtime/scanTargets';
 
@@ -40,7 +40,7 @@ export interface ReadOptions {
 
 /**
  * Reads a group. Its bytes live in `arena` until the next group; what outlives them is decoded text. A group none of
- * whose files can name a pin API (runtime/fileRelevance.ts: mayMentionPinApi) is not decoded, but for the targets it
+ * whose files name no pin API (runtime/fileRelevance.ts: mentionsPinApiBytes) is not decoded, but for the targets it
  * will analyse.
  */
 export function readGroup(group: GroupFiles, opts: ReadOptions, arena: ByteArena): GroupRead {
@@ -74,7 +74,7 @@ export function readGroup(group: GroupFiles, opts: ReadOptions, arena: ByteArena
     }
     out.members.push(member);
     if (!opts.prefilter) continue;
-    if (!out.mayPin && mayMentionPinApi(read.bytes)) out.mayPin = true;
+    if (!out.mayPin && mentionsPinApiBytes(read.bytes)) out.mayPin = true;
     suppressions.push(target && holdsSuppression(read.bytes));
   }
   if (!opts.prefilter) return out;

@@ -84,7 +84,7 @@ CI:
   --baseline FILE        report only findings not recorded in FILE (matched by fingerprint, so moved lines still match)
   --update-baseline      write every current finding to the --baseline FILE and exit 0
   -j, --jobs N           worker threads that read and analyse whole folders (default: one per core, for trees of
-                         2,000 files or more; smaller scans use the main thread; 1: the main thread only)
+                         20,000 files or more; smaller scans use the main thread; 1: the main thread only)
   --no-prefilter         parse and analyse every file instead of the two-phase scan (slower; same findings)
 
 exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage error or a file that could not be read

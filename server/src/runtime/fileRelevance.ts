@@ -69,11 +69,19 @@ export function mentionsPinApi(text: string): boolean {
  * makes an ASCII character out of other bytes (an ASCII byte inside a broken sequence ends it with U+FFFD and is
  * then decoded as itself); dropping a BOM removes U+FEFF only. So an ASCII string is in the decoded text exactly
  * when its bytes are in the file, and:
- *  - mayMentionPinApi(bytes) false => mentionsPinApi(text) false: every pin API name contains one of PIN_ANCHORS;
+ *  - mentionsPinApiBytes(bytes) === mentionsPinApi(text): every pin API name contains one of PIN_ANCHORS, and a name
+ *    matches `\b(?:names)\b` exactly where the whole run of ASCII word bytes around an anchor is that name (`\b` counts
+ *    only [A-Za-z0-9_] as word characters, and no other byte decodes to one);
  *  - holdsSuppression(bytes) === SUPPRESSION_TEXT.test(text): the pattern is one ASCII literal.
  */
 const PIN_ANCHORS: readonly Buffer[] = anchorsOf(PIN_API_NAMES, ['user_pages', 'vaddr_frames']).map((a) => Buffer.from(a, 'latin1'));
+const PIN_NAME_SET: ReadonlySet<string> = new Set(PIN_API_NAMES);
 const SUPPRESSION_BYTES = Buffer.from(SUPPRESSION_TEXT.source, 'latin1');
+
+/** [A-Za-z0-9_]: what `\b` counts as a word character. */
+function isWordByte(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f;
+}
 
 /** `preferred` plus each name that contains none of them: every name then contains one of the result. */
 function anchorsOf(names: readonly string[], preferred: readonly string[]): string[] {
@@ -82,10 +90,23 @@ function anchorsOf(names: readonly string[], preferred: readonly string[]): stri
   return out;
 }
 
-/** False when the file cannot name a pin API (see above); true means "decode it and look". */
-export function mayMentionPinApi(bytes: Uint8Array): boolean {
+/**
+ * mentionsPinApi on the bytes, with the same answer (see above): each place an anchor occurs, the identifier around it
+ * is read and looked up. `os_lock_user_pages` (NVIDIA's generated headers) or `put_user_pages` is no pin API, so a
+ * folder that holds only such names is not decoded.
+ */
+export function mentionsPinApiBytes(bytes: Uint8Array): boolean {
   const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return PIN_ANCHORS.some((a) => b.includes(a));
+  for (const anchor of PIN_ANCHORS) {
+    for (let at = b.indexOf(anchor); at >= 0; at = b.indexOf(anchor, at + 1)) {
+      let start = at;
+      while (start > 0 && isWordByte(b[start - 1]!)) start--;
+      let end = at + anchor.length;
+      while (end < b.length && isWordByte(b[end]!)) end++;
+      if (PIN_NAME_SET.has(b.toString('latin1', start, end))) return true;
+    }
+  }
+  return false;
 }
 
 /** SUPPRESSION_TEXT on the bytes: the same answer as on the decoded text (see above). */
