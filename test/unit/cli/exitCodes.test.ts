@@ -68,6 +68,28 @@ describe('cli: exit codes', function () {
     assert.equal(runCli(['scan', '--fail-on', 'warning', '--max-file-size-kb', '0.05', 'bad'], dir).code, 0, 'FS009 is information');
   });
 
+  it('folder workers (-j 2) report what one thread reports: findings, unreadable and binary files, FS009, exit code', function () {
+    const { dir: tree, remove: removeTree } = scratchTree({
+      'drv/a.c': BAD_DRIVER, 'drv/short.c': SHORT_PIN, 'drv/blob.c': 'x\0y', 'other/big.h': `/* ${'z'.repeat(3000)} */\n`,
+      'other/ok.c': '/* forksafe-ignore FS001 */\nint ok;\n', 'third/pin.c': BAD_DRIVER,
+    });
+    try {
+      fs.symlinkSync(path.join(tree, 'gone.c'), path.join(tree, 'drv', 'dangling.c'));
+      fs.writeFileSync(path.join(tree, 'third', 'broken.c'), Buffer.from([0x69, 0x6e, 0x74, 0x20, 0xff, 0xfe, 0x3b, 0x0a]));
+      const run = (jobs: string): ReturnType<typeof runCli> => runCli(['scan', '--format', 'gcc', '--max-file-size-kb', '2', '-j', jobs, '.'], tree);
+      const one = run('1');
+      const two = run('2');
+      assert.equal(one.code, 2, one.stderr);
+      assert.equal(two.code, one.code);
+      assert.equal(two.stdout, one.stdout);
+      assert.match(one.stdout, /drv\/a\.c:3:2: error/);
+      assert.match(one.stdout, /other\/big\.h:1:1: note: forksafe did not analyse this file/);
+      const lines = (r: ReturnType<typeof runCli>): string[] => r.stderr.split('\n').filter((l) => !/^forksafe: \d+ files/.test(l)).sort();
+      assert.deepEqual(lines(two), lines(one));
+      assert.ok(lines(one).some((l) => /drv\/blob\.c: binary file/.test(l)) && lines(one).some((l) => /drv\/dangling\.c: no such file/.test(l)), one.stderr);
+    } finally { removeTree(); }
+  });
+
   it('2 for an invalid configuration file, naming it and the problem, before scanning', function () {
     const cases: Array<[string, RegExp]> = [
       ['{ "kernelVersion": ', /forksafe\.json: not valid JSON/],
