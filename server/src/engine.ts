@@ -100,13 +100,10 @@ function resolveKernelVersion(settings: ForksafeSettings, context?: AnalysisCont
 }
 
 /**
- * The shared lookups of a context list, kept while the list is alive: a host that analyses several targets against
- * the same list (the CLI, a folder's targets; the target itself may be in it, it is left out by uri) builds them once.
- */
-const workspaceBases = new WeakMap<object, WorkspaceBase>();
-/**
- * The last base built, for a host that hands a new list of the same files each time: the editor lists a driver's
- * context again on every keystroke in one of its files, with the same trees while those files are unchanged.
+ * The last context's lookup table. A host that analyses several targets against one list (the CLI, a chunk's targets;
+ * a target's own entry in the list is left out by uri) and a host that lists the same files again (the editor, on
+ * every keystroke, with the same trees while those files are unchanged) build it once: the same trees in the same
+ * order give the same lookups, as the index of a tree is a function of it (workspace.ts).
  */
 let lastBase: { files: ReadonlyArray<{ uri: string; text: string; tree: Tree }>; base: WorkspaceBase } | undefined;
 
@@ -117,14 +114,10 @@ function sameFiles(a: ReadonlyArray<{ uri: string; text: string; tree: Tree }>, 
 }
 
 function workspaceBaseOf(syntax: CSyntax, files: NonNullable<AnalysisContext['files']>): WorkspaceBase {
-  let base = workspaceBases.get(files);
-  if (!base) {
-    // The same trees in the same order give the same lookups: the index of a tree is a function of it (workspace.ts).
-    base = lastBase && sameFiles(lastBase.files, files) ? lastBase.base : new WorkspaceBase(files.map((f) => makeSourceFile(syntax, f.uri, f.text, f.tree)));
-    workspaceBases.set(files, base);
-    lastBase = { files: [...files], base };
+  if (!lastBase || !sameFiles(lastBase.files, files)) {
+    lastBase = { files: [...files], base: new WorkspaceBase(files.map((f) => makeSourceFile(syntax, f.uri, f.text, f.tree))) };
   }
-  return base;
+  return lastBase.base;
 }
 
 /** Analyses one file. Never throws on bad input: oversize or pathological files yield FS009 instead. */
@@ -216,9 +209,9 @@ export function analyzeFirstLook(syntax: CSyntax, input: { uri: string; text: st
  * What `analyze` reports for a text of `textLength` UTF-16 units over the size limit: nothing of the text is needed, so
  * the CLI reports a file it knows to be over the limit from its bytes without decoding it (cli/groupReader.ts).
  */
-export function oversizeReport(uri: string, textLength: number, settings: ForksafeSettings, context?: AnalysisContext): Report {
+export function oversizeReport(uri: string, textLength: number, settings: ForksafeSettings): Report {
   const report: Report = {
-    uri, findings: [], notes: [], kernel: resolveKernel(settings, context), sites: [],
+    uri, findings: [], notes: [], kernel: resolveKernel(settings), sites: [],
     stats: { bytes: textLength, parseMs: 0, analyzeMs: 0, budgetHit: false, skipped: false, sites: 0 },
   };
   reportOversize(report, textLength, settings);

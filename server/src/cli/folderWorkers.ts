@@ -40,7 +40,7 @@ const IN_FLIGHT = 2;
 const BATCH_FILES = 256;
 
 /** Whether folder-batch workers may run at all: more than one job, and not the workspace scope (it is one group). */
-export function folderWorkersAllowed(settings: ForksafeSettings, jobs: number): boolean {
+function folderWorkersAllowed(settings: ForksafeSettings, jobs: number): boolean {
   return settings.driverScope !== 'workspace' && jobs > 1;
 }
 
@@ -236,13 +236,13 @@ function batchOf(folders: readonly WalkedFolder[]): FolderBatch {
 const WALK_YIELD_FOLDERS = 32;
 
 export interface WalkOptions {
-  /** Folder workers may be used at all (jobs > 1, a worker script, not the workspace scope). */
-  workersAllowed: boolean;
-  /** -j was given: the workers start with the first folder, whatever the tree's size. */
+  settings: ForksafeSettings;
+  /** Analysers asked for (-j, or one per core): the worker threads a pool gets. */
+  jobs: number;
+  /** -j was given: the workers start with the first folder, whatever the tree's size (wantsFolderWorkers). */
   explicitJobs: boolean;
-  workers: number;
-  /** Makes the pool when the walk has found enough targets. */
-  makePool: () => FolderWorkers;
+  /** Makes the pool when the walk has found enough targets; undefined when there is no worker script. */
+  makePool: (() => FolderWorkers) | undefined;
 }
 
 /**
@@ -253,6 +253,7 @@ export interface WalkOptions {
  * caller scans `collected` as before.
  */
 export async function walkWithWorkers(walk: Generator<WalkedFolder, CollectedTargets, void>, opts: WalkOptions): Promise<{ collected: CollectedTargets; pool?: FolderWorkers }> {
+  const possible = opts.makePool !== undefined && folderWorkersAllowed(opts.settings, opts.jobs);
   let pool: FolderWorkers | undefined;
   let pending: WalkedFolder[] = [];
   let pendingFiles = 0;
@@ -265,16 +266,16 @@ export async function walkWithWorkers(walk: Generator<WalkedFolder, CollectedTar
       if (pool) {
         const rest = [...pending.flatMap((f) => f.targets), ...collected.files.filter((f) => !given.has(f))];
         // Sorted like the walk's result, so the remaining folders are cut as folderBatches cuts a whole tree.
-        for (const b of folderBatches([...new Set(rest)].sort(), collected.folderSources, opts.workers)) pool.add(b);
+        for (const b of folderBatches([...new Set(rest)].sort(), collected.folderSources, opts.jobs)) pool.add(b);
       }
       return { collected, pool };
     }
     const folder = step.value;
-    if (!opts.workersAllowed || folder.targets.length === 0) continue;
+    if (!possible || folder.targets.length === 0) continue;
     found += folder.targets.length;
     pending.push(folder);
     pendingFiles += Math.max(folder.targets.length, folder.sources.length);
-    if (!pool && (opts.explicitJobs || found >= WORKER_SCAN_TARGETS)) pool = opts.makePool();
+    if (!pool && wantsFolderWorkers(found, opts.settings, opts.jobs, opts.explicitJobs)) pool = opts.makePool!();
     if (pool && pendingFiles >= BATCH_FILES) {
       const batch = batchOf(pending);
       for (const t of batch.targets) given.add(t);

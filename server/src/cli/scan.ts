@@ -17,7 +17,7 @@ import { ConfigError, FIX_USAGE, parseScanOptions, SCAN_USAGE, ScanOptions, Usag
 import { planScan } from './scanPlan';
 import { compareReported, makeLocator, ReportedError, ReportedFinding, ScanReport } from './scanReport';
 import { ChunkRunner, workerScriptPath } from './workerPool';
-import { folderBatches, folderWorkersAllowed, FolderWorkers, FolderWorkersOptions, queueFolderWorkers, walkWithWorkers, wantsFolderWorkers } from './folderWorkers';
+import { folderBatches, FolderWorkers, FolderWorkersOptions, queueFolderWorkers, walkWithWorkers, wantsFolderWorkers } from './folderWorkers';
 import type { FileResult } from './analyzeChunk';
 import { planFixes, safeFixes, unifiedDiff, writeChanges } from './fixFiles';
 import { writePatchSeries } from './patchSeries';
@@ -174,8 +174,8 @@ async function analyseTargets(opts: ScanOptions, io: ScanIo): Promise<ScanPass> 
   // A large tree: workers read, plan and analyse whole folders (folderWorkers.ts), starting while the walk goes on; the
   // bar follows the reading, which the analysis of the few folders that may pin keeps pace with.
   const walked = await walkWithWorkers(walkScanTargets(opts.inputs, { include: settings.include, exclude: settings.exclude, gitignore: opts.gitignore, root: opts.root }), {
-    workersAllowed: workerScript !== undefined && folderWorkersAllowed(settings, jobs),
-    explicitJobs: opts.jobs !== undefined, workers: jobs, makePool: () => new FolderWorkers(folderWorkerOptions(workerScript!)),
+    settings, jobs, explicitJobs: opts.jobs !== undefined,
+    makePool: workerScript === undefined ? undefined : () => new FolderWorkers(folderWorkerOptions(workerScript)),
   });
   const { collected } = walked;
   for (const p of collected.leftOut) io.err(`forksafe: ${p}: left out by the include/exclude${opts.gitignore ? '/.gitignore' : ''} rules\n`);

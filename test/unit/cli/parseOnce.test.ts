@@ -405,13 +405,13 @@ describe('cli: folder-batch workers (whole-tree scans)', function () {
     const targetOptions = { include: settings.include, exclude: settings.exclude, gitignore: false, root: tree };
     const options = { settings, prefilter: true, fixes: true, inputFolders: [tree] };
     const makePool = (): FolderWorkers => new FolderWorkers({ ...options, workers: 2, syntax: async () => syntax, workerScript: workerScriptPath()! });
-    const none = await walkWithWorkers(walkScanTargets([tree], targetOptions), { workersAllowed: true, explicitJobs: false, workers: 2, makePool });
+    const none = await walkWithWorkers(walkScanTargets([tree], targetOptions), { settings, jobs: 2, explicitJobs: false, makePool });
     assert.equal(none.pool, undefined, `${targets.length} targets are fewer than ${WORKER_SCAN_TARGETS}`);
     // A file named as an input, outside the walked folder: queued when the walk ends.
     const { dir: elsewhere, remove } = scratchTree({ 'lone/pin.c': BAD_DRIVER });
     try {
       const lone = path.join(elsewhere, 'lone', 'pin.c');
-      const streamed = await walkWithWorkers(walkScanTargets([tree, lone], targetOptions), { workersAllowed: true, explicitJobs: true, workers: 2, makePool });
+      const streamed = await walkWithWorkers(walkScanTargets([tree, lone], targetOptions), { settings, jobs: 2, explicitJobs: true, makePool });
       assert.ok(streamed.pool);
       assert.deepEqual(streamed.collected.files, [...none.collected.files, lone].sort());
       const { plan, results } = await streamed.pool.close();
@@ -420,7 +420,9 @@ describe('cli: folder-batch workers (whole-tree scans)', function () {
       assert.equal(plan.analysed, inline.analysed);
       assert.deepEqual(results.find((r) => r.path === lone)?.findings.map((f) => f.code), ['FS001']);
     } finally { remove(); }
-    const notAllowed = await walkWithWorkers(walkScanTargets([tree], targetOptions), { workersAllowed: false, explicitJobs: true, workers: 2, makePool });
+    const oneJob = await walkWithWorkers(walkScanTargets([tree], targetOptions), { settings, jobs: 1, explicitJobs: true, makePool });
+    assert.equal(oneJob.pool, undefined, '-j 1 never starts a worker');
+    const notAllowed = await walkWithWorkers(walkScanTargets([tree], targetOptions), { settings, jobs: 2, explicitJobs: true, makePool: undefined });
     assert.equal(notAllowed.pool, undefined);
   });
 
