@@ -713,7 +713,7 @@ class FileAnalysis {
     for (const file of this.workspace.files) {
       for (const c of file.index.calls) {
         // The name decides first (a map lookup); following every argument of every call is what cost the time.
-        if (c.args.length === 0 || (!findReleaseApi(c.name) && this.workspace.functionsNamed(c.name).length === 0)) continue;
+        if ((!findReleaseApi(c.name) && this.workspace.functionsNamed(c.name).length === 0) || c.args.length === 0) continue;
         if (!c.args.some((a) => isOurs(a, c.fn?.node))) continue;
         if (findReleaseApi(c.name)) {
           if (!has(file.uri, c.node) && isOurs(c.args[0], c.fn?.node)) out.push({ uri: file.uri, node: c.node, api: c.name });

@@ -1,19 +1,22 @@
-// One pass over a file's tree: its functions, calls, macros, comments and protection evidence, with nodes kept for the analysis.
+// One pass over a file's tree: its functions, calls, macros, comments and protection evidence. Entries carry their name and byte range as data; their nodes are kept when indexed and found again from the range when an edit carried them over (reindexFile).
 import type { CSyntax, Node, Tree } from './parser';
 import { findReleaseApi } from './pinApis';
 import { functionBody, functionNameNode, functionParams, namedChildren } from './syntaxTools';
 
-export interface FunctionInfo { name: string; node: Node; nameNode: Node; params: string[]; body: Node | undefined }
-export interface CallInfo { name: string; node: Node; nameNode: Node; args: Node[]; fn: FunctionInfo | undefined }
-export interface MacroInfo {
-  name: string; node: Node; nameNode: Node;
+/** Offsets are the tree's (UTF-16 units of the text): `start` inclusive, `end` exclusive. */
+interface Ranged { readonly start: number; readonly end: number; readonly node: Node }
+
+export interface FunctionInfo extends Ranged { name: string; nameNode: Node; params: string[]; body: Node | undefined }
+export interface CallInfo extends Ranged { name: string; nameNode: Node; args: Node[]; fn: FunctionInfo | undefined }
+export interface MacroInfo extends Ranged {
+  name: string; nameNode: Node;
   /** Undefined for object-like macros. */
   params: string[] | undefined;
   body: string;
 }
-export interface CommentInfo { node: Node; text: string; startLine: number; endLine: number }
+export interface CommentInfo extends Ranged { text: string; startLine: number; endLine: number }
 /** An identifier the protection search cares about (VM_DONTCOPY, MADV_DONTFORK, notifier ops types, ...). */
-export interface MarkerInfo { name: string; node: Node; fn: FunctionInfo | undefined }
+export interface MarkerInfo extends Ranged { name: string; fn: FunctionInfo | undefined }
 
 export interface FileIndex {
   functions: FunctionInfo[];
@@ -22,65 +25,244 @@ export interface FileIndex {
   comments: CommentInfo[];
   markers: MarkerInfo[];
   hasErrors: boolean;
+  /** Which optional queries ran (a text that cannot match skips them): an index carried over an edit needs the same. */
+  queried: { comments: boolean; markers: boolean };
+  /** Set by reindexFile: how many entries were carried over from the previous index rather than queried again. */
+  carried?: number;
 }
 
 /** Names the protections query can match, and the comment prefix annotations use: absent from the text, the query can only find nothing. */
 const PROTECTION_TEXT = /VM_DONTCOPY|VM_WIPEONFORK|MADV_DONTFORK|MADV_WIPEONFORK|mmu_notifier_ops|mmu_interval_notifier_ops/;
 const ANNOTATION_TEXT = /forksafe-/;
 
+function queriesFor(text: string | undefined): FileIndex['queried'] {
+  return { comments: text === undefined || ANNOTATION_TEXT.test(text), markers: text === undefined || PROTECTION_TEXT.test(text) };
+}
+
 /**
  * `text` (the tree's source), when given, lets whole-file queries that cannot match be skipped: on a 10,000-line file
  * the protections and comments queries cost about a quarter of the index time on every keystroke.
  */
 export function indexFile(syntax: CSyntax, tree: Tree, text?: string): FileIndex {
+  const queried = queriesFor(text);
+  const found = indexNodes(syntax, tree, [tree.rootNode], queried);
+  return { ...found, hasErrors: tree.rootNode.hasError, queried };
+}
+
+type Entries = Omit<FileIndex, 'hasErrors' | 'queried'>;
+
+/** The entries of the given subtrees (whole items of the file: a call's function is within the same item). */
+function indexNodes(syntax: CSyntax, tree: Tree, roots: readonly Node[], queried: FileIndex['queried']): Entries {
   const functions: FunctionInfo[] = [];
   const macros: MacroInfo[] = [];
-  const byNode = new Map<number, FunctionInfo>();
-  const wantComments = text === undefined || ANNOTATION_TEXT.test(text);
-  const wantMarkers = text === undefined || PROTECTION_TEXT.test(text);
-  const names = ['definitions', 'calls', ...(wantComments ? ['comments'] : []), ...(wantMarkers ? ['protections'] : [])];
+  const seen = new Set<number>();
+  const names = ['definitions', 'calls', ...(queried.comments ? ['comments'] : []), ...(queried.markers ? ['protections'] : [])];
+  const query = syntax.queriesTogether(names);
   const rawCalls: Array<{ node: Node; nameNode: Node; argList: Node }> = [];
   const commentNodes: Node[] = [];
   const markerNodes: Node[] = [];
-  // One walk of the tree for every query file the index needs (CSyntax.queriesTogether); each match is one pattern's.
-  for (const match of syntax.queriesTogether(names).matches(tree.rootNode)) {
-    // Each capture read once (a keystroke on a 10,000-line file indexes some 4,000 matches).
-    const c: Record<string, Node | undefined> = {};
-    for (const capture of match.captures) c[capture.name] ??= capture.node;
-    if (c.comment) { commentNodes.push(c.comment); continue; }
-    const marker = c['protection.flag'] ?? c['protection.notifierOps'];
-    if (marker) { markerNodes.push(marker); continue; }
-    if (c.call) {
-      const nameNode = c['call.name'];
-      const argList = c['call.args'];
-      if (nameNode && argList) rawCalls.push({ node: c.call, nameNode, argList });
-      continue;
-    }
-    const fnNode = c.function;
-    if (fnNode) {
-      const nameNode = functionNameNode(fnNode);
-      if (!nameNode || byNode.has(fnNode.id)) continue;
-      const info: FunctionInfo = { name: nameNode.text, node: fnNode, nameNode, params: functionParams(fnNode), body: functionBody(fnNode) };
-      functions.push(info);
-      byNode.set(fnNode.id, info);
-      continue;
-    }
-    const macroNode = c['macro.function'] ?? c['macro.object'];
-    const nameNode = c['macro.name'];
-    if (macroNode && nameNode) {
-      const paramsNode = c['macro.params'];
-      macros.push({
-        name: nameNode.text, node: macroNode, nameNode,
-        params: paramsNode ? namedChildren(paramsNode).filter((p) => p.type === 'identifier' || p.type === '...').map((p) => p.text) : undefined,
-        body: c['macro.body']?.text ?? '',
-      });
+  // One walk of each subtree for every query file the index needs (CSyntax.queriesTogether); each match is one pattern's.
+  for (const root of roots) {
+    for (const match of query.matches(root)) {
+      // Each capture read once (a keystroke on a 10,000-line file indexes some 4,000 matches).
+      const c: Record<string, Node | undefined> = {};
+      for (const capture of match.captures) c[capture.name] ??= capture.node;
+      if (c.comment) { commentNodes.push(c.comment); continue; }
+      const marker = c['protection.flag'] ?? c['protection.notifierOps'];
+      if (marker) { markerNodes.push(marker); continue; }
+      if (c.call) {
+        const nameNode = c['call.name'];
+        const argList = c['call.args'];
+        if (nameNode && argList) rawCalls.push({ node: c.call, nameNode, argList });
+        continue;
+      }
+      const fnNode = c.function;
+      if (fnNode) {
+        const nameNode = functionNameNode(fnNode);
+        if (!nameNode || seen.has(fnNode.id)) continue;
+        seen.add(fnNode.id);
+        functions.push(new IndexedFunction(tree, fnNode.startIndex, fnNode.endIndex, nameNode.text, functionParams(fnNode), fnNode, nameNode));
+        continue;
+      }
+      const macroNode = c['macro.function'] ?? c['macro.object'];
+      const nameNode = c['macro.name'];
+      if (macroNode && nameNode) {
+        const paramsNode = c['macro.params'];
+        const params = paramsNode ? namedChildren(paramsNode).filter((p) => p.type === 'identifier' || p.type === '...').map((p) => p.text) : undefined;
+        macros.push(new IndexedMacro(tree, macroNode.startIndex, macroNode.endIndex, macroNode.type, nameNode.text, params, c['macro.body']?.text ?? '', macroNode, nameNode));
+      }
     }
   }
   const fnOf = functionLocator(functions);
-  const calls = rawCalls.map((c) => callInfo(c.nameNode.text, c.node, c.nameNode, c.argList, fnOf(c.node)));
-  const comments: CommentInfo[] = commentNodes.map((node) => ({ node, text: node.text, startLine: node.startPosition.row, endLine: node.endPosition.row }));
-  const markers: MarkerInfo[] = markerNodes.map((node) => ({ name: node.text, node, fn: fnOf(node) }));
-  return { functions, calls, macros, comments, markers, hasErrors: tree.rootNode.hasError };
+  const calls: CallInfo[] = rawCalls.map((c) => {
+    const start = c.node.startIndex;
+    return new IndexedCall(tree, start, c.node.endIndex, c.nameNode.text, fnOf(start, c.node.id), c.node, c.nameNode, c.argList);
+  });
+  const comments: CommentInfo[] = commentNodes.map((node) => new IndexedComment(tree, node.startIndex, node.endIndex, node.text, node.startPosition.row, node.endPosition.row, node));
+  const markers: MarkerInfo[] = markerNodes.map((node) => {
+    const start = node.startIndex;
+    return new IndexedMarker(tree, start, node.endIndex, node.type, node.text, fnOf(start, node.id), node);
+  });
+  return { functions, calls, macros, comments, markers };
+}
+
+/** An edit between two parses, in UTF-16 offsets: previous[startIndex, oldEndIndex) became text[startIndex, newEndIndex). */
+export interface IndexEdit { startIndex: number; oldEndIndex: number; newEndIndex: number }
+
+/** Node types whose children are the file's items (top level, and the branches of preprocessor conditionals around them). */
+const CONTAINERS = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef']);
+
+/**
+ * The index of `tree` (parsed from `text` after `edit`, with `changedRanges` from tree-sitter), made from `previous`
+ * (the index of the tree before the edit): only the items (top-level definitions, declarations, directives, comments)
+ * that the edit or a syntax change touched are queried again; every other entry is carried over, its offsets (and
+ * lines) moved by the edit, its node found again from its range when asked. Equal to `indexFile` of the new tree
+ * (tests: random edits); it falls back to that whenever an entry would straddle the re-queried region.
+ */
+export function reindexFile(syntax: CSyntax, previous: FileIndex, tree: Tree, text: string, previousText: string, edit: IndexEdit, changedRanges: ReadonlyArray<{ startIndex: number; endIndex: number }>): FileIndex {
+  const queried = queriesFor(text);
+  if (queried.comments !== previous.queried.comments || queried.markers !== previous.queried.markers) return indexFile(syntax, tree, text);
+  let from = edit.startIndex;
+  let to = edit.newEndIndex;
+  for (const r of changedRanges) { from = Math.min(from, r.startIndex); to = Math.max(to, r.endIndex); }
+  const items: Node[] = [];
+  touchedItems(tree.rootNode, from, to, items);
+  for (const item of items) { from = Math.min(from, item.startIndex); to = Math.max(to, item.endIndex); }
+  // The re-queried region: [from, to) in the new text, [from, oldTo) in the previous one.
+  const delta = edit.newEndIndex - edit.oldEndIndex;
+  const oldTo = to - delta;
+  if (from > edit.startIndex || oldTo < edit.oldEndIndex) return indexFile(syntax, tree, text);
+  const straddles = (e: Ranged): boolean => (e.start < from && e.end > from) || (e.start < oldTo && e.end > oldTo);
+  for (const list of [previous.functions, previous.calls, previous.macros, previous.comments, previous.markers] as Ranged[][]) {
+    if (list.some(straddles)) return indexFile(syntax, tree, text);
+  }
+  const rows = lineBreaks(text, edit.startIndex, edit.newEndIndex) - lineBreaks(previousText, edit.startIndex, edit.oldEndIndex);
+  const fresh = indexNodes(syntax, tree, items, queried);
+  const functions = new Map<FunctionInfo, FunctionInfo>();
+  const carry = <T extends Ranged>(list: readonly T[], again: readonly T[], copy: (e: T, shift: number, rowShift: number) => T): T[] => {
+    const out: T[] = [];
+    for (const e of list) if (e.end <= from) out.push(copy(e, 0, 0));
+    out.push(...again);
+    for (const e of list) if (e.start >= oldTo) out.push(copy(e, delta, rows));
+    return out;
+  };
+  const fnIn = (fn: FunctionInfo | undefined): FunctionInfo | undefined => {
+    if (!fn) return undefined;
+    const moved = functions.get(fn);
+    if (!moved) throw new Error('forksafe: a carried entry lost its function');
+    return moved;
+  };
+  const out: FileIndex = {
+    functions: carry(previous.functions, fresh.functions, (f, shift) => {
+      const moved = new IndexedFunction(tree, f.start + shift, f.end + shift, f.name, f.params);
+      functions.set(f, moved);
+      return moved;
+    }),
+    calls: carry(previous.calls, fresh.calls, (c, shift) => new IndexedCall(tree, c.start + shift, c.end + shift, c.name, fnIn(c.fn))),
+    macros: carry(previous.macros, fresh.macros, (m, shift) => new IndexedMacro(tree, m.start + shift, m.end + shift, (m as IndexedMacro).type, m.name, m.params, m.body)),
+    comments: carry(previous.comments, fresh.comments, (c, shift, rowShift) => new IndexedComment(tree, c.start + shift, c.end + shift, c.text, c.startLine + rowShift, c.endLine + rowShift)),
+    markers: carry(previous.markers, fresh.markers, (m, shift) => new IndexedMarker(tree, m.start + shift, m.end + shift, (m as IndexedMarker).type, m.name, fnIn(m.fn))),
+    hasErrors: tree.rootNode.hasError,
+    queried,
+  };
+  out.carried = out.functions.length + out.calls.length + out.macros.length + out.comments.length + out.markers.length -
+    (fresh.functions.length + fresh.calls.length + fresh.macros.length + fresh.comments.length + fresh.markers.length);
+  return out;
+}
+
+/** The items of `container` that meet [from, to] (touching counts), descending into preprocessor conditionals. */
+function touchedItems(container: Node, from: number, to: number, out: Node[]): void {
+  for (const child of namedChildren(container)) {
+    if (child.endIndex < from) continue;
+    if (child.startIndex > to) break;
+    if (CONTAINERS.has(child.type)) touchedItems(child, from, to, out);
+    else out.push(child);
+  }
+}
+
+function lineBreaks(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/** The node of `type` with exactly the range [start, end) in `tree`. */
+function nodeAt(tree: Tree, start: number, end: number, type: string): Node {
+  let n: Node | null = tree.rootNode.descendantForIndex(start, end);
+  while (n && n.startIndex === start && n.endIndex === end && n.type !== type) n = n.parent;
+  if (!n || n.type !== type || n.startIndex !== start || n.endIndex !== end) throw new Error(`forksafe: no ${type} at ${start}-${end} in the edited tree`);
+  return n;
+}
+
+/** An entry's node: the one it was indexed with, or the one found again from its range after an edit carried it over. */
+abstract class IndexedEntry {
+  private found: Node | undefined;
+  constructor(protected readonly tree: Tree, readonly start: number, readonly end: number, readonly type: string, node?: Node) {
+    this.found = node;
+  }
+  get node(): Node {
+    this.found ??= nodeAt(this.tree, this.start, this.end, this.type);
+    return this.found;
+  }
+}
+
+class IndexedFunction extends IndexedEntry implements FunctionInfo {
+  private named: Node | undefined;
+  private bodyNode: Node | undefined | null = null;
+  constructor(tree: Tree, start: number, end: number, readonly name: string, readonly params: string[], node?: Node, nameNode?: Node) {
+    super(tree, start, end, 'function_definition', node);
+    this.named = nameNode;
+  }
+  get nameNode(): Node {
+    this.named ??= functionNameNode(this.node)!;
+    return this.named;
+  }
+  get body(): Node | undefined {
+    if (this.bodyNode === null) this.bodyNode = functionBody(this.node);
+    return this.bodyNode;
+  }
+}
+
+/**
+ * A call, its arguments listed only when asked: most calls of a file are never looked at beyond their name, and
+ * listing every call's arguments was a third of indexing a 10,000-line file, on every keystroke (issue 14).
+ */
+class IndexedCall extends IndexedEntry implements CallInfo {
+  private listed: Node[] | undefined;
+  constructor(tree: Tree, start: number, end: number, readonly name: string, readonly fn: FunctionInfo | undefined, node?: Node, private named?: Node, private argList?: Node) {
+    super(tree, start, end, 'call_expression', node);
+  }
+  get nameNode(): Node {
+    this.named ??= this.node.childForFieldName('function')!;
+    return this.named;
+  }
+  get args(): Node[] {
+    this.argList ??= this.node.childForFieldName('arguments')!;
+    this.listed ??= namedChildren(this.argList).filter((a) => a.type !== 'comment');
+    return this.listed;
+  }
+}
+
+class IndexedMacro extends IndexedEntry implements MacroInfo {
+  constructor(tree: Tree, start: number, end: number, type: string, readonly name: string, readonly params: string[] | undefined, readonly body: string, node?: Node, private named?: Node) {
+    super(tree, start, end, type, node);
+  }
+  get nameNode(): Node {
+    this.named ??= this.node.childForFieldName('name')!;
+    return this.named;
+  }
+}
+
+class IndexedComment extends IndexedEntry implements CommentInfo {
+  constructor(tree: Tree, start: number, end: number, readonly text: string, readonly startLine: number, readonly endLine: number, node?: Node) {
+    super(tree, start, end, 'comment', node);
+  }
+}
+
+class IndexedMarker extends IndexedEntry implements MarkerInfo {
+  constructor(tree: Tree, start: number, end: number, type: string, readonly name: string, readonly fn: FunctionInfo | undefined, node?: Node) {
+    super(tree, start, end, type, node);
+  }
 }
 
 const callsByFunction = new WeakMap<FileIndex, Map<FunctionInfo, CallInfo[]>>();
@@ -111,37 +293,27 @@ export function callsIn(index: FileIndex, fn: FunctionInfo): readonly CallInfo[]
   return byFn.get(fn) ?? [];
 }
 
-/**
- * A call, its arguments listed only when asked: most calls of a file are never looked at beyond their name, and
- * listing every call's arguments was a third of indexing a 10,000-line file, on every keystroke (issue 14).
- */
-function callInfo(name: string, node: Node, nameNode: Node, argList: Node, fn: FunctionInfo | undefined): CallInfo {
-  return new IndexedCall(name, node, nameNode, argList, fn);
-}
-
-class IndexedCall implements CallInfo {
-  private listed: Node[] | undefined;
-  constructor(readonly name: string, readonly node: Node, readonly nameNode: Node, private readonly argList: Node, readonly fn: FunctionInfo | undefined) {}
-  get args(): Node[] {
-    this.listed ??= namedChildren(this.argList).filter((a) => a.type !== 'comment');
-    return this.listed;
-  }
+/** The index's entry for a function_definition node, found by its range: no other function's node is read. */
+export function functionOfNode(index: FileIndex, fnNode: Node): FunctionInfo | undefined {
+  const start = fnNode.startIndex;
+  const end = fnNode.endIndex;
+  return index.functions.find((f) => f.start === start && f.end === end && f.node.id === fnNode.id);
 }
 
 /**
- * The innermost indexed function containing a node, found by byte range (the ranges of a tree nest) in O(log n).
- * Walking `node.parent` instead costs O(depth) per step, because tree-sitter finds a parent by descending from the
- * root: for every call of a 10,000-deep nested call expression that was O(depth³) and never finished.
+ * The innermost indexed function containing a node (by its start; the node itself excluded), found by byte range (the
+ * ranges of a tree nest) in O(log n). Walking `node.parent` instead costs O(depth) per step, because tree-sitter finds a
+ * parent by descending from the root: for every call of a 10,000-deep nested call expression that was O(depth³) and
+ * never finished.
  */
-function functionLocator(functions: FunctionInfo[]): (node: Node) => FunctionInfo | undefined {
-  // Node ranges are read from wasm on every access: each function's read once here. A node is located by its start
-  // alone: tree nodes nest, so a node that starts inside a function's range (and is not the function) lies within it.
-  const sorted = functions.map((f) => ({ f, start: f.node.startIndex, end: f.node.endIndex })).sort((a, b) => a.start - b.start);
+function functionLocator(functions: FunctionInfo[]): (start: number, id: number) => FunctionInfo | undefined {
+  // A node is located by its start alone: tree nodes nest, so a node that starts inside a function's range (and is
+  // not the function) lies within it.
+  const sorted = functions.map((f) => ({ f, start: f.start, end: f.end, id: f.node.id })).sort((a, b) => a.start - b.start);
   // reach[i]: the furthest end of sorted[0..i]; once it is not past the node's start, no earlier function contains it.
   const reach: number[] = [];
   sorted.forEach((x, i) => { reach.push(Math.max(x.end, i > 0 ? reach[i - 1] : 0)); });
-  return (node) => {
-    const start = node.startIndex;
+  return (start, id) => {
     let lo = 0;
     let hi = sorted.length - 1;
     let at = -1;
@@ -151,7 +323,7 @@ function functionLocator(functions: FunctionInfo[]): (node: Node) => FunctionInf
     }
     for (let i = at; i >= 0 && reach[i] > start; i--) {
       const x = sorted[i];
-      if (x.end > start && x.f.node.id !== node.id) return x.f;
+      if (x.end > start && x.id !== id) return x.f;
     }
     return undefined;
   };

@@ -145,7 +145,7 @@ export class PinSiteFinder {
     }
     // This file's callers first, then by file and position: the first of equally strong callers is the one reported.
     const rank = (site: PinSite): string => (site.file.uri === file.uri ? '' : site.file.uri);
-    return out.sort((a, b) => rank(a).localeCompare(rank(b)) || a.call.node.startIndex - b.call.node.startIndex);
+    return out.sort((a, b) => rank(a).localeCompare(rank(b)) || a.call.start - b.call.start);
   }
 
   /**

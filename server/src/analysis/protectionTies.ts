@@ -4,7 +4,7 @@
 // (docs/analysis.md, "Protections").
 import type { Node } from './parser';
 import type { Binding, Scope } from './flags';
-import type { FunctionInfo } from './fileIndex';
+import { functionOfNode, type FunctionInfo } from './fileIndex';
 import type { SourceFile, Workspace } from './workspace';
 import { descendants, namedChildren, unwrapParens, isAncestor } from './syntaxTools';
 import { declarationOf, fieldOf, namesWritten, rootIdentifier } from './lifetime/ownership';
@@ -56,7 +56,7 @@ export class ProtectionTies {
     const node = p.evidence.node;
     const file = this.workspace.fileFor(p.evidence.uri);
     if (!file) return undefined;
-    const fn = file.index.functions.find((f) => isAncestor(f.node, node));
+    const fn = file.index.functions.find((f) => f.start <= node.startIndex && node.endIndex <= f.end && isAncestor(f.node, node));
     const onPath = !!fn && pin.path.some((q) => q.id === fn.node.id);
     if (p.kind === 'notifier') {
       if (node.type !== 'call_expression') return undefined;
@@ -135,7 +135,7 @@ export class ProtectionTies {
   }
 
   private functionOf(scope: Scope): FunctionInfo | undefined {
-    return scope.fn ? scope.file.index.functions.find((f) => f.node.id === scope.fn!.id) : undefined;
+    return scope.fn ? functionOfNode(scope.file.index, scope.fn) : undefined;
   }
 
   /**
@@ -197,7 +197,7 @@ export class ProtectionTies {
       if (member?.type !== 'field_expression' || assign?.type !== 'assignment_expression') continue;
       if (assign.childForFieldName('left')?.id !== member.id || assign.childForFieldName('operator')?.text !== '=') continue;
       const value = assign.childForFieldName('right');
-      const fn = file.index.functions.find((f) => isAncestor(f.node, assign));
+      const fn = file.index.functions.find((f) => f.start <= assign.startIndex && assign.endIndex <= f.end && isAncestor(f.node, assign));
       const holder = rootIdentifier(member);
       if (value && fn && holder && declarationOf(fn.node, holder)?.structType === type) out.push({ value, file, fn });
     }

@@ -1,6 +1,6 @@
 // The set of parsed files the analysis may look across (the driver scope), with lookups by name.
 import type { CSyntax, Node, Tree } from './parser';
-import { FileIndex, FunctionInfo, CallInfo, MacroInfo, indexFile } from './fileIndex';
+import { FileIndex, FunctionInfo, CallInfo, MacroInfo, IndexEdit, indexFile, reindexFile } from './fileIndex';
 
 export interface SourceFile {
   uri: string;
@@ -22,6 +22,16 @@ export function makeSourceFile(syntax: CSyntax, uri: string, text: string, tree:
     indexes.set(tree, index);
   }
   return { uri, text, tree, index };
+}
+
+/**
+ * The editor re-parsed `oldTree` (its text `previousText`) into `tree` after `edit`: when `oldTree` was indexed, index
+ * `tree` from it (reindexFile: only the items the edit touched are queried again) before `oldTree` is deleted.
+ */
+export function carryIndex(syntax: CSyntax, oldTree: Tree, previousText: string, tree: Tree, text: string, edit: IndexEdit, changedRanges: ReadonlyArray<{ startIndex: number; endIndex: number }>): void {
+  const previous = indexes.get(oldTree);
+  if (!previous || indexes.has(tree)) return;
+  indexes.set(tree, reindexFile(syntax, previous, tree, text, previousText, edit, changedRanges));
 }
 
 export interface Located<T> { file: SourceFile; item: T }

@@ -3,6 +3,7 @@ import { TextDocument, TextDocumentContentChangeEvent } from 'vscode-languageser
 import { applyEdit, CSyntax, Tree } from '../analysis/parser';
 import { IndexRange, touchedRegion, TouchedRegion } from '../analysis/inertEdits';
 import { EditSpan, editedRange } from '../incremental';
+import { carryIndex } from '../analysis/workspace';
 
 /** What changed between two parses of a document: enough to tell whether the previous report still holds (incremental.ts). */
 export interface DocumentChange {
@@ -101,6 +102,8 @@ export class DocumentTrees {
     let lastChange: DocumentChange | undefined;
     if (entry && old && parsed.tree && entry.pending && entry.pending !== 'whole') {
       lastChange = describeChange(old, parsed.tree, entry, entry.pending, document.version, text);
+      // The old tree's index carried over to the new one (only the items the edit touched are indexed again).
+      if (lastChange) carryIndex(this.syntax, old, entry.text, parsed.tree, text, lastChange.edit, lastChange.changedRanges);
     }
     old?.delete();
     entry = { tree: parsed.tree, version: document.version, text, lastChange };

@@ -160,7 +160,7 @@ export function definitionsFromIndex(index: FileIndex, text: string): Definition
   // A node's text is the tree's source between its indexes: slicing `text` lists the same identifiers without the node.
   const identifiersBetween = (start: number, end: number) => (): Iterable<string> => identifiersIn(text.slice(start, end));
   for (const fn of index.functions) {
-    out.push({ name: fn.name, uses: callsOf.get(fn) ?? [], mentions: identifiersBetween(fn.node.startIndex, fn.node.endIndex) });
+    out.push({ name: fn.name, uses: callsOf.get(fn) ?? [], mentions: identifiersBetween(fn.start, fn.end) });
   }
   for (const m of index.macros) out.push({ name: m.name, uses: [...identifiersIn(m.body)] });
   const topLevel = callsOf.get(undefined) ?? [];

@@ -5,7 +5,7 @@ import type { Node } from '../parser';
 import { findReleaseApi } from '../pinApis';
 import { descendants, functionNameNode, namedChildren, unwrapParens, isAncestor } from '../syntaxTools';
 import type { Evidence, Scope } from '../flags';
-import { callsIn, releaseCallsIn, type CallInfo, type FunctionInfo } from '../fileIndex';
+import { callsIn, functionOfNode, releaseCallsIn, type CallInfo, type FunctionInfo } from '../fileIndex';
 import type { Located, SourceFile, Workspace } from '../workspace';
 import { declarationOf, fieldOf, isWriteOperation, rootIdentifier, returnsQueued, runsAtCompletion, runsOnDeviceEvent, runsOnResultRead } from './ownership';
 import { failureExitOf, onSuccessPath } from './successPath';
@@ -118,7 +118,8 @@ export class LifetimeAnalyzer {
     if (!calls) {
       const from = body.startIndex;
       const to = body.endIndex;
-      calls = file.index.calls.filter((c) => { const at = c.node.startIndex; return at >= from && at < to && isAncestor(body, c.node); });
+      // A call that starts inside the body's range lies in it (ranges nest): only one at its very start needs its node.
+      calls = file.index.calls.filter((c) => { const at = c.start; return at >= from && at < to && (at > from || isAncestor(body, c.node)); });
       this.callsMemo.set(body.id, calls);
     }
     return calls;
@@ -158,7 +159,7 @@ export class LifetimeAnalyzer {
   }
 
   private place(scope: Scope): Place {
-    const fn = scope.fn ? scope.file.index.functions.find((f) => f.node.id === scope.fn!.id) : undefined;
+    const fn = scope.fn ? functionOfNode(scope.file.index, scope.fn) : undefined;
     return { file: scope.file, fn, scope };
   }
 
@@ -379,7 +380,7 @@ export class LifetimeAnalyzer {
     // A local object published in a container (`idr_replace(&dev->idr, shm, id)`): whatever its callers do with their
     // copy, the container keeps it, unless a completion releases it (a request queued on a list until it is done).
     const published = decl?.kind === 'local' && body ? this.callsIn(scope.file, body).find((c) => PUBLISH_CALLS.has(c.name) &&
-      c.node.startIndex >= after.endIndex && c.args.some((a) => rootIdentifier(a) === root)) : undefined;
+      c.start >= after.endIndex && c.args.some((a) => rootIdentifier(a) === root)) : undefined;
     if (published) {
       const done = this.completionRelease(field, path);
       if (done) return { longLived: false, reason: 'io-bounded', evidence: [ev(node, `the pages stay in ${clip(node.text)} until the request completes`), done], releases: found.releases, storedField: field, path, ownerTypes };
@@ -493,7 +494,7 @@ export class LifetimeAnalyzer {
    */
   private tableRelease(body: Node, tables: Set<string>, pinCall: Node, scope: Scope): Node | undefined {
     for (const c of this.callsIn(scope.file, body)) {
-      if (c.node.startIndex < pinCall.endIndex) continue;
+      if (c.start < pinCall.endIndex) continue;
       const direct = (findReleaseApi(c.name) || PAGE_RELEASES.has(c.name)) && c.args.some((a) => SG_PAGE.test(a.text));
       const helper = !direct && c.args.some((a) => tables.has(rootIdentifier(a) ?? '')) && this.releasesTablePages(c.name);
       if ((direct || helper) && onSuccessPath(c.node, pinCall, body)) return c.node;
@@ -516,7 +517,7 @@ export class LifetimeAnalyzer {
     const hits: Node[] = [];
     for (const c of this.callsIn(scope.file, body)) {
       // A release written before `after` is reached only around a loop: it counts for the every-exit check alone.
-      const before = c.node.startIndex < after.endIndex;
+      const before = c.start < after.endIndex;
       const rel = findReleaseApi(c.name);
       let hit = false;
       if (rel || PAGE_RELEASES.has(c.name)) {

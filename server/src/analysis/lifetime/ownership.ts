@@ -140,7 +140,7 @@ export function runsAtCompletion(workspace: Workspace, name: string): boolean {
     if (workspace.callsTo(name).some((c) => c.item.fn && isCallbackFunction(workspace, c.item.fn.name))) return true;
     for (const { file, node } of namesWritten(workspace, name)) {
       if (node.parent?.type !== 'argument_list') continue;
-      const holder = file.index.functions.find((f) => f.node.startIndex <= node.startIndex && node.endIndex <= f.node.endIndex);
+      const holder = file.index.functions.find((f) => f.start <= node.startIndex && node.endIndex <= f.end);
       if (holder && holder.name !== name && isCallbackFunction(workspace, holder.name)) return true;
     }
     return false;

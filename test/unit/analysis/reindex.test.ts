@@ -1,0 +1,110 @@
+// An index carried over an edit (analysis/fileIndex.ts reindexFile, the editor's path through DocumentTrees) equals
+// indexing the edited tree from scratch: every entry's name, range, function, lines and node (found again from its
+// range), on every fixture file and on a large generated file, under random edits; and edits inside one function
+// carry the rest of the file over instead of querying it again.
+import { strict as assert } from 'assert';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import type { TextDocumentContentChangeEvent } from 'vscode-languageserver-protocol';
+import { FileIndex, indexFile } from '../../../server/src/analysis/fileIndex';
+import type { CSyntax, Node, Tree } from '../../../server/src/analysis/parser';
+import { makeSourceFile } from '../../../server/src/analysis/workspace';
+import { DocumentTrees } from '../../../server/src/lsp/documentTrees';
+import { loadSyntax } from '../../../server/src/runtime/loadSyntax';
+import { listFixtureDrivers } from '../../helpers/fixtures';
+import { countFromEnv, Random, seedFromEnv } from '../../helpers/random';
+import { functionBodies, randomChanges } from '../../helpers/randomEdits';
+
+const SEED = seedFromEnv('FORKSAFE_FUZZ_SEED', 0x3e1d3);
+const EDITS_PER_FILE = countFromEnv('FORKSAFE_REINDEX_EDITS', 16);
+
+const at = (n: Node | undefined): string => (n ? `${n.type}@${n.startIndex}-${n.endIndex}` : '-');
+
+/** An index as plain data, every node read (so a carried entry's node is found again and checked). */
+function plain(index: FileIndex): unknown {
+  return {
+    functions: index.functions.map((f) => [f.name, f.start, f.end, at(f.node), f.params, at(f.nameNode), f.nameNode.text, at(f.body)]),
+    calls: index.calls.map((c) => [c.name, c.start, c.end, at(c.node), at(c.nameNode), c.fn?.start ?? -1, c.args.map(at)]),
+    macros: index.macros.map((m) => [m.name, m.start, m.end, at(m.node), at(m.nameNode), m.params, m.body]),
+    comments: index.comments.map((c) => [c.text, c.start, c.end, at(c.node), c.startLine, c.endLine]),
+    markers: index.markers.map((m) => [m.name, m.start, m.end, at(m.node), m.fn?.start ?? -1]),
+    hasErrors: index.hasErrors,
+    queried: index.queried,
+  };
+}
+
+interface Tally { edits: number; carried: number }
+
+/** Opens `text` and applies random didChanges in episodes from the original text, checking the carried index after each. */
+function exercise(syntax: CSyntax, uri: string, original: string, episodes: number, perEpisode: number,
+  pick: (doc: TextDocument, tree: Tree | undefined) => TextDocumentContentChangeEvent[], tally: Tally, label: string): void {
+  const trees = new DocumentTrees(syntax);
+  try {
+    for (let e = 0; e < episodes; e++) {
+      trees.close(uri);
+      let doc = TextDocument.create(uri, 'c', 1, original);
+      let tree = trees.treeFor(doc, 5000).tree!;
+      makeSourceFile(syntax, uri, original, tree);
+      for (let i = 0; i < perEpisode; i++) {
+        const changes = pick(doc, tree);
+        doc = trees.update(doc, changes, doc.version + 1);
+        tree = trees.treeFor(doc, 5000).tree!;
+        const text = doc.getText();
+        const carried = makeSourceFile(syntax, uri, text, tree).index;
+        tally.edits++;
+        if (carried.carried !== undefined) tally.carried++;
+        assert.deepStrictEqual(plain(carried), plain(indexFile(syntax, tree, text)), `${label}, episode ${e}, edit ${i}: ${JSON.stringify(changes)}`);
+      }
+    }
+  } finally {
+    trees.close(uri);
+  }
+}
+
+/** A large ordinary driver file: functions that pin, release and call helpers, some inside #ifdef blocks, with comments. */
+function generatedFile(functions: number): string {
+  const out: string[] = ['#include <linux/mm.h>', '#define XDEV_FLAGS (FOLL_WRITE | FOLL_LONGTERM)', ''];
+  for (let i = 0; i < functions; i++) {
+    if (i % 7 === 3) out.push('#ifdef CONFIG_XDEV_DEBUG');
+    out.push(`/* helper ${i} */`, `static int xdev_fn_${i}(struct xdev *xd, unsigned long uaddr, struct page **pages)`, '{',
+      `\tint ret = readl(xd->mmio + ${i});`, i % 3 === 0 ? '\tret = get_user_pages_fast(uaddr, 4, XDEV_FLAGS, pages);' : `\tret = xdev_fn_${Math.max(0, i - 1)}(xd, uaddr, pages);`,
+      i % 5 === 0 ? '\tput_page(pages[0]);' : `\twritel(ret, xd->mmio + ${i});`, '\treturn ret;', '}');
+    if (i % 7 === 3) out.push('#else', `static inline int xdev_fn_${i}(struct xdev *xd, unsigned long uaddr, struct page **pages) { return 0; }`, '#endif');
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+describe('reindexFile: an index carried over an edit equals a fresh index of the edited tree', function () {
+  this.timeout(600_000);
+  let syntax: CSyntax;
+  before(async () => { syntax = await loadSyntax(); });
+
+  it(`on every fixture file, random edits (${EDITS_PER_FILE} per file, seed ${SEED.toString(16)})`, function () {
+    const rng = new Random(SEED);
+    const tally: Tally = { edits: 0, carried: 0 };
+    for (const driver of listFixtureDrivers()) {
+      for (const file of driver.files) {
+        exercise(syntax, `file://${file.path}`, file.text, Math.ceil(EDITS_PER_FILE / 4), 4, (doc, tree) => randomChanges(doc, tree, rng), tally, file.name);
+      }
+    }
+    // Most edits are carried over; some (an unclosed comment, a new #define's reach) fall back to a whole index.
+    assert.ok(tally.carried > tally.edits / 2, `${tally.carried} of ${tally.edits} carried`);
+  });
+
+  it('on a 2,000-line generated file, edits inside one function carry the rest of the file over', function () {
+    const rng = new Random(SEED ^ 0x55);
+    const text = generatedFile(200);
+    const tally: Tally = { edits: 0, carried: 0 };
+    const uri = 'file:///t/generated.c';
+    // Edits inside function bodies only: every one of them can be carried.
+    const inBodies = (doc: TextDocument, tree: Tree | undefined): TextDocumentContentChangeEvent[] => {
+      const body = rng.pick(functionBodies(tree!));
+      const a = rng.int(body.startIndex + 1, body.endIndex - 1);
+      return [{ range: { start: doc.positionAt(a), end: doc.positionAt(a + rng.int(0, 3)) }, text: rng.pick(['x', ' ', 'FOLL_WRITE', 'put_page(p);', 'foo(1);\n', '']) }];
+    };
+    exercise(syntax, uri, text, 4, 10, inBodies, tally, 'generated.c');
+    assert.equal(tally.carried, tally.edits, `${tally.carried} of ${tally.edits} carried`);
+    // And random edits anywhere (between items, in directives, unclosed comments) stay equal.
+    exercise(syntax, uri, text, 4, 10, (doc, tree) => randomChanges(doc, tree, rng), tally, 'generated.c');
+  });
+});
