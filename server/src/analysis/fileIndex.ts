@@ -1,7 +1,7 @@
 // One pass over a file's tree: its functions, calls, macros, comments and protection evidence. Entries carry their name and byte range as data; their nodes are kept when indexed and found again from the range when an edit carried them over (reindexFile).
 import type { CSyntax, Node, Tree } from './parser';
 import { findReleaseApi } from './pinApis';
-import { functionBody, functionNameNode, functionParams, namedChildren } from './syntaxTools';
+import { functionBody, functionNameNode, functionParams, ITEM_CONTAINERS, namedChildren } from './syntaxTools';
 
 /** Offsets are the tree's (UTF-16 units of the text): `start` inclusive, `end` exclusive. */
 interface Ranged { readonly start: number; readonly end: number; readonly node: Node }
@@ -109,8 +109,6 @@ function indexNodes(syntax: CSyntax, tree: Tree, roots: readonly Node[], queried
 /** An edit between two parses, in UTF-16 offsets: previous[startIndex, oldEndIndex) became text[startIndex, newEndIndex). */
 export interface IndexEdit { startIndex: number; oldEndIndex: number; newEndIndex: number }
 
-/** Node types whose children are the file's items (top level, and the branches of preprocessor conditionals around them). */
-const CONTAINERS = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef']);
 
 /**
  * The index of `tree` (parsed from `text` after `edit`, with `changedRanges` from tree-sitter), made from `previous`
@@ -175,7 +173,7 @@ function touchedItems(container: Node, from: number, to: number, out: Node[]): v
   for (const child of namedChildren(container)) {
     if (child.endIndex < from) continue;
     if (child.startIndex > to) break;
-    if (CONTAINERS.has(child.type)) touchedItems(child, from, to, out);
+    if (ITEM_CONTAINERS.has(child.type)) touchedItems(child, from, to, out);
     else out.push(child);
   }
 }

@@ -11,7 +11,8 @@
 // checked against full analyses in test/unit/analysis/inertEdits.test.ts.
 import type { Node, Tree } from './parser';
 import type { Workspace } from './workspace';
-import type { FunctionInfo } from './fileIndex';
+import type { FileIndex } from './fileIndex';
+import { ITEM_CONTAINERS } from './syntaxTools';
 import { PIN_APIS, RELEASE_APIS } from './pinApis';
 import { NOTIFIER_CALLS } from './protections';
 
@@ -43,26 +44,37 @@ export function namesThatMatter(workspace: Workspace, extra: Iterable<string>): 
   // A function that reaches a release matters as much as one that reaches a pin: its summary says whether a caller
   // releases the pages (a helper's name handed over as a value, `kref_put(&r->ref, r_free)`, is such a mention too).
   const known = new Set<string>(API_NAMES);
-  const defs: Array<{ name: string; uses: string[] }> = [];
-  for (const file of workspace.files) {
-    const callsOf = new Map<FunctionInfo, string[]>();
-    for (const c of file.index.calls) {
-      if (!c.fn) continue;
-      const list = callsOf.get(c.fn);
-      if (list) list.push(c.name);
-      else callsOf.set(c.fn, [c.name]);
-    }
-    for (const fn of file.index.functions) defs.push({ name: fn.name, uses: callsOf.get(fn) ?? [] });
-    for (const m of file.index.macros) defs.push({ name: m.name, uses: m.body.match(IDENTIFIER) ?? [] });
-  }
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const d of defs) {
-      if (!known.has(d.name) && d.uses.some((u) => known.has(u))) { known.add(d.name); grew = true; }
+  const users = workspace.files.map((f) => usersIn(f.index));
+  // Every name known is looked up once in each file's users: O(names x files), not a pass over every definition per round.
+  const queue = [...known];
+  for (let name = queue.pop(); name !== undefined; name = queue.pop()) {
+    for (const byName of users) {
+      for (const user of byName.get(name) ?? []) if (!known.has(user)) { known.add(user); queue.push(user); }
     }
   }
   for (const n of extra) known.add(n);
   return known;
+}
+
+const usersByIndex = new WeakMap<FileIndex, Map<string, string[]>>();
+
+/**
+ * For each name a file's functions call or its macros mention, the functions and macros that do: read once per index
+ * (the driver's other files keep theirs while one file is edited).
+ */
+function usersIn(index: FileIndex): Map<string, string[]> {
+  let byName = usersByIndex.get(index);
+  if (byName) return byName;
+  byName = new Map();
+  const add = (used: string, user: string): void => {
+    const list = byName!.get(used);
+    if (!list) byName!.set(used, [user]);
+    else if (list[list.length - 1] !== user) list.push(user);
+  };
+  for (const c of index.calls) if (c.fn) add(c.name, c.fn.name);
+  for (const m of index.macros) for (const u of m.body.match(IDENTIFIER) ?? []) add(u, m.name);
+  usersByIndex.set(index, byName);
+  return byName;
 }
 
 /** True when `text` can be edited freely inside a function body without changing the report: it names nothing that matters. */
@@ -73,8 +85,6 @@ export function isInertText(text: string, names: ReadonlySet<string>): boolean {
   return true;
 }
 
-/** Nodes that hold top-level items: functions, declarations and comments are found inside these and nowhere else in C. */
-const CONTAINERS = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef']);
 
 export interface IndexRange { startIndex: number; endIndex: number }
 
@@ -104,7 +114,7 @@ export function touchedRegion(tree: Tree, start: number, end: number): TouchedRe
     const touched: Node[] = [];
     for (let c: Node | null = container.firstChildForIndex(start); c && c.startIndex <= end; c = c.nextSibling) if (overlaps(c)) touched.push(c);
     const only = touched.length === 1 ? touched[0] : undefined;
-    if (only && CONTAINERS.has(only.type) && only.startIndex < start && end < only.endIndex) {
+    if (only && ITEM_CONTAINERS.has(only.type) && only.startIndex < start && end < only.endIndex) {
       container = only;
       continue;
     }

@@ -43,6 +43,8 @@ class Conditionals {
     let commentOpen = false;
     let groups = 0;
     for (let i = 0; i < lines.length; i++) {
+      // With the tree to say what is a comment, a line without '#' needs no look (most lines of a file).
+      if (inComment && lines[i].indexOf('#') < 0) continue;
       let line = lines[i].replace(/\r$/, '');
       const startsInComment = commentOpen;
       if (!inComment) commentOpen = updateComment(line, commentOpen);
@@ -109,18 +111,20 @@ const NO_CONDITIONALS = new Conditionals('');
 
 /** The #if / #ifdef / #elif / #else arms around `node` in `file`, innermost first. */
 export function armsOf(file: { text: string; tree?: { rootNode: Node } }, node: Node): Arm[] {
-  let c = conditionals.get(file);
+  // Read once per tree (the host hands the same tree back until the text changes), else once per file object.
+  const key: object = file.tree ?? file;
+  let c = conditionals.get(key);
   if (!c && !/#\s*(if|elif)/.test(file.text)) {
     // No conditional at all (most files): nothing to read, and nothing to walk on the next question.
     c = NO_CONDITIONALS;
-    conditionals.set(file, c);
+    conditionals.set(key, c);
   }
   if (!c) {
     const root = file.tree?.rootNode;
     // With a syntax tree, a directive line is in a comment when the tree says so (it agrees with the analysis then).
     const inComment = root ? (row: number, column: number): boolean => root.descendantForPosition({ row, column })?.type === 'comment' : undefined;
     c = new Conditionals(file.text, inComment);
-    conditionals.set(file, c);
+    conditionals.set(key, c);
   }
   return c.armsAt(node.startPosition.row);
 }

@@ -81,14 +81,15 @@ export function protectionsInFile(file: SourceFile): Array<{ kind: ProtectionKin
   return out;
 }
 
-export class ProtectionFinder {
-  private readonly perFile = new Map<string, ReturnType<typeof protectionsInFile>>();
+const protectionsByIndex = new WeakMap<object, ReturnType<typeof protectionsInFile>>();
 
+export class ProtectionFinder {
   constructor(private readonly workspace: Workspace) {}
 
+  /** A file's protections, read once per index (a function of its tree): the driver's other files keep theirs while one is edited. */
   private of(file: SourceFile): ReturnType<typeof protectionsInFile> {
-    let list = this.perFile.get(file.uri);
-    if (!list) { list = protectionsInFile(file); this.perFile.set(file.uri, list); }
+    let list = protectionsByIndex.get(file.index);
+    if (!list) { list = protectionsInFile(file); protectionsByIndex.set(file.index, list); }
     return list;
   }
 

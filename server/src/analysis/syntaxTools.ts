@@ -1,6 +1,9 @@
 // Small questions about C syntax trees: enclosing function, parameter names, conditional nesting, identifiers.
 import type { Node } from './parser';
 
+/** Nodes that hold top-level items: functions, declarations and comments are found inside these and nowhere else in C. */
+export const ITEM_CONTAINERS: ReadonlySet<string> = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef']);
+
 export function namedChildren(node: Node): Node[] {
   return node.namedChildren.filter((n): n is Node => n !== null);
 }

@@ -15,23 +15,61 @@ export interface SourceFile {
  */
 const indexes = new WeakMap<Tree, FileIndex>();
 
+type Ranges = ReadonlyArray<{ startIndex: number; endIndex: number }>;
+
+/**
+ * A tree the editor re-parsed from an indexed tree, not indexed yet: the index it will be made from (reindexFile) and
+ * every edit since, as one span from `previousText` to the tree's text. Carried on to the next tree while nothing asks
+ * for the index (an edit whose report is reused needs none), so typing costs nothing here until an analysis runs.
+ */
+interface PendingIndex { previous: FileIndex; previousText: string; edit: IndexEdit; changedRanges: Ranges }
+const pending = new WeakMap<Tree, PendingIndex>();
+
 export function makeSourceFile(syntax: CSyntax, uri: string, text: string, tree: Tree): SourceFile {
   let index = indexes.get(tree);
   if (!index) {
-    index = indexFile(syntax, tree, text);
+    const carried = pending.get(tree);
+    index = carried ? reindexFile(syntax, carried.previous, tree, text, carried.previousText, carried.edit, carried.changedRanges) : indexFile(syntax, tree, text);
     indexes.set(tree, index);
+    pending.delete(tree);
   }
   return { uri, text, tree, index };
 }
 
 /**
- * The editor re-parsed `oldTree` (its text `previousText`) into `tree` after `edit`: when `oldTree` was indexed, index
- * `tree` from it (reindexFile: only the items the edit touched are queried again) before `oldTree` is deleted.
+ * The editor re-parsed `oldTree` (its text `previousText`) into `tree` after `edit` (`changedRanges`: where the syntax
+ * changed, in the new text): when `oldTree` was indexed, or was itself waiting for its index, `tree` will be indexed
+ * from that index when first asked (only the items the edits touched are queried again), after `oldTree` is deleted.
  */
-export function carryIndex(syntax: CSyntax, oldTree: Tree, previousText: string, tree: Tree, text: string, edit: IndexEdit, changedRanges: ReadonlyArray<{ startIndex: number; endIndex: number }>): void {
+export function carryIndex(oldTree: Tree, previousText: string, tree: Tree, edit: IndexEdit, changedRanges: Ranges): void {
+  if (indexes.has(tree) || pending.has(tree)) return;
   const previous = indexes.get(oldTree);
-  if (!previous || indexes.has(tree)) return;
-  indexes.set(tree, reindexFile(syntax, previous, tree, text, previousText, edit, changedRanges));
+  if (previous) {
+    pending.set(tree, { previous, previousText, edit, changedRanges });
+    return;
+  }
+  const before = pending.get(oldTree);
+  // The earlier span, widened over the syntax changes of its own re-parse, then merged with this edit.
+  if (before) pending.set(tree, { ...before, edit: mergeEdits(widen(before.edit, before.changedRanges), edit), changedRanges });
+}
+
+/** `edit` grown to cover `ranges` of its new text: text outside an edit is the same on both sides, so it may be included. */
+export function widen(edit: IndexEdit, ranges: Ranges): IndexEdit {
+  let { startIndex, oldEndIndex, newEndIndex } = edit;
+  for (const r of ranges) {
+    if (r.startIndex < startIndex) startIndex = r.startIndex;
+    if (r.endIndex > newEndIndex) { oldEndIndex += r.endIndex - newEndIndex; newEndIndex = r.endIndex; }
+  }
+  return { startIndex, oldEndIndex, newEndIndex };
+}
+
+/** Two edits one after the other (`second` in the offsets of `first`'s new text) as one span of the first's old text. */
+export function mergeEdits(first: IndexEdit, second: IndexEdit): IndexEdit {
+  const startIndex = Math.min(first.startIndex, second.startIndex);
+  // The later of the two ends, in the final text, mapped back through each edit.
+  const end = Math.max(first.newEndIndex, second.oldEndIndex);
+  const oldEndIndex = end === first.newEndIndex ? first.oldEndIndex : end - first.newEndIndex + first.oldEndIndex;
+  return { startIndex, oldEndIndex, newEndIndex: end + (second.newEndIndex - second.oldEndIndex) };
 }
 
 export interface Located<T> { file: SourceFile; item: T }

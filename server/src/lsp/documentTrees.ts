@@ -3,7 +3,7 @@ import { TextDocument, TextDocumentContentChangeEvent } from 'vscode-languageser
 import { applyEdit, CSyntax, Tree } from '../analysis/parser';
 import { IndexRange, touchedRegion, TouchedRegion } from '../analysis/inertEdits';
 import { EditSpan, editedRange } from '../incremental';
-import { carryIndex } from '../analysis/workspace';
+import { carryIndex, mergeEdits } from '../analysis/workspace';
 
 /** What changed between two parses of a document: enough to tell whether the previous report still holds (incremental.ts). */
 export interface DocumentChange {
@@ -32,11 +32,8 @@ interface Entry {
 
 /** Merges an edit of the current text (offsets a..b replaced by `length` units) into the range edited since the last parse. */
 function mergeEdit(pending: EditSpan | undefined, a: number, b: number, length: number): EditSpan {
-  if (!pending) return { startIndex: a, oldEndIndex: b, newEndIndex: a + length };
-  // The merged range in current-text offsets ends at the later of the two ends; map that end back to the parsed text.
-  const currentEnd = Math.max(pending.newEndIndex, b);
-  const oldEnd = currentEnd === pending.newEndIndex ? pending.oldEndIndex : currentEnd - pending.newEndIndex + pending.oldEndIndex;
-  return { startIndex: Math.min(pending.startIndex, a), oldEndIndex: oldEnd, newEndIndex: currentEnd + length - (b - a) };
+  const edit = { startIndex: a, oldEndIndex: b, newEndIndex: a + length };
+  return pending ? mergeEdits(pending, edit) : edit;
 }
 
 /** Position after inserting `text` at (line, character), in UTF-16 units. */
@@ -102,8 +99,8 @@ export class DocumentTrees {
     let lastChange: DocumentChange | undefined;
     if (entry && old && parsed.tree && entry.pending && entry.pending !== 'whole') {
       lastChange = describeChange(old, parsed.tree, entry, entry.pending, document.version, text);
-      // The old tree's index carried over to the new one (only the items the edit touched are indexed again).
-      if (lastChange) carryIndex(this.syntax, old, entry.text, parsed.tree, text, lastChange.edit, lastChange.changedRanges);
+      // The old tree's index carried over to the new one when asked (only the items the edits touched are indexed again).
+      if (lastChange) carryIndex(old, entry.text, parsed.tree, lastChange.edit, lastChange.changedRanges);
     }
     old?.delete();
     entry = { tree: parsed.tree, version: document.version, text, lastChange };

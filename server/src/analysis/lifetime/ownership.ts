@@ -105,17 +105,33 @@ function memoised(memo: WeakMap<Workspace, Map<string, boolean>>, workspace: Wor
 
 /**
  * The nodes of `type` (an identifier, or the field of a member access) spelling `name` in the driver's files, found
- * from where the name is written in the text (a walk of every tree cost most of an edit's analysis).
+ * from where the name is written in the text (a walk of every tree cost most of an edit's analysis), and kept per file
+ * index: the driver's other files keep theirs while one file is edited.
  */
 export function* namesWritten(workspace: Workspace, name: string, type: 'identifier' | 'field_identifier' = 'identifier'): Generator<{ file: SourceFile; node: Node }> {
   for (const file of workspace.files) {
-    for (let at = file.text.indexOf(name); at >= 0; at = file.text.indexOf(name, at + name.length)) {
-      const end = at + name.length;
-      if (/\w/.test(file.text[at - 1] ?? '') || /\w/.test(file.text[end] ?? '')) continue;
-      const node = file.tree.rootNode.descendantForIndex(at, end);
-      if (node?.type === type && node.text === name) yield { file, node };
-    }
+    for (const node of writtenIn(file, name, type)) yield { file, node };
   }
+}
+
+const writtenByIndex = new WeakMap<object, Map<string, Node[]>>();
+
+function writtenIn(file: SourceFile, name: string, type: 'identifier' | 'field_identifier'): Node[] {
+  let byName = writtenByIndex.get(file.index);
+  if (!byName) { byName = new Map(); writtenByIndex.set(file.index, byName); }
+  const key = `${type} ${name}`;
+  let found = byName.get(key);
+  if (found) return found;
+  found = [];
+  const text = file.text;
+  for (let at = text.indexOf(name); at >= 0; at = text.indexOf(name, at + name.length)) {
+    const end = at + name.length;
+    if (/\w/.test(text[at - 1] ?? '') || /\w/.test(text[end] ?? '')) continue;
+    const node = file.tree.rootNode.descendantForIndex(at, end);
+    if (node?.type === type && node.text === name) found.push(node);
+  }
+  byName.set(key, found);
+  return found;
 }
 
 /**
