@@ -9,6 +9,7 @@ import { fingerprintOf } from './analysis/fingerprint';
 import { API_NAMES, isInertText, namesThatMatter } from './analysis/inertEdits';
 import { planFirstLook } from './analysis/firstLook';
 import { makeSourceFile, SourceFile, Workspace, WorkspaceBase } from './analysis/workspace';
+import type { TreeSource } from './analysis/treeSource';
 import { armsCompile, armsOf, BuildDefines } from './analysis/preprocessor';
 import { Alternative, PinSiteFinder, PinSite, bindingSource } from './analysis/pinSites';
 import { releaseCallsIn, type CallInfo } from './analysis/fileIndex';
@@ -45,8 +46,11 @@ export interface Report {
 export interface AnalyzeInput {
   uri: string;
   text: string;
-  /** A tree the caller keeps for this text (editor path: incremental re-parse); parsed here when absent. */
-  tree?: Tree;
+  /**
+   * A tree the caller keeps for this text (editor path: incremental re-parse; a scan's TreeSource, whose index the
+   * file's context entry shares); parsed here when absent.
+   */
+  tree?: Tree | TreeSource;
   /** Set by a caller whose own parse of this text hit the time budget (editor path). */
   parseBudgetHitAfterMs?: number;
   /** Set with parseBudgetHitAfterMs when the caller's parse was refused for nesting too deep, not for time. */
@@ -61,10 +65,15 @@ export interface AnalyzeInput {
   watchNames?: boolean;
 }
 
+export interface ContextFile { uri: string; text: string; tree: Tree | TreeSource }
+
 /** What the host (server or CLI) knows beyond the file: the other parsed files of the driver and the tree's kernel version. */
 export interface AnalysisContext {
-  /** Other files in the driver scope, parsed; trees stay owned by the caller. */
-  files?: Array<{ uri: string; text: string; tree: Tree }>;
+  /**
+   * Other files in the driver scope, parsed; trees stay owned by the caller. A TreeSource's tree may be let go between
+   * analyses (the scan bounds its memory so): it is parsed again only if the analysis reads its nodes.
+   */
+  files?: ContextFile[];
   /** From the build (docs/build.md), when the host found it: the version, where it came from, the build's macros. */
   detectedKernel?: { version: KernelVersionLite; source: string; defines?: BuildDefines };
 }
@@ -105,9 +114,9 @@ function resolveKernelVersion(settings: ForksafeSettings, context?: AnalysisCont
  * every keystroke, with the same trees while those files are unchanged) build it once: the same trees in the same
  * order give the same lookups, as the index of a tree is a function of it (workspace.ts).
  */
-let lastBase: { files: ReadonlyArray<{ uri: string; text: string; tree: Tree }>; base: WorkspaceBase } | undefined;
+let lastBase: { files: readonly ContextFile[]; base: WorkspaceBase } | undefined;
 
-function sameFiles(a: ReadonlyArray<{ uri: string; text: string; tree: Tree }>, b: ReadonlyArray<{ uri: string; text: string; tree: Tree }>): boolean {
+function sameFiles(a: readonly ContextFile[], b: readonly ContextFile[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i]!.tree !== b[i]!.tree || a[i]!.uri !== b[i]!.uri || a[i]!.text !== b[i]!.text) return false;
   return true;
@@ -133,14 +142,14 @@ export function analyze(syntax: CSyntax, input: AnalyzeInput, settings: Forksafe
     reportOversize(report, input.text.length, settings);
     return report;
   }
-  let tree = input.tree;
-  let ownTree = false;
+  let tree: Tree | TreeSource | undefined = input.tree;
+  let ownTree: Tree | undefined;
   let budgetHitAfterMs = input.parseBudgetHitAfterMs;
   let depthHit = input.parseDepthLimitHit === true;
   if (!tree && budgetHitAfterMs === undefined) {
     const parsed = syntax.parse(input.text, undefined, settings.timeBudgetMs);
     report.stats.parseMs = parsed.elapsedMs;
-    if (parsed.tree) { tree = parsed.tree; ownTree = true; } else { budgetHitAfterMs = parsed.elapsedMs; depthHit = parsed.depthLimitHit === true; }
+    if (parsed.tree) { tree = parsed.tree; ownTree = parsed.tree; } else { budgetHitAfterMs = parsed.elapsedMs; depthHit = parsed.depthLimitHit === true; }
   }
   if (!tree && depthHit) {
     // Counted as cut short (budgetHit), like a time-out: `skipped` means over the size limit.
@@ -171,7 +180,7 @@ export function analyze(syntax: CSyntax, input: AnalyzeInput, settings: Forksafe
     }
   } finally {
     workspace?.dispose();
-    if (ownTree) tree.delete();
+    ownTree?.delete();
   }
   report.stats.analyzeMs = performance.now() - started;
   return report;

@@ -2,6 +2,7 @@
 import type { CSyntax, Node, Tree } from './parser';
 import { findReleaseApi } from './pinApis';
 import { functionBody, functionNameNode, functionParams, ITEM_CONTAINERS, namedChildren } from './syntaxTools';
+import { fixedTree, TreeRef } from './treeSource';
 
 /** Offsets are the tree's (UTF-16 units of the text): `start` inclusive, `end` exclusive. */
 interface Ranged { readonly start: number; readonly end: number; readonly node: Node }
@@ -29,6 +30,8 @@ export interface FileIndex {
   queried: { comments: boolean; markers: boolean };
   /** Set by reindexFile: how many entries were carried over from the previous index rather than queried again. */
   carried?: number;
+  /** The tree the entries find their nodes in (a TreeSource may let it go and parse it again: a new generation). */
+  source: TreeRef;
 }
 
 /** Names the protections query can match, and the comment prefix annotations use: absent from the text, the query can only find nothing. */
@@ -43,16 +46,22 @@ function queriesFor(text: string | undefined): FileIndex['queried'] {
  * `text` (the tree's source), when given, lets whole-file queries that cannot match be skipped: on a 10,000-line file
  * the protections and comments queries cost about a quarter of the index time on every keystroke.
  */
-export function indexFile(syntax: CSyntax, tree: Tree, text?: string): FileIndex {
+export function indexFile(syntax: CSyntax, from: Tree | TreeRef, text?: string): FileIndex {
+  const source = isTreeRef(from) ? from : fixedTree(from);
+  const root = source.tree.rootNode;
   const queried = queriesFor(text);
-  const found = indexNodes(syntax, tree, [tree.rootNode], queried);
-  return { ...found, hasErrors: tree.rootNode.hasError, queried };
+  const found = indexNodes(syntax, source, [root], queried);
+  return { ...found, hasErrors: root.hasError, queried, source };
 }
 
-type Entries = Omit<FileIndex, 'hasErrors' | 'queried'>;
+function isTreeRef(x: Tree | TreeRef): x is TreeRef {
+  return typeof (x as TreeRef).generation === 'number';
+}
+
+type Entries = Pick<FileIndex, 'functions' | 'calls' | 'macros' | 'comments' | 'markers'>;
 
 /** The entries of the given subtrees (whole items of the file: a call's function is within the same item). */
-function indexNodes(syntax: CSyntax, tree: Tree, roots: readonly Node[], queried: FileIndex['queried']): Entries {
+function indexNodes(syntax: CSyntax, tree: TreeRef, roots: readonly Node[], queried: FileIndex['queried']): Entries {
   const functions: FunctionInfo[] = [];
   const macros: MacroInfo[] = [];
   const seen = new Set<number>();
@@ -135,7 +144,8 @@ export function reindexFile(syntax: CSyntax, previous: FileIndex, tree: Tree, te
     if (list.some(straddles)) return indexFile(syntax, tree, text);
   }
   const rows = lineBreaks(text, edit.startIndex, edit.newEndIndex) - lineBreaks(previousText, edit.startIndex, edit.oldEndIndex);
-  const fresh = indexNodes(syntax, tree, items, queried);
+  const source = fixedTree(tree);
+  const fresh = indexNodes(syntax, source, items, queried);
   const functions = new Map<FunctionInfo, FunctionInfo>();
   const carry = <T extends Ranged>(list: readonly T[], again: readonly T[], copy: (e: T, shift: number, rowShift: number) => T): T[] => {
     const out: T[] = [];
@@ -152,16 +162,17 @@ export function reindexFile(syntax: CSyntax, previous: FileIndex, tree: Tree, te
   };
   const out: FileIndex = {
     functions: carry(previous.functions, fresh.functions, (f, shift) => {
-      const moved = new IndexedFunction(tree, f.start + shift, f.end + shift, f.name, f.params);
+      const moved = new IndexedFunction(source, f.start + shift, f.end + shift, f.name, f.params);
       functions.set(f, moved);
       return moved;
     }),
-    calls: carry(previous.calls, fresh.calls, (c, shift) => new IndexedCall(tree, c.start + shift, c.end + shift, c.name, fnIn(c.fn))),
-    macros: carry(previous.macros, fresh.macros, (m, shift) => new IndexedMacro(tree, m.start + shift, m.end + shift, (m as IndexedMacro).type, m.name, m.params, m.body)),
-    comments: carry(previous.comments, fresh.comments, (c, shift, rowShift) => new IndexedComment(tree, c.start + shift, c.end + shift, c.text, c.startLine + rowShift, c.endLine + rowShift)),
-    markers: carry(previous.markers, fresh.markers, (m, shift) => new IndexedMarker(tree, m.start + shift, m.end + shift, (m as IndexedMarker).type, m.name, fnIn(m.fn))),
+    calls: carry(previous.calls, fresh.calls, (c, shift) => new IndexedCall(source, c.start + shift, c.end + shift, c.name, fnIn(c.fn))),
+    macros: carry(previous.macros, fresh.macros, (m, shift) => new IndexedMacro(source, m.start + shift, m.end + shift, (m as IndexedMacro).type, m.name, m.params, m.body)),
+    comments: carry(previous.comments, fresh.comments, (c, shift, rowShift) => new IndexedComment(source, c.start + shift, c.end + shift, c.text, c.startLine + rowShift, c.endLine + rowShift)),
+    markers: carry(previous.markers, fresh.markers, (m, shift) => new IndexedMarker(source, m.start + shift, m.end + shift, (m as IndexedMarker).type, m.name, fnIn(m.fn))),
     hasErrors: tree.rootNode.hasError,
     queried,
+    source,
   };
   out.carried = out.functions.length + out.calls.length + out.macros.length + out.comments.length + out.markers.length -
     (fresh.functions.length + fresh.calls.length + fresh.macros.length + fresh.comments.length + fresh.markers.length);
@@ -192,32 +203,54 @@ function nodeAt(tree: Tree, start: number, end: number, type: string): Node {
   return n;
 }
 
-/** An entry's node: the one it was indexed with, or the one found again from its range after an edit carried it over. */
+/**
+ * An entry's node: the one it was indexed with, or the one found again from its range (after an edit carried it over,
+ * or after its tree was let go and parsed again). Nodes derived from it (name, body, arguments) go with it.
+ */
 abstract class IndexedEntry {
   private found: Node | undefined;
-  constructor(protected readonly tree: Tree, readonly start: number, readonly end: number, readonly type: string, node?: Node) {
+  /** The generation of the tree `found` belongs to. */
+  private foundIn: number;
+  constructor(protected readonly ref: TreeRef, readonly start: number, readonly end: number, readonly type: string, node?: Node) {
     this.found = node;
+    this.foundIn = ref.generation;
   }
   get node(): Node {
-    this.found ??= nodeAt(this.tree, this.start, this.end, this.type);
+    if (!this.found || this.foundIn !== this.ref.generation) {
+      this.forget();
+      const tree = this.ref.tree;
+      this.found = nodeAt(tree, this.start, this.end, this.type);
+      this.foundIn = this.ref.generation;
+    }
     return this.found;
+  }
+  /** Drops the nodes held (their tree was let go): they are found again when asked. */
+  forget(): void {
+    this.found = undefined;
   }
 }
 
 class IndexedFunction extends IndexedEntry implements FunctionInfo {
   private named: Node | undefined;
   private bodyNode: Node | undefined | null = null;
-  constructor(tree: Tree, start: number, end: number, readonly name: string, readonly params: string[], node?: Node, nameNode?: Node) {
-    super(tree, start, end, 'function_definition', node);
+  constructor(ref: TreeRef, start: number, end: number, readonly name: string, readonly params: string[], node?: Node, nameNode?: Node) {
+    super(ref, start, end, 'function_definition', node);
     this.named = nameNode;
   }
   get nameNode(): Node {
-    this.named ??= functionNameNode(this.node)!;
+    const node = this.node;
+    this.named ??= functionNameNode(node)!;
     return this.named;
   }
   get body(): Node | undefined {
-    if (this.bodyNode === null) this.bodyNode = functionBody(this.node);
+    const node = this.node;
+    if (this.bodyNode === null) this.bodyNode = functionBody(node);
     return this.bodyNode;
+  }
+  override forget(): void {
+    super.forget();
+    this.named = undefined;
+    this.bodyNode = null;
   }
 }
 
@@ -227,39 +260,59 @@ class IndexedFunction extends IndexedEntry implements FunctionInfo {
  */
 class IndexedCall extends IndexedEntry implements CallInfo {
   private listed: Node[] | undefined;
-  constructor(tree: Tree, start: number, end: number, readonly name: string, readonly fn: FunctionInfo | undefined, node?: Node, private named?: Node, private argList?: Node) {
-    super(tree, start, end, 'call_expression', node);
+  constructor(ref: TreeRef, start: number, end: number, readonly name: string, readonly fn: FunctionInfo | undefined, node?: Node, private named?: Node, private argList?: Node) {
+    super(ref, start, end, 'call_expression', node);
   }
   get nameNode(): Node {
-    this.named ??= this.node.childForFieldName('function')!;
+    const node = this.node;
+    this.named ??= node.childForFieldName('function')!;
     return this.named;
   }
   get args(): Node[] {
-    this.argList ??= this.node.childForFieldName('arguments')!;
+    const node = this.node;
+    this.argList ??= node.childForFieldName('arguments')!;
     this.listed ??= namedChildren(this.argList).filter((a) => a.type !== 'comment');
     return this.listed;
+  }
+  override forget(): void {
+    super.forget();
+    this.named = undefined;
+    this.argList = undefined;
+    this.listed = undefined;
   }
 }
 
 class IndexedMacro extends IndexedEntry implements MacroInfo {
-  constructor(tree: Tree, start: number, end: number, type: string, readonly name: string, readonly params: string[] | undefined, readonly body: string, node?: Node, private named?: Node) {
-    super(tree, start, end, type, node);
+  constructor(ref: TreeRef, start: number, end: number, type: string, readonly name: string, readonly params: string[] | undefined, readonly body: string, node?: Node, private named?: Node) {
+    super(ref, start, end, type, node);
   }
   get nameNode(): Node {
-    this.named ??= this.node.childForFieldName('name')!;
+    const node = this.node;
+    this.named ??= node.childForFieldName('name')!;
     return this.named;
+  }
+  override forget(): void {
+    super.forget();
+    this.named = undefined;
   }
 }
 
 class IndexedComment extends IndexedEntry implements CommentInfo {
-  constructor(tree: Tree, start: number, end: number, readonly text: string, readonly startLine: number, readonly endLine: number, node?: Node) {
-    super(tree, start, end, 'comment', node);
+  constructor(ref: TreeRef, start: number, end: number, readonly text: string, readonly startLine: number, readonly endLine: number, node?: Node) {
+    super(ref, start, end, 'comment', node);
   }
 }
 
 class IndexedMarker extends IndexedEntry implements MarkerInfo {
-  constructor(tree: Tree, start: number, end: number, type: string, readonly name: string, readonly fn: FunctionInfo | undefined, node?: Node) {
-    super(tree, start, end, type, node);
+  constructor(ref: TreeRef, start: number, end: number, type: string, readonly name: string, readonly fn: FunctionInfo | undefined, node?: Node) {
+    super(ref, start, end, type, node);
+  }
+}
+
+/** Drops every node an index's entries hold (their tree was let go): the memory they pin goes, and they are found again when asked. */
+export function forgetNodes(index: FileIndex): void {
+  for (const list of [index.functions, index.calls, index.macros, index.comments, index.markers] as unknown as IndexedEntry[][]) {
+    for (const e of list) e.forget();
   }
 }
 

@@ -81,15 +81,20 @@ export function protectionsInFile(file: SourceFile): Array<{ kind: ProtectionKin
   return out;
 }
 
-const protectionsByIndex = new WeakMap<object, ReturnType<typeof protectionsInFile>>();
+const protectionsByIndex = new WeakMap<object, { generation: number; list: ReturnType<typeof protectionsInFile> }>();
 
 export class ProtectionFinder {
   constructor(private readonly workspace: Workspace) {}
 
-  /** A file's protections, read once per index (a function of its tree): the driver's other files keep theirs while one is edited. */
+  /**
+   * A file's protections, read once per index and parse of its tree (a scan may let a context file's tree go): the
+   * driver's other files keep theirs while one is edited.
+   */
   private of(file: SourceFile): ReturnType<typeof protectionsInFile> {
-    let list = protectionsByIndex.get(file.index);
-    if (!list) { list = protectionsInFile(file); protectionsByIndex.set(file.index, list); }
+    const kept = protectionsByIndex.get(file.index);
+    if (kept && kept.generation === file.index.source.generation) return kept.list;
+    const list = protectionsInFile(file);
+    protectionsByIndex.set(file.index, { generation: file.index.source.generation, list });
     return list;
   }
 

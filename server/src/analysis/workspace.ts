@@ -1,11 +1,13 @@
 // The set of parsed files the analysis may look across (the driver scope), with lookups by name.
 import type { CSyntax, Node, Tree } from './parser';
-import { FileIndex, FunctionInfo, CallInfo, MacroInfo, IndexEdit, indexFile, reindexFile } from './fileIndex';
+import { FileIndex, FunctionInfo, CallInfo, MacroInfo, IndexEdit, forgetNodes, indexFile, reindexFile } from './fileIndex';
+import { TreeSource } from './treeSource';
 
 export interface SourceFile {
   uri: string;
   text: string;
-  tree: Tree;
+  /** For a file given as a TreeSource, parsed again when it was let go: read it only where its nodes are needed. */
+  readonly tree: Tree;
   index: FileIndex;
 }
 
@@ -25,7 +27,20 @@ type Ranges = ReadonlyArray<{ startIndex: number; endIndex: number }>;
 interface PendingIndex { previous: FileIndex; previousText: string; edit: IndexEdit; changedRanges: Ranges }
 const pending = new WeakMap<Tree, PendingIndex>();
 
-export function makeSourceFile(syntax: CSyntax, uri: string, text: string, tree: Tree): SourceFile {
+/** The index of a TreeSource's text, kept while its tree comes and goes. */
+const sourceIndexes = new WeakMap<TreeSource, FileIndex>();
+
+export function makeSourceFile(syntax: CSyntax, uri: string, text: string, tree: Tree | TreeSource): SourceFile {
+  if (tree instanceof TreeSource) {
+    const source = tree;
+    let index = sourceIndexes.get(source);
+    if (!index) {
+      index = indexFile(syntax, source, text);
+      sourceIndexes.set(source, index);
+    }
+    const file: SourceFile = { uri, text, get tree() { return source.tree; }, index };
+    return file;
+  }
   let index = indexes.get(tree);
   if (!index) {
     const carried = pending.get(tree);
@@ -34,6 +49,14 @@ export function makeSourceFile(syntax: CSyntax, uri: string, text: string, tree:
     pending.delete(tree);
   }
   return { uri, text, tree, index };
+}
+
+/** Lets a TreeSource's tree go, with the nodes its index's entries hold (they are found again when asked). */
+export function releaseTree(source: TreeSource): void {
+  if (!source.held) return;
+  source.release();
+  const index = sourceIndexes.get(source);
+  if (index) forgetNodes(index);
 }
 
 /**

@@ -3,7 +3,8 @@ import * as path from 'path';
 import { pathToFileURL } from 'url';
 import type { CSyntax } from '../analysis/parser';
 import type { Finding } from '../analysis/finding';
-import { analyze, oversizeReport } from '../engine';
+import { analyze, ContextFile, oversizeReport } from '../engine';
+import { makeSourceFile } from '../analysis/workspace';
 import type { ForksafeSettings } from '../settings';
 import { ContextOptions, DriverContextLoader, LoadedFile } from '../runtime/driverContext';
 import { readScanSource, SourceRead } from '../runtime/sourceFiles';
@@ -17,6 +18,22 @@ export interface FileResult {
   notes: string[];
   /** Set when the file could not be read or the analysis failed; the scan goes on. */
   error?: string;
+}
+
+/**
+ * How much text the trees a scan's loader holds between analyses may stand for (tree-sitter takes about 7 bytes of
+ * wasm memory per character, and the JavaScript nodes an index keeps of a tree take more): the least recently used
+ * trees are let go beyond it, and parsed again only if a later analysis reads their nodes. A folder of generated
+ * register headers (asic_reg/dcn, 93 MB of text under the size limit) held all its trees at once before: `--no-prefilter
+ * -j 1` on it peaked at 1.42 GB; 1.06 GB with 16 Mi characters held, 826 MB with 4 Mi (docs/performance.md).
+ */
+const HELD_TREE_CHARS = 4 * 1024 * 1024;
+
+/** HELD_TREE_CHARS, or FORKSAFE_HELD_TREE_CHARS when set (tests and benchmarks: 0 lets every tree go between analyses). */
+export function heldTreeChars(): number {
+  const set = process.env.FORKSAFE_HELD_TREE_CHARS;
+  const n = set === undefined || set === '' ? NaN : Number(set);
+  return Number.isFinite(n) && n >= 0 ? n : HELD_TREE_CHARS;
 }
 
 export interface ChunkOptions {
@@ -34,15 +51,22 @@ export function analyzeChunk(syntax: CSyntax, chunk: ScanChunk, settings: Forksa
   const loader = opts.loader ?? new DriverContextLoader(syntax);
   const contextOptions: ContextOptions = { maxFileBytes: settings.maxFileSizeKb * 1024, budgetMs: settings.timeBudgetMs, scope: settings.driverScope, kernelDir: settings.kernelDir || undefined, compileCommands: settings.compileCommands || undefined };
   const out: FileResult[] = [];
+  const held = heldTreeChars();
   try {
     const context: Array<{ key: string; file: LoadedFile }> = [];
     for (const p of chunk.context) {
       const file = loader.load(p, contextOptions, false);
-      if (file) context.push({ key: path.resolve(p), file });
+      if (!file) continue;
+      context.push({ key: path.resolve(p), file });
+      // Indexed while its tree is held; the trees held are then kept under the budget (the indexes stay).
+      if (file.source) makeSourceFile(syntax, file.uri, file.text, file.source);
+      loader.keepTreesUnder(held);
     }
-    const contextFiles = context.map((c) => c.file);
+    // The engine reads a context file's tree only for the nodes it asks about (a TreeSource parses it again if needed).
+    const contextFiles: ContextFile[] = context.map((c) => ({ uri: c.file.uri, text: c.file.text, tree: c.file.source ?? c.file.tree }));
     for (const target of chunk.targets) {
       out.push(analyzeTarget(syntax, loader, target, context, contextFiles, settings, contextOptions, opts.fixes));
+      loader.keepTreesUnder(held);
       opts.onFile?.();
     }
   } finally {
@@ -58,7 +82,7 @@ export function oversizeResult(target: string, oversize: { length: number; notes
 }
 
 function analyzeTarget(syntax: CSyntax, loader: DriverContextLoader, target: string, context: Array<{ key: string; file: LoadedFile }>,
-  contextFiles: LoadedFile[], settings: ForksafeSettings, contextOptions: ContextOptions, fixes: boolean): FileResult {
+  contextFiles: ContextFile[], settings: ForksafeSettings, contextOptions: ContextOptions, fixes: boolean): FileResult {
   // A target within the size limit is usually context too, so the loader holds its text already; a larger one is read
   // here, as the engine reports FS009 for it. Both reads give the same text and notes.
   const cached = loader.source(target, contextOptions);
@@ -67,7 +91,7 @@ function analyzeTarget(syntax: CSyntax, loader: DriverContextLoader, target: str
   const key = path.resolve(target);
   const own = context.find((c) => c.key === key && c.file.text === read.text);
   try {
-    const report = analyze(syntax, { uri: pathToFileURL(key).toString(), text: read.text, tree: own?.file.tree, fixes }, settings, {
+    const report = analyze(syntax, { uri: pathToFileURL(key).toString(), text: read.text, tree: own && (own.file.source ?? own.file.tree), fixes }, settings, {
       // One list for every target of the chunk (the engine leaves the target's own entry out by uri), so the engine
       // builds the context's lookups once per chunk (engine.ts, workspaceBaseOf).
       files: contextFiles,

@@ -8,7 +8,7 @@ import { Definition, definitionsFromIndex, MemberText, selectRelevantFiles } fro
 import type { InputError } from '../runtime/scanTargets';
 import { ByteArena } from '../runtime/sourceFiles';
 import { ReadMember, readGroup } from './groupReader';
-import { FileResult, oversizeResult } from './analyzeChunk';
+import { FileResult, heldTreeChars, oversizeResult } from './analyzeChunk';
 
 /** Files analysed together: each target gets the chunk's context files (parsed once per chunk) as its driver. */
 export interface ScanChunk {
@@ -140,7 +140,10 @@ export async function planScan(targets: string[], opts: PlanOptions): Promise<Sc
           // Parsed through the group's loader, which keeps the tree; makeSourceFile caches its index for the analysis.
           keep(l, m);
           const loaded = l.load(m.path, contextOptions, false);
-          return loaded ? definitionsFromIndex(makeSourceFile(syntax!, loaded.uri, loaded.text, loaded.tree).index, loaded.text) : undefined;
+          if (!loaded) return undefined;
+          const definitions = definitionsFromIndex(makeSourceFile(syntax!, loaded.uri, loaded.text, loaded.source ?? loaded.tree).index, loaded.text);
+          l.keepTreesUnder(heldTreeChars());
+          return definitions;
         }
         const parsed = syntax!.parse(t.text, undefined, settings.timeBudgetMs);
         if (!parsed.tree) return undefined;

@@ -5,7 +5,8 @@ import { buildDefines, compileArgumentsFor, definesOfCompileArguments, findCompi
 import type { BuildDefines } from '../analysis/preprocessor';
 import { pathToFileURL } from 'url';
 import type { CSyntax, Tree } from '../analysis/parser';
-import { makeSourceFile } from '../analysis/workspace';
+import { makeSourceFile, releaseTree } from '../analysis/workspace';
+import { TreeSource } from '../analysis/treeSource';
 import { kernelVersionFromMakefile } from '../analysis/kernelVersion';
 import type { AnalysisContext } from '../engine';
 import type { DriverScope } from '../settings';
@@ -15,7 +16,7 @@ import { Definition, definitionsFromIndex, MemberText, MemberTextMemo, selectRel
 /** Files that mention a pin API, a flag, or a protection. The editor adds them to the exact selection, which uses the saved text of the file being edited. */
 export const RELEVANT_TEXT = /user_pages|vaddr_frames|FOLL_|VM_DONTCOPY|VM_WIPEONFORK|MADV_DONTFORK|MADV_WIPEONFORK|mmu_notifier|mmu_interval_notifier|hmm_range_fault/;
 
-interface Entry { mtimeMs: number; size: number; uri: string; text: string; notes: string[]; tree: Tree | undefined; definitions?: Definition[] }
+interface Entry { mtimeMs: number; size: number; uri: string; text: string; notes: string[]; source: TreeSource | undefined; definitions?: Definition[] }
 
 /** A file a caller has already read and decoded, with the stat it read it under. */
 export interface ReadSource { text: string; notes: string[]; mtimeMs: number; size: number }
@@ -31,7 +32,8 @@ export interface ContextOptions {
 /** A folder holding one of these builds a module (out of tree): the running kernel's build directory applies. */
 const MAKEFILES_OF_MODULE = ['Kbuild', 'Makefile'];
 
-export interface LoadedFile { uri: string; text: string; tree: Tree }
+/** A parsed file. `tree` is its source's (parsed again if the scan let it go): read it when its nodes are needed, not ahead. */
+export interface LoadedFile { uri: string; text: string; readonly tree: Tree; source?: TreeSource }
 
 /** The C files of the driver `file` belongs to, other than itself: its directory, nothing, or every workspace root (deep), sorted. */
 export function listDriverFiles(file: string, scope: DriverScope, workspaceRoots?: string[]): string[] {
@@ -77,7 +79,7 @@ export class DriverContextLoader {
       this.evict(file);
       const read = readSource(file, opts.maxFileBytes);
       if (!read.ok) return undefined;
-      entry = { mtimeMs: st.mtimeMs, size: st.size, uri: pathToFileURL(file).toString(), text: read.text, notes: read.notes, tree: undefined };
+      entry = { mtimeMs: st.mtimeMs, size: st.size, uri: pathToFileURL(file).toString(), text: read.text, notes: read.notes, source: undefined };
       this.files.set(file, entry);
     }
     return entry;
@@ -89,7 +91,7 @@ export class DriverContextLoader {
    */
   adopt(file: string, source: ReadSource): void {
     this.evict(file);
-    this.files.set(file, { mtimeMs: source.mtimeMs, size: source.size, uri: pathToFileURL(file).toString(), text: source.text, notes: source.notes, tree: undefined });
+    this.files.set(file, { mtimeMs: source.mtimeMs, size: source.size, uri: pathToFileURL(file).toString(), text: source.text, notes: source.notes, source: undefined });
   }
 
   /**
@@ -128,12 +130,18 @@ export class DriverContextLoader {
     const entry = this.entry(file, opts);
     if (!entry) return undefined;
     if (requireRelevant && !RELEVANT_TEXT.test(entry.text)) return undefined;
-    if (!entry.tree) entry.tree = this.syntax.parse(entry.text, undefined, opts.budgetMs).tree;
-    return entry.tree ? { uri: entry.uri, text: entry.text, tree: entry.tree } : undefined;
+    if (!entry.source) {
+      const tree = this.syntax.parse(entry.text, undefined, opts.budgetMs).tree;
+      if (!tree) return undefined;
+      entry.source = new TreeSource(this.syntax, entry.text, opts.budgetMs, tree);
+    }
+    const source = entry.source;
+    void source.tree; // held from here (parsed again if it was let go), and counted as used
+    return { uri: entry.uri, text: entry.text, get tree() { return source.tree; }, source };
   }
 
   evict(file: string): void {
-    this.files.get(file)?.tree?.delete();
+    this.files.get(file)?.source?.release();
     this.files.delete(file);
   }
 
@@ -253,8 +261,24 @@ export class DriverContextLoader {
     return { files, detectedKernel };
   }
 
+  /**
+   * Lets the least recently used trees go until those held hold at most `chars` characters of text (the scan calls this
+   * between analyses; a tree let go is parsed again if a later analysis reads its nodes). Their indexes stay.
+   */
+  keepTreesUnder(chars: number): void {
+    const held = [...this.files.values()].filter((e) => e.source?.held).map((e) => e.source!);
+    let total = held.reduce((sum, src) => sum + src.text.length, 0);
+    if (total <= chars) return;
+    held.sort((a, b) => a.lastUse - b.lastUse);
+    for (const src of held) {
+      if (total <= chars) break;
+      releaseTree(src);
+      total -= src.text.length;
+    }
+  }
+
   dispose(): void {
-    for (const e of this.files.values()) e.tree?.delete();
+    for (const e of this.files.values()) e.source?.release();
     this.files.clear();
   }
 }

@@ -3,7 +3,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BAD_DRIVER, runCli, scratchTree } from './runCli';
+import { BAD_DRIVER, FIXTURES, runCli, scratchTree } from './runCli';
 import { generateTree } from '../../helpers/generatedTree';
 import { loadSyntax } from '../../../server/src/runtime/loadSyntax';
 import { resolveSettings } from '../../../server/src/settings';
@@ -48,12 +48,12 @@ function countingSyntax(syntax: CSyntax): { syntax: CSyntax; counts: Map<string,
 }
 
 /** Plans a scan of `dir` and analyses each group's chunks as they come: on the plan's loader, or (reuse false) each chunk on its own. */
-async function scanInline(syntax: CSyntax, dir: string, reuse: boolean, fixes = false): Promise<{ results: FileResult[]; chunks: ScanChunk[]; parsedForDiscovery: number }> {
+async function scanInline(syntax: CSyntax, dir: string, reuse: boolean, fixes = false, prefilter = true): Promise<{ results: FileResult[]; chunks: ScanChunk[]; parsedForDiscovery: number }> {
   const targets = collectScanTargets([dir], { include: settings.include, exclude: settings.exclude, gitignore: false, root: dir }).files;
   const results: FileResult[] = [];
   const chunks: ScanChunk[] = [];
   const plan = await planScan(targets, {
-    settings, prefilter: true, jobs: 1, inputFolders: [dir], syntax: async () => syntax,
+    settings, prefilter, jobs: 1, inputFolders: [dir], syntax: async () => syntax,
     onChunks: (list, loader) => {
       for (const chunk of list) {
         chunks.push(chunk);
@@ -98,6 +98,27 @@ describe('cli: parse once, fixes on demand', function () {
       for (const f of files) assert.equal(once.counts.get(fs.readFileSync(f, 'utf8')), 1, f);
     });
   }
+
+  it('trees let go between analyses (FORKSAFE_HELD_TREE_CHARS=0) give the same findings and fixes', async function () {
+    const saved = process.env.FORKSAFE_HELD_TREE_CHARS;
+    try {
+      for (const [dir, prefilter] of [[layered.dir, true], [generated, true], [FIXTURES, true], [FIXTURES, false]] as const) {
+        delete process.env.FORKSAFE_HELD_TREE_CHARS;
+        const kept = await scanInline(syntax, dir, true, true, prefilter);
+        process.env.FORKSAFE_HELD_TREE_CHARS = '0';
+        const counted = countingSyntax(syntax);
+        const released = await scanInline(counted.syntax, dir, true, true, prefilter);
+        assert.ok(findingsOf(kept.results).length > 0, `${dir}: the scan found something`);
+        assert.deepEqual(released.results, kept.results, `${dir}, prefilter ${prefilter}`);
+        // The trees were let go (a target's is parsed again for its own analysis), so the equality above means something.
+        const files = new Set(released.chunks.flatMap((c) => [...c.targets, ...c.context]));
+        const again = [...files].filter((f) => (counted.counts.get(fs.readFileSync(f, 'utf8')) ?? 0) > 1);
+        assert.ok(again.length > 0, `${dir}: no tree was parsed again`);
+      }
+    } finally {
+      if (saved === undefined) delete process.env.FORKSAFE_HELD_TREE_CHARS; else process.env.FORKSAFE_HELD_TREE_CHARS = saved;
+    }
+  });
 
   it("a function's mentions, listed on demand from the text, are the identifiers of its node's text (non-BMP text before it too)", function () {
     const text = '/* \u{1F600} caf\u00e9 */\n#define FLAGS (FOLL_WRITE)\nint \u00e9t\u00e9;\nstatic int pin(struct page **p)\n{\n\t/* \u{1F4A5} */ return get_user_pages(0, 1, FLAGS, p);\n}\nEXPORT_SYMBOL(pin);\n';

@@ -3,6 +3,7 @@
 import type { Node } from '../parser';
 import { descendants, declaredName, functionDeclarator, namedChildren, unwrapParens } from '../syntaxTools';
 import type { SourceFile, Workspace } from '../workspace';
+import type { FileIndex } from '../fileIndex';
 
 export interface Declaration {
   kind: 'param' | 'local';
@@ -114,23 +115,46 @@ export function* namesWritten(workspace: Workspace, name: string, type: 'identif
   }
 }
 
-const writtenByIndex = new WeakMap<object, Map<string, Node[]>>();
+/** Where each name is written as a whole word in a file's text, per index (text only: no tree is read for a name a file lacks). */
+const offsetsByIndex = new WeakMap<FileIndex, Map<string, number[]>>();
+/** The nodes found there, per index and parse of its tree (a scan may let a context file's tree go and parse it again). */
+const nodesByIndex = new WeakMap<FileIndex, { generation: number; byKey: Map<string, Node[]> }>();
 
 function writtenIn(file: SourceFile, name: string, type: 'identifier' | 'field_identifier'): Node[] {
-  let byName = writtenByIndex.get(file.index);
-  if (!byName) { byName = new Map(); writtenByIndex.set(file.index, byName); }
-  const key = `${type} ${name}`;
-  let found = byName.get(key);
-  if (found) return found;
-  found = [];
-  const text = file.text;
-  for (let at = text.indexOf(name); at >= 0; at = text.indexOf(name, at + name.length)) {
-    const end = at + name.length;
-    if (/\w/.test(text[at - 1] ?? '') || /\w/.test(text[end] ?? '')) continue;
-    const node = file.tree.rootNode.descendantForIndex(at, end);
-    if (node?.type === type && node.text === name) found.push(node);
+  const index = file.index;
+  let offsets = offsetsByIndex.get(index);
+  if (!offsets) { offsets = new Map(); offsetsByIndex.set(index, offsets); }
+  let at = offsets.get(name);
+  if (!at) {
+    at = [];
+    const text = file.text;
+    for (let i = text.indexOf(name); i >= 0; i = text.indexOf(name, i + name.length)) {
+      if (!/\w/.test(text[i - 1] ?? '') && !/\w/.test(text[i + name.length] ?? '')) at.push(i);
+    }
+    offsets.set(name, at);
   }
-  byName.set(key, found);
+  if (at.length === 0) return [];
+  let nodes = nodesByIndex.get(index);
+  if (!nodes || nodes.generation !== index.source.generation) {
+    nodes = { generation: index.source.generation, byKey: new Map() };
+    nodesByIndex.set(index, nodes);
+  }
+  const key = `${type} ${name}`;
+  let found = nodes.byKey.get(key);
+  if (!found) {
+    found = [];
+    const root = file.tree.rootNode;
+    for (const i of at) {
+      const node = root.descendantForIndex(i, i + name.length);
+      if (node?.type === type && node.text === name) found.push(node);
+    }
+    // The tree read may be a new parse: the generation is read again after it.
+    if (nodes.generation !== index.source.generation) {
+      nodes = { generation: index.source.generation, byKey: new Map() };
+      nodesByIndex.set(index, nodes);
+    }
+    nodes.byKey.set(key, found);
+  }
   return found;
 }
 
