@@ -239,7 +239,8 @@ async function main(argv: string[]): Promise<number> {
       const cycles = Math.max(1, Math.round(edits / script.length / 2));
       inFunction = await measureScriptedEdits(uri, doc.text, script, cycles);
       inFunctionDriver = await measureScriptedEdits(driverUri, doc.text, script, cycles);
-      const kinds = (r: ScriptedEditResult): string => Object.entries(r.byKind).map(([k, p]) => `${k} ${ms(p.p95)}`).join(', ');
+      const kinds = (r: ScriptedEditResult): string => Object.entries(r.byKind).map(([k, p]) => `${k} ${ms(p.p95)}`).join(', ') +
+        `; first pass p50 ${ms(r.firstCycle.p50)}, max ${ms(r.firstCycle.max)}` + (r.laterCycles ? `; later passes p50 ${ms(r.laterCycles.p50)}, p95 ${ms(r.laterCycles.p95)}` : '');
       out(`  edits inside the pinning function (${script.length} edits: ${[...new Set(script.map((e) => e.kind))].join(', ')}, x ${cycles}), file alone: ` +
         `p50 ${ms(inFunction.latency.p50)}, p95 ${ms(inFunction.latency.p95)} (p95 by kind: ${kinds(inFunction)}); server cpu per edit ${ms(inFunction.serverCpuMsPerEdit)}`);
       out(`  the same inside the corpus folder ${siteDir}: p50 ${ms(inFunctionDriver.latency.p50)}, p95 ${ms(inFunctionDriver.latency.p95)} (p95 by kind: ${kinds(inFunctionDriver)}); ` +
