@@ -98,6 +98,9 @@ export class PinSiteFinder {
     const anchored: PinSite[] = [];
     const foreign: PinSite[] = [];
     for (const call of file.index.calls) {
+      // A call whose name can reach no pin API yields no site in either branch below (both resolve the name): asked
+      // first, so the function around each of a file's thousands of calls is not examined for being a wrapper.
+      if (!this.mayPin(call.name)) continue;
       // A pin inside a header shim is reported at its users' calls (in their files), never on the shim's definition.
       if (call.fn && this.isHeaderShim(call.fn, file)) continue;
       if (call.fn && this.isWrapper(call.fn, file) && this.resolve(call.name, [], file, 0, new Set(), true).length > 0) {
