@@ -176,6 +176,7 @@ export function reindexFile(syntax: CSyntax, previous: FileIndex, tree: Tree, te
   };
   out.carried = out.functions.length + out.calls.length + out.macros.length + out.comments.length + out.markers.length -
     (fresh.functions.length + fresh.calls.length + fresh.macros.length + fresh.comments.length + fresh.markers.length);
+  carryWords(previous, out, text, from, to, oldTo, delta);
   return out;
 }
 
@@ -314,6 +315,54 @@ export function forgetNodes(index: FileIndex): void {
   for (const list of [index.functions, index.calls, index.macros, index.comments, index.markers] as unknown as IndexedEntry[][]) {
     for (const e of list) e.forget();
   }
+}
+
+const wordsByIndex = new WeakMap<FileIndex, Map<string, number[]>>();
+
+function isWordChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+
+/** Where `name` starts as a whole word (no letter, digit or `_` on either side) in text[from, to), in order. */
+function scanWord(text: string, name: string, from: number, to: number, out: number[]): void {
+  for (let at = text.indexOf(name, Math.max(0, from)); at >= 0 && at < to; at = text.indexOf(name, at + name.length)) {
+    if (!isWordChar(text.charCodeAt(at - 1)) && !isWordChar(text.charCodeAt(at + name.length))) out.push(at);
+  }
+}
+
+/**
+ * Where `name` is written as a whole word in `text` (the index's text), asked by name and kept per index; an index
+ * carried over an edit (reindexFile) keeps the offsets outside the re-queried region, moved, and searches that region
+ * alone again, so the searches of the edited file's text are not redone on every keystroke.
+ */
+export function wordOffsets(index: FileIndex, text: string, name: string): readonly number[] {
+  let byName = wordsByIndex.get(index);
+  if (!byName) { byName = new Map(); wordsByIndex.set(index, byName); }
+  let at = byName.get(name);
+  if (!at) {
+    at = [];
+    if (name.length > 0) scanWord(text, name, 0, text.length, at);
+    byName.set(name, at);
+  }
+  return at;
+}
+
+/** The word offsets `previous` knew, carried to `next` (re-queried region [from, to) of `text`, [from, oldTo) before). */
+function carryWords(previous: FileIndex, next: FileIndex, text: string, from: number, to: number, oldTo: number, delta: number): void {
+  const before = wordsByIndex.get(previous);
+  if (!before) return;
+  const after = new Map<string, number[]>();
+  for (const [name, offsets] of before) {
+    const len = name.length;
+    const out: number[] = [];
+    // Kept: a word whose next character is before the region, or whose previous one is at or after its old end: both
+    // sides unchanged. Searched again: every start that could touch the region, [from - len, to].
+    for (const o of offsets) if (o + len < from) out.push(o);
+    scanWord(text, name, from - len, to + 1, out);
+    for (const o of offsets) if (o - 1 >= oldTo) out.push(o + delta);
+    after.set(name, out);
+  }
+  wordsByIndex.set(next, after);
 }
 
 const callsByFunction = new WeakMap<FileIndex, Map<FunctionInfo, CallInfo[]>>();

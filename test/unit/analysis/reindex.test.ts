@@ -5,7 +5,7 @@
 import { strict as assert } from 'assert';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver-protocol';
-import { FileIndex, indexFile } from '../../../server/src/analysis/fileIndex';
+import { FileIndex, indexFile, wordOffsets } from '../../../server/src/analysis/fileIndex';
 import type { CSyntax, Node, Tree } from '../../../server/src/analysis/parser';
 import { makeSourceFile } from '../../../server/src/analysis/workspace';
 import { DocumentTrees } from '../../../server/src/lsp/documentTrees';
@@ -16,6 +16,9 @@ import { functionBodies, randomChanges } from '../../helpers/randomEdits';
 
 const SEED = seedFromEnv('FORKSAFE_FUZZ_SEED', 0x3e1d3);
 const EDITS_PER_FILE = countFromEnv('FORKSAFE_REINDEX_EDITS', 16);
+
+/** Names typed by the edit generators and short ones that occur inside longer words. */
+const WORDS = ['x', 'i', 'y', 'p', 'n', 'tmp', 'foo', 'pages', 'put_page', 'FOLL_WRITE', 'get_user_pages', 'get_user_pages_fast', 'pin_user_pages_fast', 'xdev_fn_1'];
 
 const at = (n: Node | undefined): string => (n ? `${n.type}@${n.startIndex}-${n.endIndex}` : '-');
 
@@ -43,7 +46,10 @@ function exercise(syntax: CSyntax, uri: string, original: string, episodes: numb
       trees.close(uri);
       let doc = TextDocument.create(uri, 'c', 1, original);
       let tree = trees.treeFor(doc, 5000).tree!;
-      makeSourceFile(syntax, uri, original, tree);
+      // Names whose whole-word offsets the previous index was asked for: the carried index must carry them right.
+      const names = [...new Set([...WORDS, ...(original.match(/[A-Za-z_]\w{2,}/g) ?? []).slice(0, 12)])];
+      const first = makeSourceFile(syntax, uri, original, tree).index;
+      for (const n of names) wordOffsets(first, original, n);
       for (let i = 0; i < perEpisode; i++) {
         const changes = pick(doc, tree);
         doc = trees.update(doc, changes, doc.version + 1);
@@ -54,7 +60,11 @@ function exercise(syntax: CSyntax, uri: string, original: string, episodes: numb
         const carried = makeSourceFile(syntax, uri, text, tree).index;
         tally.edits++;
         if (carried.carried !== undefined) tally.carried++;
-        assert.deepStrictEqual(plain(carried), plain(indexFile(syntax, tree, text)), `${label}, episode ${e}, edit ${i}: ${JSON.stringify(changes)}`);
+        const fresh = indexFile(syntax, tree, text);
+        assert.deepStrictEqual(plain(carried), plain(fresh), `${label}, episode ${e}, edit ${i}: ${JSON.stringify(changes)}`);
+        for (const n of names) {
+          assert.deepStrictEqual(wordOffsets(carried, text, n), wordOffsets(fresh, text, n), `${label}, episode ${e}, edit ${i}, offsets of ${n}: ${JSON.stringify(changes)}`);
+        }
       }
     }
   } finally {

@@ -3,7 +3,7 @@
 import type { Node } from '../parser';
 import { descendants, declaredName, functionDeclarator, namedChildren, unwrapParens } from '../syntaxTools';
 import type { SourceFile, Workspace } from '../workspace';
-import type { FileIndex } from '../fileIndex';
+import { wordOffsets, type FileIndex } from '../fileIndex';
 
 export interface Declaration {
   kind: 'param' | 'local';
@@ -115,24 +115,13 @@ export function* namesWritten(workspace: Workspace, name: string, type: 'identif
   }
 }
 
-/** Where each name is written as a whole word in a file's text, per index (text only: no tree is read for a name a file lacks). */
-const offsetsByIndex = new WeakMap<FileIndex, Map<string, number[]>>();
-/** The nodes found there, per index and parse of its tree (a scan may let a context file's tree go and parse it again). */
+/** The nodes found where a name is written, per index and parse of its tree (a scan may let a context file's tree go and parse it again). */
 const nodesByIndex = new WeakMap<FileIndex, { generation: number; byKey: Map<string, Node[]> }>();
 
 function writtenIn(file: SourceFile, name: string, type: 'identifier' | 'field_identifier'): Node[] {
   const index = file.index;
-  let offsets = offsetsByIndex.get(index);
-  if (!offsets) { offsets = new Map(); offsetsByIndex.set(index, offsets); }
-  let at = offsets.get(name);
-  if (!at) {
-    at = [];
-    const text = file.text;
-    for (let i = text.indexOf(name); i >= 0; i = text.indexOf(name, i + name.length)) {
-      if (!/\w/.test(text[i - 1] ?? '') && !/\w/.test(text[i + name.length] ?? '')) at.push(i);
-    }
-    offsets.set(name, at);
-  }
+  // The text search is kept per index and carried over edits (fileIndex.ts): no tree is read for a name a file lacks.
+  const at = wordOffsets(index, file.text, name);
   if (at.length === 0) return [];
   let nodes = nodesByIndex.get(index);
   if (!nodes || nodes.generation !== index.source.generation) {
