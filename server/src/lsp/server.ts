@@ -33,6 +33,11 @@ const settings = new SettingsCache(connection, log);
 let syntax: CSyntax | undefined;
 let trees: DocumentTrees | undefined;
 let driverContext: DriverContextLoader | undefined;
+/**
+ * How long the driver context trusts a file's stat and a folder's listing between edits (DriverContextLoader): a
+ * watched-file event evicts at once; without one, a change on disk is seen at most this much later.
+ */
+const CONTEXT_FRESH_MS = 1000;
 let workspaceRoots: string[] = [];
 let docsRoot = '';
 const store = new AnalysisStore();
@@ -53,7 +58,7 @@ process.on('unhandledRejection', (err) => log(`internal error (server keeps runn
 connection.onInitialize(async (params) => {
   syntax = await loadSyntax();
   trees = new DocumentTrees(syntax);
-  driverContext = new DriverContextLoader(syntax);
+  driverContext = new DriverContextLoader(syntax, CONTEXT_FRESH_MS);
   workspaceRoots = (params.workspaceFolders ?? []).map((f) => uriToPath(f.uri)).filter((p): p is string => p !== undefined);
   docsRoot = path.join(findAssetRoot(), 'docs', 'rules');
   settings.configure(!!params.capabilities.workspace?.configuration, params.initializationOptions);

@@ -16,7 +16,11 @@ import { Definition, definitionsFromIndex, MemberText, MemberTextMemo, selectRel
 /** Files that mention a pin API, a flag, or a protection. The editor adds them to the exact selection, which uses the saved text of the file being edited. */
 export const RELEVANT_TEXT = /user_pages|vaddr_frames|FOLL_|VM_DONTCOPY|VM_WIPEONFORK|MADV_DONTFORK|MADV_WIPEONFORK|mmu_notifier|mmu_interval_notifier|hmm_range_fault/;
 
-interface Entry { mtimeMs: number; size: number; uri: string; text: string; notes: string[]; source: TreeSource | undefined; definitions?: Definition[] }
+interface Entry {
+  mtimeMs: number; size: number; uri: string; text: string; notes: string[]; source: TreeSource | undefined; definitions?: Definition[];
+  /** When the file was last stat'ed (performance.now()). */
+  checkedAt: number;
+}
 
 /** A file a caller has already read and decoded, with the stat it read it under. */
 export interface ReadSource { text: string; notes: string[]; mtimeMs: number; size: number }
@@ -67,21 +71,34 @@ export class DriverContextLoader {
   /** detectKernel's answers by kernel directory setting and folder. */
   private readonly buildKernels = new Map<string, KernelFound | null>();
 
-  constructor(private readonly syntax: CSyntax) {}
+  /** The driver listings of `driverFiles`, by scope, folder (or roots) and file, with when they were made. */
+  private readonly listings = new Map<string, { at: number; files: string[] }>();
+
+  /**
+   * `freshMs`: how long a file's stat and a driver's listing are trusted without looking at the disk again (the
+   * editor: every analysis of an edit asks for the driver's context, and stat'ing and listing a 190-file folder each
+   * time cost about 5 ms of the edit). A watched-file event evicts the file and the listings at once; a client that
+   * sends none sees a change on disk at most `freshMs` later. 0 (the scan): always look.
+   */
+  constructor(private readonly syntax: CSyntax, private readonly freshMs = 0) {}
 
   /** The cached text of a file from disk (undefined when unreadable or over the limit). */
   private entry(file: string, opts: ContextOptions): Entry | undefined {
+    const known = this.files.get(file);
+    const now = performance.now();
+    if (known && this.freshMs > 0 && now - known.checkedAt < this.freshMs && known.size <= opts.maxFileBytes) return known;
     let st: fs.Stats;
-    try { st = fs.statSync(file); } catch { this.evict(file); return undefined; }
+    try { st = fs.statSync(file); } catch { this.drop(file); return undefined; }
     if (!st.isFile() || st.size > opts.maxFileBytes) return undefined;
     let entry = this.files.get(file);
     if (!entry || entry.mtimeMs !== st.mtimeMs || entry.size !== st.size) {
-      this.evict(file);
+      this.drop(file);
       const read = readSource(file, opts.maxFileBytes);
       if (!read.ok) return undefined;
-      entry = { mtimeMs: st.mtimeMs, size: st.size, uri: pathToFileURL(file).toString(), text: read.text, notes: read.notes, source: undefined };
+      entry = { mtimeMs: st.mtimeMs, size: st.size, uri: pathToFileURL(file).toString(), text: read.text, notes: read.notes, source: undefined, checkedAt: now };
       this.files.set(file, entry);
     }
+    entry.checkedAt = now;
     return entry;
   }
 
@@ -90,8 +107,8 @@ export class DriverContextLoader {
    * stay, and the tree a later load parses is kept here for every later load (the scan's analysis phase).
    */
   adopt(file: string, source: ReadSource): void {
-    this.evict(file);
-    this.files.set(file, { mtimeMs: source.mtimeMs, size: source.size, uri: pathToFileURL(file).toString(), text: source.text, notes: source.notes, source: undefined });
+    this.drop(file);
+    this.files.set(file, { mtimeMs: source.mtimeMs, size: source.size, uri: pathToFileURL(file).toString(), text: source.text, notes: source.notes, source: undefined, checkedAt: performance.now() });
   }
 
   /**
@@ -140,14 +157,28 @@ export class DriverContextLoader {
     return { uri: entry.uri, text: entry.text, get tree() { return source.tree; }, source };
   }
 
+  /** A file changed on disk (a watched-file event): its cached text and tree go, and so do the driver listings. */
   evict(file: string): void {
+    this.drop(file);
+    // A file created, changed or deleted may change any listing (the workspace scope lists whole roots).
+    this.listings.clear();
+  }
+
+  private drop(file: string): void {
     this.files.get(file)?.source?.release();
     this.files.delete(file);
   }
 
   /** The other C files of the driver `file` belongs to, by scope: its directory, nothing, or every workspace root. */
   driverFiles(file: string, opts: ContextOptions): string[] {
-    return listDriverFiles(file, opts.scope, opts.workspaceRoots);
+    if (this.freshMs <= 0) return listDriverFiles(file, opts.scope, opts.workspaceRoots);
+    const key = `${opts.scope}\0${(opts.workspaceRoots ?? []).join('\0')}\0${path.resolve(file)}`;
+    const now = performance.now();
+    const known = this.listings.get(key);
+    if (known && now - known.at < this.freshMs) return known.files;
+    const files = listDriverFiles(file, opts.scope, opts.workspaceRoots);
+    this.listings.set(key, { at: now, files });
+    return files;
   }
 
   /**
