@@ -120,7 +120,9 @@ export class PinSiteFinder {
    */
   implementsPinning(file: SourceFile): boolean {
     return file.index.functions.some((f) => {
-      const api = f.body ? findPinApi(f.name) : undefined;
+      // The name first: a carried index finds a function's body node only when asked (fileIndex.ts).
+      const api = findPinApi(f.name);
+      if (api && !f.body) return false;
       if (!api || !signatureFor(api, this.kernel) || /^\s*static\b/.test(f.node.text)) return false;
       return armsCompile(armsOf(file, f.node), this.kernel) !== false;
     });
