@@ -8,7 +8,8 @@ import type { ForksafeSettings } from './settings';
 import { fingerprintOf } from './analysis/fingerprint';
 import { API_NAMES, isInertText, namesThatMatter } from './analysis/inertEdits';
 import { planFirstLook } from './analysis/firstLook';
-import { makeSourceFile, SourceFile, Workspace, WorkspaceBase } from './analysis/workspace';
+import { forgetIndex, makeSourceFile, SourceFile, Workspace, WorkspaceBase } from './analysis/workspace';
+import { StaleIndexEntry } from './analysis/fileIndex';
 import type { TreeSource } from './analysis/treeSource';
 import { armsCompile, armsOf, BuildDefines } from './analysis/preprocessor';
 import { Alternative, PinSiteFinder, PinSite, bindingSource } from './analysis/pinSites';
@@ -166,20 +167,37 @@ export function analyze(syntax: CSyntax, input: AnalyzeInput, settings: Forksafe
     return report;
   }
   const started = performance.now();
-  let workspace: Workspace | undefined;
+  const notesBefore = report.notes.length;
   try {
-    const file = makeSourceFile(syntax, input.uri, input.text, tree);
-    const shared = settings.driverScope === 'file' ? [] : context?.files ?? [];
-    workspace = shared.length > 0 ? Workspace.over(syntax, file, workspaceBaseOf(syntax, shared)) : new Workspace(syntax, [file]);
-    const deadline = performance.now() + Math.max(0, settings.timeBudgetMs - report.stats.parseMs);
-    const analysis = new FileAnalysis(workspace, file, settings, kernel, report, deadline, input.fixes !== false);
-    analysis.run();
-    if (input.watchNames) {
-      report.findingNames = namesThatMatter(workspace, [...workspace.macroValuesRead, ...analysis.tieNames]);
-      report.watchNames = new Set([...report.findingNames, ...analysis.storedFields]);
+    for (let attempt = 0; ; attempt++) {
+      let workspace: Workspace | undefined;
+      try {
+        const file = makeSourceFile(syntax, input.uri, input.text, tree);
+        const shared = settings.driverScope === 'file' ? [] : context?.files ?? [];
+        workspace = shared.length > 0 ? Workspace.over(syntax, file, workspaceBaseOf(syntax, shared)) : new Workspace(syntax, [file]);
+        const deadline = performance.now() + Math.max(0, settings.timeBudgetMs - report.stats.parseMs);
+        const analysis = new FileAnalysis(workspace, file, settings, kernel, report, deadline, input.fixes !== false);
+        analysis.run();
+        if (input.watchNames) {
+          report.findingNames = namesThatMatter(workspace, [...workspace.macroValuesRead, ...analysis.tieNames]);
+          report.watchNames = new Set([...report.findingNames, ...analysis.storedFields]);
+        }
+        break;
+      } catch (err) {
+        // An index carried over an edit that does not match its tree (it never should): index again, analyse again.
+        if (!(err instanceof StaleIndexEntry) || attempt > 0) throw err;
+        forgetIndex(err.tree);
+        lastBase = undefined;
+        report.findings = [];
+        report.sites = [];
+        report.stats.sites = 0;
+        report.notes.length = notesBefore;
+        report.notes.push(`${input.uri}: ${err.message}; indexed again`);
+      } finally {
+        workspace?.dispose();
+      }
     }
   } finally {
-    workspace?.dispose();
     ownTree?.delete();
   }
   report.stats.analyzeMs = performance.now() - started;

@@ -196,11 +196,21 @@ function lineBreaks(text: string, from: number, to: number): number {
   return n;
 }
 
+/**
+ * An entry carried over an edit does not match the tree it is asked in (the edit's changed ranges missed a change):
+ * the engine indexes the file again and analyses it once more (engine.ts).
+ */
+export class StaleIndexEntry extends Error {
+  constructor(readonly tree: Tree, detail: string) {
+    super(`forksafe: a carried index entry is stale: ${detail}`);
+  }
+}
+
 /** The node of `type` with exactly the range [start, end) in `tree`. */
 function nodeAt(tree: Tree, start: number, end: number, type: string): Node {
   let n: Node | null = tree.rootNode.descendantForIndex(start, end);
   while (n && n.startIndex === start && n.endIndex === end && n.type !== type) n = n.parent;
-  if (!n || n.type !== type || n.startIndex !== start || n.endIndex !== end) throw new Error(`forksafe: no ${type} at ${start}-${end} in the edited tree`);
+  if (!n || n.type !== type || n.startIndex !== start || n.endIndex !== end) throw new StaleIndexEntry(tree, `no ${type} at ${start}-${end} in the tree`);
   return n;
 }
 

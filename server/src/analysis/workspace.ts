@@ -51,6 +51,12 @@ export function makeSourceFile(syntax: CSyntax, uri: string, text: string, tree:
   return { uri, text, tree, index };
 }
 
+/** Drops the index kept for `tree` (and any carried one waiting): the next makeSourceFile indexes it from scratch. */
+export function forgetIndex(tree: Tree): void {
+  indexes.delete(tree);
+  pending.delete(tree);
+}
+
 /** Lets a TreeSource's tree go, with the nodes its index's entries hold (they are found again when asked). */
 export function releaseTree(source: TreeSource): void {
   if (!source.held) return;

@@ -7,7 +7,9 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver-protocol';
 import { FileIndex, indexFile, wordOffsets } from '../../../server/src/analysis/fileIndex';
 import type { CSyntax, Node, Tree } from '../../../server/src/analysis/parser';
-import { makeSourceFile } from '../../../server/src/analysis/workspace';
+import { carryIndex, makeSourceFile } from '../../../server/src/analysis/workspace';
+import { analyze } from '../../../server/src/engine';
+import { resolveSettings } from '../../../server/src/settings';
 import { DocumentTrees } from '../../../server/src/lsp/documentTrees';
 import { loadSyntax } from '../../../server/src/runtime/loadSyntax';
 import { listFixtureDrivers } from '../../helpers/fixtures';
@@ -118,6 +120,29 @@ describe('reindexFile: an index carried over an edit equals a fresh index of the
     assert.equal(tally.carried, tally.edits, `${tally.carried} of ${tally.edits} carried`);
     // And random edits anywhere (between items, in directives, unclosed comments) stay equal.
     exercise(syntax, uri, text, 4, 10, (doc, tree) => randomChanges(doc, tree, rng), tally, 'generated.c');
+  });
+
+  it('an index carried over a wrong edit is caught when a node is asked for: the file is indexed again and the report is a fresh one', function () {
+    const before = `${generatedFile(12)}struct mr { struct page **pages; };\nvoid keep(struct mr *mr)\n{\n\tget_user_pages(0, 1, FOLL_WRITE, mr->pages);\n}\n`;
+    // A function added before the pinning one, while the host says only the first item was edited (and nothing in it).
+    const at = before.indexOf('struct mr {');
+    const after = `${before.slice(0, at)}static int added(void)\n{\n\treturn 0;\n}\n${before.slice(at)}`;
+    const old = syntax.parse(before).tree!;
+    const tree = syntax.parse(after).tree!;
+    try {
+      makeSourceFile(syntax, 'file:///t/stale.c', before, old);
+      carryIndex(old, before, tree, { startIndex: 0, oldEndIndex: 0, newEndIndex: 0 }, []);
+      const settings = resolveSettings({});
+      const carried = analyze(syntax, { uri: 'file:///t/stale.c', text: after, tree, watchNames: true }, settings);
+      const fresh = analyze(syntax, { uri: 'file:///t/stale.c', text: after, watchNames: true }, settings);
+      assert.ok(carried.notes.some((n) => n.includes('indexed again')), carried.notes.join('\n'));
+      assert.ok(fresh.findings.length > 0);
+      assert.deepStrictEqual(carried.findings, fresh.findings);
+      assert.deepStrictEqual(carried.sites, fresh.sites);
+    } finally {
+      old.delete();
+      tree.delete();
+    }
   });
 
   it('an index asked for after several re-parses is carried over all of their edits', function () {
