@@ -1,11 +1,12 @@
 // One pass over a file's tree: its functions, calls, macros, comments and protection evidence. Entries carry their name and byte range as data; their nodes are kept when indexed and found again from the range when an edit carried them over (reindexFile).
 import type { CSyntax, Node, Tree } from './parser';
 import { findReleaseApi } from './pinApis';
-import { functionBody, functionNameNode, functionParams, ITEM_CONTAINERS, namedChildren } from './syntaxTools';
+import { functionBody, functionNameNode, functionParams, isAncestor, isWordCode, ITEM_CONTAINERS, namedChildren } from './syntaxTools';
+import { positionAfter } from './span';
 import { fixedTree, TreeRef } from './treeSource';
 
 /** Offsets are the tree's (UTF-16 units of the text): `start` inclusive, `end` exclusive. */
-interface Ranged { readonly start: number; readonly end: number; readonly node: Node }
+interface Ranged { readonly start: number; readonly end: number; readonly type: string; readonly node: Node }
 
 export interface FunctionInfo extends Ranged { name: string; nameNode: Node; params: string[]; body: Node | undefined }
 export interface CallInfo extends Ranged { name: string; nameNode: Node; args: Node[]; fn: FunctionInfo | undefined }
@@ -59,6 +60,11 @@ function isTreeRef(x: Tree | TreeRef): x is TreeRef {
 }
 
 type Entries = Pick<FileIndex, 'functions' | 'calls' | 'macros' | 'comments' | 'markers'>;
+
+/** The five lists of entries, for what is asked of every entry alike. */
+function entryLists(e: Entries): ReadonlyArray<readonly Ranged[]> {
+  return [e.functions, e.calls, e.macros, e.comments, e.markers];
+}
 
 /** The entries of the given subtrees (whole items of the file: a call's function is within the same item). */
 function indexNodes(syntax: CSyntax, tree: TreeRef, roots: readonly Node[], queried: FileIndex['queried']): Entries {
@@ -118,7 +124,6 @@ function indexNodes(syntax: CSyntax, tree: TreeRef, roots: readonly Node[], quer
 /** An edit between two parses, in UTF-16 offsets: previous[startIndex, oldEndIndex) became text[startIndex, newEndIndex). */
 export interface IndexEdit { startIndex: number; oldEndIndex: number; newEndIndex: number }
 
-
 /**
  * The index of `tree` (parsed from `text` after `edit`, with `changedRanges` from tree-sitter), made from `previous`
  * (the index of the tree before the edit): only the items (top-level definitions, declarations, directives, comments)
@@ -140,10 +145,9 @@ export function reindexFile(syntax: CSyntax, previous: FileIndex, tree: Tree, te
   const oldTo = to - delta;
   if (from > edit.startIndex || oldTo < edit.oldEndIndex) return indexFile(syntax, tree, text);
   const straddles = (e: Ranged): boolean => (e.start < from && e.end > from) || (e.start < oldTo && e.end > oldTo);
-  for (const list of [previous.functions, previous.calls, previous.macros, previous.comments, previous.markers] as Ranged[][]) {
-    if (list.some(straddles)) return indexFile(syntax, tree, text);
-  }
-  const rows = lineBreaks(text, edit.startIndex, edit.newEndIndex) - lineBreaks(previousText, edit.startIndex, edit.oldEndIndex);
+  if (entryLists(previous).some((list) => list.some(straddles))) return indexFile(syntax, tree, text);
+  const lineBreaks = (t: string, end: number): number => positionAfter(t, { line: 0, character: 0 }, edit.startIndex, end).line;
+  const rows = lineBreaks(text, edit.newEndIndex) - lineBreaks(previousText, edit.oldEndIndex);
   const source = fixedTree(tree);
   const fresh = indexNodes(syntax, source, items, queried);
   const functions = new Map<FunctionInfo, FunctionInfo>();
@@ -167,15 +171,15 @@ export function reindexFile(syntax: CSyntax, previous: FileIndex, tree: Tree, te
       return moved;
     }),
     calls: carry(previous.calls, fresh.calls, (c, shift) => new IndexedCall(source, c.start + shift, c.end + shift, c.name, fnIn(c.fn))),
-    macros: carry(previous.macros, fresh.macros, (m, shift) => new IndexedMacro(source, m.start + shift, m.end + shift, (m as IndexedMacro).type, m.name, m.params, m.body)),
+    macros: carry(previous.macros, fresh.macros, (m, shift) => new IndexedMacro(source, m.start + shift, m.end + shift, m.type, m.name, m.params, m.body)),
     comments: carry(previous.comments, fresh.comments, (c, shift, rowShift) => new IndexedComment(source, c.start + shift, c.end + shift, c.text, c.startLine + rowShift, c.endLine + rowShift)),
-    markers: carry(previous.markers, fresh.markers, (m, shift) => new IndexedMarker(source, m.start + shift, m.end + shift, (m as IndexedMarker).type, m.name, fnIn(m.fn))),
+    markers: carry(previous.markers, fresh.markers, (m, shift) => new IndexedMarker(source, m.start + shift, m.end + shift, m.type, m.name, fnIn(m.fn))),
     hasErrors: tree.rootNode.hasError,
     queried,
     source,
   };
-  out.carried = out.functions.length + out.calls.length + out.macros.length + out.comments.length + out.markers.length -
-    (fresh.functions.length + fresh.calls.length + fresh.macros.length + fresh.comments.length + fresh.markers.length);
+  const count = (e: Entries): number => entryLists(e).reduce((n, list) => n + list.length, 0);
+  out.carried = count(out) - count(fresh);
   carryWords(previous, out, text, from, to, oldTo, delta);
   return out;
 }
@@ -188,12 +192,6 @@ function touchedItems(container: Node, from: number, to: number, out: Node[]): v
     if (ITEM_CONTAINERS.has(child.type)) touchedItems(child, from, to, out);
     else out.push(child);
   }
-}
-
-function lineBreaks(text: string, from: number, to: number): number {
-  let n = 0;
-  for (let i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) n++;
-  return n;
 }
 
 /**
@@ -322,21 +320,15 @@ class IndexedMarker extends IndexedEntry implements MarkerInfo {
 
 /** Drops every node an index's entries hold (their tree was let go): the memory they pin goes, and they are found again when asked. */
 export function forgetNodes(index: FileIndex): void {
-  for (const list of [index.functions, index.calls, index.macros, index.comments, index.markers] as unknown as IndexedEntry[][]) {
-    for (const e of list) e.forget();
-  }
+  for (const list of entryLists(index)) for (const e of list) (e as IndexedEntry).forget();
 }
 
 const wordsByIndex = new WeakMap<FileIndex, Map<string, number[]>>();
 
-function isWordChar(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
-}
-
 /** Where `name` starts as a whole word (no letter, digit or `_` on either side) in text[from, to), in order. */
 function scanWord(text: string, name: string, from: number, to: number, out: number[]): void {
   for (let at = text.indexOf(name, Math.max(0, from)); at >= 0 && at < to; at = text.indexOf(name, at + name.length)) {
-    if (!isWordChar(text.charCodeAt(at - 1)) && !isWordChar(text.charCodeAt(at + name.length))) out.push(at);
+    if (!isWordCode(text.charCodeAt(at - 1)) && !isWordCode(text.charCodeAt(at + name.length))) out.push(at);
   }
 }
 
@@ -401,6 +393,13 @@ export function callsIn(index: FileIndex, fn: FunctionInfo): readonly CallInfo[]
     callsByFunction.set(index, byFn);
   }
   return byFn.get(fn) ?? [];
+}
+
+/** The indexed function holding `node` (or being it), ranges first: only a candidate's node is read. */
+export function functionContaining(index: FileIndex, node: Node): FunctionInfo | undefined {
+  const start = node.startIndex;
+  const end = node.endIndex;
+  return index.functions.find((f) => f.start <= start && end <= f.end && isAncestor(f.node, node));
 }
 
 /** The index's entry for a function_definition node, found by its range: no other function's node is read. */

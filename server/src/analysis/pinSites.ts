@@ -122,8 +122,7 @@ export class PinSiteFinder {
     return file.index.functions.some((f) => {
       // The name first: a carried index finds a function's body node only when asked (fileIndex.ts).
       const api = findPinApi(f.name);
-      if (api && !f.body) return false;
-      if (!api || !signatureFor(api, this.kernel) || /^\s*static\b/.test(f.node.text)) return false;
+      if (!api || !f.body || !signatureFor(api, this.kernel) || /^\s*static\b/.test(f.node.text)) return false;
       return armsCompile(armsOf(file, f.node), this.kernel) !== false;
     });
   }

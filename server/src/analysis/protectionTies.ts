@@ -4,9 +4,9 @@
 // (docs/analysis.md, "Protections").
 import type { Node } from './parser';
 import type { Binding, Scope } from './flags';
-import { functionOfNode, type FunctionInfo } from './fileIndex';
+import { functionContaining, functionOfNode, type FunctionInfo } from './fileIndex';
 import type { SourceFile, Workspace } from './workspace';
-import { descendants, namedChildren, unwrapParens, isAncestor } from './syntaxTools';
+import { descendants, namedChildren, unwrapParens } from './syntaxTools';
 import { declarationOf, fieldOf, namesWritten, rootIdentifier } from './lifetime/ownership';
 import type { Protection } from './protections';
 
@@ -56,7 +56,7 @@ export class ProtectionTies {
     const node = p.evidence.node;
     const file = this.workspace.fileFor(p.evidence.uri);
     if (!file) return undefined;
-    const fn = file.index.functions.find((f) => f.start <= node.startIndex && node.endIndex <= f.end && isAncestor(f.node, node));
+    const fn = functionContaining(file.index, node);
     const onPath = !!fn && pin.path.some((q) => q.id === fn.node.id);
     if (p.kind === 'notifier') {
       if (node.type !== 'call_expression') return undefined;
@@ -197,7 +197,7 @@ export class ProtectionTies {
       if (member?.type !== 'field_expression' || assign?.type !== 'assignment_expression') continue;
       if (assign.childForFieldName('left')?.id !== member.id || assign.childForFieldName('operator')?.text !== '=') continue;
       const value = assign.childForFieldName('right');
-      const fn = file.index.functions.find((f) => f.start <= assign.startIndex && assign.endIndex <= f.end && isAncestor(f.node, assign));
+      const fn = functionContaining(file.index, assign);
       const holder = rootIdentifier(member);
       if (value && fn && holder && declarationOf(fn.node, holder)?.structType === type) out.push({ value, file, fn });
     }

@@ -4,6 +4,11 @@ import type { Node } from './parser';
 /** Nodes that hold top-level items: functions, declarations and comments are found inside these and nowhere else in C. */
 export const ITEM_CONTAINERS: ReadonlySet<string> = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef']);
 
+/** [A-Za-z0-9_] by character (or byte) code: what a C identifier, and a regular expression's `\w` and `\b`, count as a word character. */
+export function isWordCode(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f;
+}
+
 export function namedChildren(node: Node): Node[] {
   return node.namedChildren.filter((n): n is Node => n !== null);
 }

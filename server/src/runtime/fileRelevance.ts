@@ -1,6 +1,7 @@
 // The text prefilter of the two-phase scan: which files of a driver can hold a finding, which names wrap a pin API, and which other files can change a verdict.
 import type { FileIndex } from '../analysis/fileIndex';
 import { PIN_APIS, RELEASE_APIS } from '../analysis/pinApis';
+import { isWordCode } from '../analysis/syntaxTools';
 
 /** A file of one driver scope (a directory, the workspace, or one file) with its text. */
 export interface MemberText { path: string; text: string }
@@ -78,11 +79,6 @@ const PIN_ANCHORS: readonly Buffer[] = anchorsOf(PIN_API_NAMES, ['user_pages', '
 const PIN_NAME_SET: ReadonlySet<string> = new Set(PIN_API_NAMES);
 const SUPPRESSION_BYTES = Buffer.from(SUPPRESSION_TEXT.source, 'latin1');
 
-/** [A-Za-z0-9_]: what `\b` counts as a word character. */
-function isWordByte(c: number): boolean {
-  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f;
-}
-
 /** `preferred` plus each name that contains none of them: every name then contains one of the result. */
 function anchorsOf(names: readonly string[], preferred: readonly string[]): string[] {
   const out = [...preferred];
@@ -100,9 +96,9 @@ export function mentionsPinApiBytes(bytes: Uint8Array): boolean {
   for (const anchor of PIN_ANCHORS) {
     for (let at = b.indexOf(anchor); at >= 0; at = b.indexOf(anchor, at + 1)) {
       let start = at;
-      while (start > 0 && isWordByte(b[start - 1]!)) start--;
+      while (start > 0 && isWordCode(b[start - 1]!)) start--;
       let end = at + anchor.length;
-      while (end < b.length && isWordByte(b[end]!)) end++;
+      while (end < b.length && isWordCode(b[end]!)) end++;
       if (PIN_NAME_SET.has(b.toString('latin1', start, end))) return true;
     }
   }

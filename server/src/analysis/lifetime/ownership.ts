@@ -123,27 +123,24 @@ function writtenIn(file: SourceFile, name: string, type: 'identifier' | 'field_i
   // The text search is kept per index and carried over edits (fileIndex.ts): no tree is read for a name a file lacks.
   const at = wordOffsets(index, file.text, name);
   if (at.length === 0) return [];
+  const key = `${type} ${name}`;
+  const kept = nodesByIndex.get(index);
+  const known = kept?.generation === index.source.generation ? kept.byKey.get(key) : undefined;
+  if (known) return known;
+  const found: Node[] = [];
+  const root = file.tree.rootNode;
+  for (const i of at) {
+    const node = root.descendantForIndex(i, i + name.length);
+    if (node?.type === type && node.text === name) found.push(node);
+  }
+  // Kept under the generation read after the tree (reading it may have parsed it again).
+  const generation = index.source.generation;
   let nodes = nodesByIndex.get(index);
-  if (!nodes || nodes.generation !== index.source.generation) {
-    nodes = { generation: index.source.generation, byKey: new Map() };
+  if (!nodes || nodes.generation !== generation) {
+    nodes = { generation, byKey: new Map() };
     nodesByIndex.set(index, nodes);
   }
-  const key = `${type} ${name}`;
-  let found = nodes.byKey.get(key);
-  if (!found) {
-    found = [];
-    const root = file.tree.rootNode;
-    for (const i of at) {
-      const node = root.descendantForIndex(i, i + name.length);
-      if (node?.type === type && node.text === name) found.push(node);
-    }
-    // The tree read may be a new parse: the generation is read again after it.
-    if (nodes.generation !== index.source.generation) {
-      nodes = { generation: index.source.generation, byKey: new Map() };
-      nodesByIndex.set(index, nodes);
-    }
-    nodes.byKey.set(key, found);
-  }
+  nodes.byKey.set(key, found);
   return found;
 }
 
