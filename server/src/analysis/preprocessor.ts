@@ -25,6 +25,7 @@ export interface Arm {
 export type Assumptions = ReadonlyMap<string, boolean>;
 const NONE: Assumptions = new Map();
 
+/** An arm's lines: after its directive's last line `from`, before the line `to` of the next directive (Infinity: to the end). */
 interface ArmSpan { group: number; index: number; from: number; to: number; written: string; condition: string | undefined }
 
 /**
@@ -38,40 +39,49 @@ class Conditionals {
   private readonly spans: ArmSpan[] = [];
 
   constructor(text: string, inComment?: (row: number, column: number) => boolean) {
-    const lines = text.split('\n');
+    const lines = new LineReader(text);
     const open: Array<{ group: number; arms: ArmSpan[] }> = [];
     let commentOpen = false;
     let groups = 0;
-    for (let i = 0; i < lines.length; i++) {
-      // With the tree to say what is a comment, a line without '#' needs no look (most lines of a file).
-      if (inComment && lines[i].indexOf('#') < 0) continue;
-      let line = lines[i].replace(/\r$/, '');
+    for (;;) {
+      // With the tree to say what is a comment, a line without '#' needs no look (most lines of a file): the reader
+      // moves to the next line holding one without splitting the text (an edit of a large file reads it again).
+      if (inComment && !lines.skipTo('#')) break;
+      const row = lines.row;
+      const read = lines.take();
+      if (read === undefined) break;
+      let line = read.replace(/\r$/, '');
       const startsInComment = commentOpen;
       if (!inComment) commentOpen = updateComment(line, commentOpen);
       if (!inComment && startsInComment) continue;
       const m = /^\s*#\s*(ifdef|ifndef|if|elifdef|elifndef|elif|else|endif)\b(.*)$/.exec(line);
       if (!m) continue;
-      if (inComment && inComment(i, line.indexOf('#'))) continue;
-      const first = i;
-      while (line.endsWith('\\') && i + 1 < lines.length) line = `${line.slice(0, -1)} ${lines[++i].replace(/\r$/, '')}`;
+      if (inComment && inComment(row, line.indexOf('#'))) continue;
+      while (line.endsWith('\\')) {
+        const next = lines.take();
+        if (next === undefined) break;
+        line = `${line.slice(0, -1)} ${next.replace(/\r$/, '')}`;
+      }
+      // The directive's last line (after its continuations).
+      const i = lines.row - 1;
       const kind = m[1];
       const rest = line.replace(/^\s*#\s*\w+/, '').replace(/\/\*.*?\*\/|\/\/.*$/g, '').trim();
       const condition = kind === 'ifdef' || kind === 'elifdef' ? `defined(${rest})` : kind === 'ifndef' || kind === 'elifndef' ? `!defined(${rest})` : kind === 'else' || kind === 'endif' ? undefined : rest;
       const written = `#${kind}${rest ? ` ${rest}` : ''}`;
       if (kind.startsWith('if')) {
         const g = { group: groups++, arms: [] as ArmSpan[] };
-        g.arms.push({ group: g.group, index: 0, from: i, to: lines.length, written, condition });
+        g.arms.push({ group: g.group, index: 0, from: i, to: Infinity, written, condition });
         open.push(g);
         continue;
       }
       const g = open[open.length - 1];
       if (!g) continue; // an unmatched #else/#endif: broken input, nothing to hold
       const last = g.arms[g.arms.length - 1];
-      last.to = first;
+      last.to = row;
       if (kind === 'endif') { this.spans.push(...g.arms); open.pop(); continue; }
-      g.arms.push({ group: g.group, index: g.arms.length, from: i, to: lines.length, written, condition });
+      g.arms.push({ group: g.group, index: g.arms.length, from: i, to: Infinity, written, condition });
     }
-    for (const g of open) this.spans.push(...g.arms); // unterminated: each arm runs to the end
+    for (const g of open) this.spans.push(...g.arms); // unterminated: each arm runs to the end (to: Infinity)
   }
 
   /** The arms holding a 0-based line, innermost first. */
@@ -85,6 +95,36 @@ class Conditionals {
       for (const e of earlier) out.push({ directive: `${e.group}:${e.index}`, written: e.written, condition: e.condition ?? '1', holds: false });
     }
     return out;
+  }
+}
+
+/** The lines of a text in order, as `text.split('\n')` would give them, read one at a time. */
+class LineReader {
+  /** The 0-based number of the line `take` returns next. */
+  row = 0;
+  private start = 0;
+  constructor(private readonly text: string) {}
+
+  /** The current line (without its '\n'), moving to the next; undefined past the last line. */
+  take(): string | undefined {
+    if (this.start > this.text.length) return undefined;
+    let end = this.text.indexOf('\n', this.start);
+    if (end < 0) end = this.text.length;
+    const line = this.text.slice(this.start, end);
+    this.start = end + 1;
+    this.row++;
+    return line;
+  }
+
+  /** Moves to the first line from the current one that holds `ch`; false (and stays) when no later text does. */
+  skipTo(ch: string): boolean {
+    const at = this.text.indexOf(ch, this.start);
+    if (at < 0) return false;
+    for (let nl = this.text.indexOf('\n', this.start); nl >= 0 && nl < at; nl = this.text.indexOf('\n', this.start)) {
+      this.start = nl + 1;
+      this.row++;
+    }
+    return true;
   }
 }
 
