@@ -3,7 +3,7 @@ import { MAX_TREE_DEPTH, type CSyntax, type Tree } from './analysis/parser';
 import type { Finding, Fix, RelatedLocation, SiteArg, SiteDetails } from './analysis/finding';
 import { RULES, RuleCode, Severity, verdictRank } from './analysis/rules';
 import { spanOf } from './analysis/span';
-import { descendants, identifiersIn, unwrapParens } from './analysis/syntaxTools';
+import { descendantsOfType, identifiersIn, unwrapParens } from './analysis/syntaxTools';
 import type { ForksafeSettings } from './settings';
 import { fingerprintOf } from './analysis/fingerprint';
 import { API_NAMES, isInertText, namesThatMatter } from './analysis/inertEdits';
@@ -717,8 +717,8 @@ class FileAnalysis {
     // field is where the driver later releases it (gasket's gasket_release_page(ptes[i].page)).
     const copies: Array<{ field: string; types: string[] }> = [];
     if (localName && localFn) {
-      for (const n of descendants(localFn)) {
-        if (n.type !== 'assignment_expression' || n.childForFieldName('operator')?.type !== '=') continue;
+      for (const n of descendantsOfType(localFn, ['assignment_expression'])) {
+        if (n.childForFieldName('operator')?.type !== '=') continue;
         const right = n.childForFieldName('right');
         const left = n.childForFieldName('left');
         if (!right || !left || unwrapParens(right).type !== 'identifier' || unwrapParens(right).text !== localName || left.type !== 'field_expression') continue;

@@ -1,6 +1,6 @@
 // Resolves what a pin call's flags say: always / never / conditionally FOLL_WRITE (or the old int `write`), FOLL_LONGTERM, and where each came from.
 import type { Node } from './parser';
-import { conditionOf, descendants, enclosingCondition, namedChildren, unwrapParens, declaredName } from './syntaxTools';
+import { conditionOf, descendantsOfType, enclosingCondition, namedChildren, unwrapParens, declaredName } from './syntaxTools';
 import type { SourceFile, Workspace } from './workspace';
 import { follFlagExistsOn, type KernelVersionLite } from './pinApis';
 import { armsCompile, armsOf, describeArm } from './preprocessor';
@@ -285,7 +285,7 @@ export class FlagResolver {
     map = new Map();
     const body = fn.childForFieldName('body');
     if (body) {
-      for (const d of descendants(body)) {
+      for (const d of descendantsOfType(body, ['init_declarator', 'declaration', 'assignment_expression'])) {
         if (d.type === 'init_declarator') {
           const name = declaredName(d.childForFieldName('declarator'));
           if (name) push(map, name, d);

@@ -6,7 +6,7 @@ import type { Node } from './parser';
 import type { Binding, Scope } from './flags';
 import { functionContaining, functionOfNode, type FunctionInfo } from './fileIndex';
 import type { SourceFile, Workspace } from './workspace';
-import { descendants, namedChildren, unwrapParens } from './syntaxTools';
+import { descendantsOfType, namedChildren, unwrapParens } from './syntaxTools';
 import { declarationOf, fieldOf, namesWritten, rootIdentifier } from './lifetime/ownership';
 import type { Protection } from './protections';
 
@@ -220,8 +220,7 @@ export class ProtectionTies {
       if (acts) break;
       const decl = enclosingDeclaration(id);
       if (!decl || !declares(decl, name)) continue;
-      for (const d of descendants(decl)) {
-        if (d.type !== 'initializer_pair') continue;
+      for (const d of descendantsOfType(decl, ['initializer_pair'])) {
         const member = d.namedChildren.find((c) => c?.type === 'field_designator')?.text ?? '';
         if (!/invalidate/.test(member)) continue;
         const callback = d.childForFieldName('value');
@@ -269,7 +268,7 @@ function stripAddress(expr: Node): Node {
 /** The right-hand sides assigned to a local (initialiser and assignments) in a body. */
 function valuesAssignedTo(body: Node, name: string): Node[] {
   const out: Node[] = [];
-  for (const d of descendants(body)) {
+  for (const d of descendantsOfType(body, ['init_declarator', 'assignment_expression'])) {
     if (out.length >= 8) break;
     if (d.type === 'init_declarator') {
       const value = d.childForFieldName('value');

@@ -1,6 +1,6 @@
 // Finds what protects a pin from fork(): VM_DONTCOPY / MADV_DONTFORK / WIPEONFORK set in the kernel, mmu notifiers, and user annotations.
 import type { Node } from './parser';
-import { descendants } from './syntaxTools';
+import { descendantsOfType } from './syntaxTools';
 import type { FunctionInfo } from './fileIndex';
 import type { SourceFile, Workspace } from './workspace';
 import type { Evidence } from './flags';
@@ -56,8 +56,8 @@ function appliesMadvise(marker: Node): boolean {
 function definesNotifierOps(typeName: Node): Node | undefined {
   const decl = typeName.parent?.parent;
   if (!decl || decl.type !== 'declaration') return undefined;
-  for (const d of descendants(decl)) {
-    if (d.type === 'field_designator' && /invalidate/.test(d.text)) return decl;
+  for (const d of descendantsOfType(decl, ['field_designator'])) {
+    if (/invalidate/.test(d.text)) return decl;
   }
   return undefined;
 }

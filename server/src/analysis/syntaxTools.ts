@@ -97,11 +97,24 @@ export function* descendants(node: Node): Generator<Node> {
   }
 }
 
-export function identifiersIn(node: Node): Node[] {
-  const out: Node[] = [];
-  for (const n of descendants(node)) if (n.type === 'identifier') out.push(n);
-  return out;
+/**
+ * The nodes of `types` in `node`'s subtree (itself included), in the order `descendants` visits them. tree-sitter walks
+ * the subtree in one call and only the matches become nodes, where `descendants` crosses into wasm and makes a node
+ * at every step: a function body's thousands of nodes, for each question asked of it on every edit (issue 14).
+ */
+export function descendantsOfType(node: Node, types: readonly string[]): Node[] {
+  // tree-sitter's walk passes over nodes that end at or before the point (0, 0), so an empty node at the very start of
+  // a file would be missed, and web-tree-sitter 0.27 asked for ERROR among other types returns the ERROR nodes only:
+  // those are walked here instead.
+  if (node.startIndex === 0 || types.includes('ERROR')) return [...descendants(node)].filter((n) => types.includes(n.type));
+  return node.descendantsOfType([...types]);
 }
+
+export function identifiersIn(node: Node): Node[] {
+  return descendantsOfType(node, IDENTIFIER);
+}
+
+const IDENTIFIER = ['identifier'];
 
 export function isAncestor(ancestor: Node, node: Node): boolean {
   if (ancestor.id === node.id) return true;

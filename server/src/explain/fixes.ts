@@ -5,7 +5,7 @@ import type { Fix, TextEditSpan } from '../analysis/finding';
 import type { Tri } from '../analysis/flags';
 import type { RuleCode } from '../analysis/rules';
 import { spanOf } from '../analysis/span';
-import { descendants, enclosingFunction, functionBody, identifiersIn, isAncestor, namedChildren, unwrapParens } from '../analysis/syntaxTools';
+import { descendantsOfType, enclosingFunction, functionBody, identifiersIn, isAncestor, namedChildren, unwrapParens } from '../analysis/syntaxTools';
 import { editsOverlap } from './textEdits';
 import {
   compareKernelVersions, findPinApi, KernelVersionLite, PIN_API_EARLIEST_PIN_USER_PAGES, PinApi, PinApiSignature, RefKind, signatureFor,
@@ -190,8 +190,8 @@ function vmasUses(call: Node, vmas: Node): { reads: Node[]; managed: Node[]; rem
   if (vmas.type === 'field_expression') {
     // A field: every other mention of it in the function is a read of entries nothing fills.
     const field = vmas.childForFieldName('field')?.text;
-    for (const n of descendants(body)) {
-      if (n.type === 'field_expression' && n.childForFieldName('field')?.text === field && !isAncestor(call, n) && n.id !== call.id) reads.push(n);
+    for (const n of descendantsOfType(body, ['field_expression'])) {
+      if (n.childForFieldName('field')?.text === field && !isAncestor(call, n) && n.id !== call.id) reads.push(n);
     }
     return { reads, managed };
   }

@@ -3,7 +3,7 @@
 // object to where its pages are released, across the driver's functions and files (docs/analysis.md, "Lifetime").
 import type { Node } from '../parser';
 import { findReleaseApi } from '../pinApis';
-import { descendants, functionNameNode, namedChildren, unwrapParens, isAncestor } from '../syntaxTools';
+import { descendantsOfType, functionNameNode, identifiersIn, namedChildren, unwrapParens, isAncestor } from '../syntaxTools';
 import type { Evidence, Scope } from '../flags';
 import { callsIn, functionOfNode, releaseCallsIn, type CallInfo, type FunctionInfo } from '../fileIndex';
 import type { Located, SourceFile, Workspace } from '../workspace';
@@ -240,8 +240,8 @@ export class LifetimeAnalyzer {
     // escapes; their release is not the array's, so they count for escapes only.
     const elements = new Set(this.factsOf(body).pairs.filter((p) => !p.plain && names.has(p.r) && !names.has(p.l) && !p.field &&
       scope.fn && declarationOf(scope.fn, p.l)?.kind === 'local').map((p) => p.l));
-    for (const d of descendants(body)) {
-      if (d.type !== 'identifier' || (!names.has(d.text) && !elements.has(d.text)) || isAncestor(pinCall, d)) continue;
+    for (const d of identifiersIn(body)) {
+      if ((!names.has(d.text) && !elements.has(d.text)) || isAncestor(pinCall, d)) continue;
       const element = !names.has(d.text);
       const assign = ancestorOfType(d, 'assignment_expression', body);
       const right = assign?.childForFieldName('right');
@@ -720,14 +720,13 @@ function bodyFactsOf(body: Node): BodyFacts {
     while (v.type === 'cast_expression') v = unwrapParens(v.childForFieldName('value') ?? v);
     return v.type === 'identifier' ? v.text : undefined;
   };
-  for (const d of descendants(body)) {
+  for (const d of descendantsOfType(body, ['return_statement', 'assignment_expression', 'init_declarator'])) {
     if (d.type === 'return_statement') {
       const value = namedChildren(d).find((c) => c.type !== 'comment');
       const name = value ? bare(value) : undefined;
       if (name) facts.returned.add(name);
       continue;
     }
-    if (d.type !== 'assignment_expression' && d.type !== 'init_declarator') continue;
     const assignment = d.type === 'assignment_expression';
     const left = assignment ? d.childForFieldName('left') : d.childForFieldName('declarator');
     const right = assignment ? d.childForFieldName('right') : d.childForFieldName('value');

@@ -1,7 +1,7 @@
 // Small questions the ownership analysis asks of C code: where a name is declared and how (stack object, pointer,
 // parameter, struct type), which object a field expression belongs to, and which functions are completion callbacks.
 import type { Node } from '../parser';
-import { descendants, declaredName, functionDeclarator, namedChildren, unwrapParens } from '../syntaxTools';
+import { descendantsOfType, declaredName, functionDeclarator, namedChildren, unwrapParens } from '../syntaxTools';
 import type { SourceFile, Workspace } from '../workspace';
 import { wordOffsets, type FileIndex } from '../fileIndex';
 
@@ -36,8 +36,7 @@ function findDeclaration(fn: Node, name: string): Declaration | undefined {
   }
   const body = fn.childForFieldName('body');
   if (!body) return undefined;
-  for (const n of descendants(body)) {
-    if (n.type !== 'declaration') continue;
+  for (const n of descendantsOfType(body, ['declaration'])) {
     for (const d of n.childrenForFieldName('declarator')) {
       if (d && declaredName(d) === name) return describe('local', n, d);
     }

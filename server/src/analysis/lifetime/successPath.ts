@@ -1,7 +1,7 @@
 // Whether a release call runs on the pin's success path: the branches around it and the statements between the pin
 // and the release, read from the syntax (a release on error paths only does not end the pin's life).
 import type { Node } from '../parser';
-import { descendants, namedChildren, statementIn, unwrapParens, isAncestor } from '../syntaxTools';
+import { descendantsOfType, identifiersIn, namedChildren, statementIn, unwrapParens, isAncestor } from '../syntaxTools';
 import { rootIdentifier } from './ownership';
 
 const BRANCHES = new Set(['if_statement', 'else_clause', 'switch_statement', 'case_statement', 'conditional_expression']);
@@ -134,14 +134,14 @@ function testsStateOf(ifStmt: Node, owner: Set<string>): boolean {
     c = unwrapParens(left);
   }
   if (c.type !== 'identifier' && c.type !== 'field_expression') return false;
-  for (const d of descendants(c)) if (d.type === 'identifier' && !owner.has(d.text)) return false;
+  for (const d of identifiersIn(c)) if (!owner.has(d.text)) return false;
   return c.type === 'field_expression' || owner.has(c.text);
 }
 
 /** `name` is set to NULL (or 0) between `from` and `to`: handed over (`obj->pvec = pvec; pvec = NULL;`). */
 function nulledBetween(body: Node, name: string, from: Node, to: Node): boolean {
-  for (const d of descendants(body)) {
-    if (d.startIndex < from.endIndex || d.startIndex >= to.startIndex || d.type !== 'assignment_expression') continue;
+  for (const d of descendantsOfType(body, ['assignment_expression'])) {
+    if (d.startIndex < from.endIndex || d.startIndex >= to.startIndex) continue;
     const left = d.childForFieldName('left');
     const right = d.childForFieldName('right');
     if (!left || !right || unwrapParens(left).type !== 'identifier' || unwrapParens(left).text !== name) continue;
@@ -154,8 +154,7 @@ function nulledBetween(body: Node, name: string, from: Node, to: Node): boolean 
 /** A branch that leaves the function reporting success: `return 0;`, a bare `return;`. */
 function returnsSuccess(node: Node | null | undefined): boolean {
   if (!node) return false;
-  for (const d of descendants(node)) {
-    if (d.type !== 'return_statement') continue;
+  for (const d of descendantsOfType(node, ['return_statement'])) {
     const value = namedChildren(d).find((c) => c.type !== 'comment');
     if (!value || value.text === '0') return true;
   }
@@ -164,8 +163,8 @@ function returnsSuccess(node: Node | null | undefined): boolean {
 
 /** `name` is assigned between the end of `from` and the start of `to` (e.g. `ret = iommu_map(...)` reusing the pin's result variable). */
 function reassignedBetween(body: Node, name: string, from: Node, to: Node): boolean {
-  for (const d of descendants(body)) {
-    if (d.startIndex < from.endIndex || d.startIndex >= to.startIndex || d.type !== 'assignment_expression') continue;
+  for (const d of descendantsOfType(body, ['assignment_expression'])) {
+    if (d.startIndex < from.endIndex || d.startIndex >= to.startIndex) continue;
     const left = d.childForFieldName('left');
     if (left && unwrapParens(left).type === 'identifier' && unwrapParens(left).text === name) return true;
   }
@@ -187,7 +186,7 @@ function resultName(pin: Node): string | undefined {
 function testsOnlyResult(ifStmt: Node, result: string, array: string | undefined): boolean {
   const cond = ifStmt.childForFieldName('condition');
   if (!cond || !testsResult(ifStmt, result)) return false;
-  for (const d of descendants(cond)) {
+  for (const d of descendantsOfType(cond, ['identifier', 'field_expression', 'call_expression'])) {
     // The result, the released array itself (`if (pages && got > 0)`), constants.
     if (d.type === 'identifier' && d.text !== result && d.text !== array && !/^[A-Z][A-Z0-9_]*$/.test(d.text)) return false;
     if (d.type === 'field_expression' || d.type === 'call_expression') return false;
@@ -198,13 +197,12 @@ function testsOnlyResult(ifStmt: Node, result: string, array: string | undefined
 function testsResult(ifStmt: Node, result: string): boolean {
   const cond = ifStmt.childForFieldName('condition');
   if (!cond) return false;
-  for (const d of descendants(cond)) if (d.type === 'identifier' && d.text === result) return true;
+  for (const d of identifiersIn(cond)) if (d.text === result) return true;
   return false;
 }
 
 function leavesFunction(node: Node | null | undefined): boolean {
   if (!node) return false;
-  for (const d of descendants(node)) if (d.type === 'return_statement' || d.type === 'goto_statement') return true;
-  return false;
+  return descendantsOfType(node, ['return_statement', 'goto_statement']).length > 0;
 }
 
