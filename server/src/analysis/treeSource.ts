@@ -17,6 +17,9 @@ export function fixedTree(tree: Tree): TreeRef {
 
 let clock = 0;
 
+/** The text length of the trees a set of sources holds, kept as they are parsed and let go (the host's budget). */
+export interface HeldChars { chars: number }
+
 /**
  * A file's text and, while held, its tree. `tree` parses the text again after `release()` (a new generation); the
  * host lets trees go only between analyses, never while one holds nodes of them.
@@ -27,8 +30,10 @@ export class TreeSource implements TreeRef {
   /** When `tree` was last asked for, on a counter shared by every source: the host lets the least recently used go first. */
   lastUse = 0;
 
-  constructor(private readonly syntax: CSyntax, readonly text: string, private readonly budgetMs: number, tree?: Tree) {
+  constructor(private readonly syntax: CSyntax, readonly text: string, private readonly budgetMs: number, tree?: Tree,
+    private readonly holding?: HeldChars) {
     this.current = tree;
+    if (tree && holding) holding.chars += text.length;
   }
 
   get generation(): number {
@@ -48,6 +53,7 @@ export class TreeSource implements TreeRef {
       if (!parsed.tree) throw new Error(`parsing a context file again stopped after ${Math.round(parsed.elapsedMs)} ms`);
       this.current = parsed.tree;
       this.changes++;
+      if (this.holding) this.holding.chars += this.text.length;
     }
     return this.current;
   }
@@ -58,5 +64,6 @@ export class TreeSource implements TreeRef {
     this.current.delete();
     this.current = undefined;
     this.changes++;
+    if (this.holding) this.holding.chars -= this.text.length;
   }
 }

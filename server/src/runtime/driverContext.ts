@@ -6,7 +6,7 @@ import type { BuildDefines } from '../analysis/preprocessor';
 import { pathToFileURL } from 'url';
 import type { CSyntax, Tree } from '../analysis/parser';
 import { makeSourceFile, releaseTree } from '../analysis/workspace';
-import { TreeSource } from '../analysis/treeSource';
+import { HeldChars, TreeSource } from '../analysis/treeSource';
 import { kernelVersionFromMakefile } from '../analysis/kernelVersion';
 import type { AnalysisContext } from '../engine';
 import type { DriverScope } from '../settings';
@@ -65,6 +65,8 @@ export function listDriverFiles(file: string, scope: DriverScope, workspaceRoots
 
 export class DriverContextLoader {
   private readonly files = new Map<string, Entry>();
+  /** The text length of the trees this loader's sources hold (keepTreesUnder's budget). */
+  private readonly held: HeldChars = { chars: 0 };
   /** The context selection's text tests, kept while each member's text is the same (editor: every keystroke selects). */
   private readonly textMemo = new MemberTextMemo();
   private readonly kernels = new Map<string, KernelFound | null>();
@@ -150,7 +152,7 @@ export class DriverContextLoader {
     if (!entry.source) {
       const tree = this.syntax.parse(entry.text, undefined, opts.budgetMs).tree;
       if (!tree) return undefined;
-      entry.source = new TreeSource(this.syntax, entry.text, opts.budgetMs, tree);
+      entry.source = new TreeSource(this.syntax, entry.text, opts.budgetMs, tree, this.held);
     }
     const source = entry.source;
     void source.tree; // held from here (parsed again if it was let go), and counted as used
@@ -297,14 +299,15 @@ export class DriverContextLoader {
    * between analyses; a tree let go is parsed again if a later analysis reads its nodes). Their indexes stay.
    */
   keepTreesUnder(chars: number): void {
-    const held = [...this.files.values()].filter((e) => e.source?.held).map((e) => e.source!);
-    let total = held.reduce((sum, src) => sum + src.text.length, 0);
-    if (total <= chars) return;
-    held.sort((a, b) => a.lastUse - b.lastUse);
+    // The total is kept as trees are parsed and let go, so the usual call (under the budget) costs nothing; over it,
+    // trees go until a quarter of the budget is free, so a folder of n files is listed O(n) times only when its trees
+    // outgrow the budget many times over, not after every file (which made a large folder quadratic).
+    if (this.held.chars <= chars) return;
+    const target = Math.floor(chars * 0.75);
+    const held = [...this.files.values()].flatMap((e) => (e.source?.held ? [e.source] : [])).sort((a, b) => a.lastUse - b.lastUse);
     for (const src of held) {
-      if (total <= chars) break;
+      if (this.held.chars <= target) break;
       releaseTree(src);
-      total -= src.text.length;
     }
   }
 

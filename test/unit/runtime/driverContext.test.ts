@@ -62,3 +62,41 @@ describe('driver context: stats and listings trusted for a freshness window', fu
     }
   });
 });
+
+describe('driver context: the trees a scan holds stay under a budget of text', function () {
+  let syntax: CSyntax;
+  let dir: string;
+  before(async () => { syntax = await loadSyntax(); });
+  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'forksafe-held-')); });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('lets the least recently used trees go, counts a tree parsed again, and frees a quarter of the budget once over it', function () {
+    // Ten files of 1,000 characters each; a budget of 4,000 characters.
+    const files = Array.from({ length: 10 }, (_, i) => {
+      const file = path.join(dir, `f${i}.c`);
+      fs.writeFileSync(file, `int f${i}(void) { return ${i}; }\n`.padEnd(999, ' ') + '\n');
+      return file;
+    });
+    const loader = new DriverContextLoader(syntax);
+    try {
+      const loaded = files.map((f) => loader.load(f, OPTS, false)!);
+      const held = (): number[] => loaded.flatMap((l, i) => (l.source!.held ? [i] : []));
+      assert.deepEqual(held(), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      loader.keepTreesUnder(10_000);
+      assert.equal(held().length, 10, 'under the budget: nothing goes');
+      loader.keepTreesUnder(4000);
+      // Over the budget, trees go in the order they were used until at most 3,000 characters are held.
+      assert.deepEqual(held(), [7, 8, 9]);
+      // A tree asked for again is parsed again and counted: 4,000 held, at the budget, so nothing goes.
+      void loaded[0]!.tree;
+      loader.keepTreesUnder(4000);
+      assert.deepEqual(held(), [0, 7, 8, 9]);
+      void loaded[1]!.tree;
+      loader.keepTreesUnder(4000);
+      // 5,000 held: the least recently used (7, then 8) go until 3,000 remain.
+      assert.deepEqual(held(), [0, 1, 9]);
+    } finally {
+      loader.dispose();
+    }
+  });
+});
