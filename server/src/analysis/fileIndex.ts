@@ -349,6 +349,24 @@ export function wordOffsets(index: FileIndex, text: string, name: string): reado
   return at;
 }
 
+/**
+ * Whether `name` is written as a whole word inside [start, end) of the index's text: a question asked of a call's range
+ * before its arguments are read (the release calls of a driver whose argument may name a field), answered from the
+ * word offsets kept per index, so the nodes of calls that cannot name it are never looked at. An empty name (a MISSING
+ * node's text in broken code) cannot be searched for: the answer is yes, and the caller reads the nodes.
+ */
+export function writesWordIn(index: FileIndex, text: string, name: string, start: number, end: number): boolean {
+  if (name === '') return true;
+  const at = wordOffsets(index, text, name);
+  let lo = 0;
+  let hi = at.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (at[mid]! < start) lo = mid + 1; else hi = mid;
+  }
+  return lo < at.length && at[lo]! + name.length <= end;
+}
+
 /** The word offsets `previous` knew, carried to `next` (re-queried region [from, to) of `text`, [from, oldTo) before). */
 function carryWords(previous: FileIndex, next: FileIndex, text: string, from: number, to: number, oldTo: number, delta: number): void {
   const before = wordsByIndex.get(previous);

@@ -5,7 +5,7 @@
 import { strict as assert } from 'assert';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver-protocol';
-import { FileIndex, indexFile, wordOffsets } from '../../../server/src/analysis/fileIndex';
+import { FileIndex, indexFile, wordOffsets, writesWordIn } from '../../../server/src/analysis/fileIndex';
 import type { CSyntax, Node, Tree } from '../../../server/src/analysis/parser';
 import { carryIndex, makeSourceFile } from '../../../server/src/analysis/workspace';
 import { analyze } from '../../../server/src/engine';
@@ -155,5 +155,43 @@ describe('reindexFile: an index carried over an edit equals a fresh index of the
     }
     exercise(syntax, 'file:///t/generated.c', generatedFile(200), 4, 12, (doc, tree) => randomChanges(doc, tree, rng), tally, 'generated.c', () => rng.chance(0.3));
     assert.ok(tally.carried > tally.edits / 2, `${tally.carried} of ${tally.edits} carried`);
+  });
+});
+
+describe('writesWordIn: whether a name is written as a whole word inside a range', function () {
+  let syntax: CSyntax;
+  before(async () => { syntax = await loadSyntax(); });
+
+  it('agrees with a whole-word search of the text on every fixture file, for names and ranges of every kind', function () {
+    const rng = new Random(SEED ^ 0x3d);
+    let yes = 0;
+    let asked = 0;
+    for (const driver of listFixtureDrivers()) {
+      for (const file of driver.files) {
+        const tree = syntax.parse(file.text).tree!;
+        try {
+          const index = indexFile(syntax, tree, file.text);
+          const names = [...WORDS, 'pages', 'page_list', 'umem', ...(file.text.match(/->\s*([A-Za-z_]\w*)/g) ?? []).map((m) => m.replace(/^->\s*/, '')).slice(0, 6)];
+          for (const name of names) {
+            const starts = [...file.text.matchAll(new RegExp(`(?<![A-Za-z0-9_])${name}(?![A-Za-z0-9_])`, 'g'))].map((m) => m.index!);
+            // Every call's own range (how the release scans ask), and random ranges, some ending inside a word.
+            const ranges = [...index.calls.map((c) => [c.start, c.end]), ...Array.from({ length: 20 }, () => {
+              const a = rng.int(0, file.text.length);
+              return [a, Math.min(file.text.length, a + rng.int(0, 400))];
+            })];
+            for (const [start, end] of ranges) {
+              const expected = starts.some((o) => o >= start! && o + name.length <= end!);
+              assert.equal(writesWordIn(index, file.text, name, start!, end!), expected, `${file.name}: ${name} in [${start}, ${end})`);
+              asked++;
+              if (expected) yes++;
+            }
+          }
+          assert.equal(writesWordIn(index, file.text, '', 0, 0), true, 'an empty name cannot be searched for: yes');
+        } finally {
+          tree.delete();
+        }
+      }
+    }
+    assert.ok(yes > 100 && yes < asked / 2, `${yes} of ${asked} ranges name the word`);
   });
 });

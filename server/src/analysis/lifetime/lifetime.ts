@@ -5,7 +5,7 @@ import type { Node } from '../parser';
 import { findReleaseApi } from '../pinApis';
 import { descendantsOfType, functionNameNode, identifiersIn, namedChildren, unwrapParens, isAncestor } from '../syntaxTools';
 import type { Evidence, Scope } from '../flags';
-import { callsIn, functionOfNode, releaseCallsIn, type CallInfo, type FunctionInfo } from '../fileIndex';
+import { callsIn, functionOfNode, releaseCallsIn, writesWordIn, type CallInfo, type FunctionInfo } from '../fileIndex';
 import type { Located, SourceFile, Workspace } from '../workspace';
 import { declarationOf, fieldOf, isWriteOperation, rootIdentifier, returnsQueued, runsAtCompletion, runsOnDeviceEvent, runsOnResultRead } from './ownership';
 import { failureExitOf, onSuccessPath } from './successPath';
@@ -657,7 +657,8 @@ export class LifetimeAnalyzer {
     const writes = path.some((p) => { const name = functionNameNode(p)?.text; return !!name && isWriteOperation(this.workspace, name); });
     for (const file of this.workspace.files) {
       for (const c of releaseCallsIn(file.index)) {
-        if (!c.fn || c.args.length === 0) continue;
+        // A call whose text does not name the field cannot release it: asked before its arguments are read.
+        if (!c.fn || !writesWordIn(file.index, file.text, field, c.start, c.end) || c.args.length === 0) continue;
         const base = pagesBase(c.args[0]);
         if (base.type !== 'field_expression' || fieldOf(base) !== field) continue;
         // Tied to the pin's object: the released field must belong to the same struct type when both are known.
