@@ -432,12 +432,22 @@ export function isVersionInRange(version: KernelVersionLite, from: KernelVersion
   return compareKernelVersions(version, from) >= 0 && (until === undefined || compareKernelVersions(version, until) < 0);
 }
 
+/** Each name's first entry in `list`: the lookups below are asked for every call of a file on every analysis. */
+function byName<T extends { name: string }>(list: readonly T[]): ReadonlyMap<string, T> {
+  const map = new Map<string, T>();
+  for (const entry of list) if (!map.has(entry.name)) map.set(entry.name, entry);
+  return map;
+}
+
+const PIN_API_BY_NAME = byName(PIN_APIS);
+const RELEASE_API_BY_NAME = byName(RELEASE_APIS);
+
 export function findPinApi(name: string): PinApi | undefined {
-  return PIN_APIS.find((api) => api.name === name);
+  return PIN_API_BY_NAME.get(name);
 }
 
 export function findReleaseApi(name: string): ReleaseApi | undefined {
-  return RELEASE_APIS.find((api) => api.name === name);
+  return RELEASE_API_BY_NAME.get(name);
 }
 
 /** The mainline layout in force at `version`, or undefined when the API does not exist there. */
