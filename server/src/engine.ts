@@ -178,10 +178,7 @@ export function analyze(syntax: CSyntax, input: AnalyzeInput, settings: Forksafe
         const deadline = performance.now() + Math.max(0, settings.timeBudgetMs - report.stats.parseMs);
         const analysis = new FileAnalysis(workspace, file, settings, kernel, report, deadline, input.fixes !== false);
         analysis.run();
-        if (input.watchNames) {
-          report.findingNames = namesThatMatter(workspace, [...workspace.macroValuesRead, ...analysis.tieNames]);
-          report.watchNames = new Set([...report.findingNames, ...analysis.storedFields]);
-        }
+        if (input.watchNames) defineWatchNames(report, workspace, [...workspace.macroValuesRead, ...analysis.tieNames], [...analysis.storedFields]);
         break;
       } catch (err) {
         // An index carried over an edit that does not match its tree (it never should): index again, analyse again.
@@ -202,6 +199,26 @@ export function analyze(syntax: CSyntax, input: AnalyzeInput, settings: Forksafe
   }
   report.stats.analyzeMs = performance.now() - started;
   return report;
+}
+
+/**
+ * `Report.findingNames` and `watchNames`, computed when first read: they are for the next edit (is it inert?), so the
+ * editor reads them after the diagnostics are out rather than on the way to them (lsp/server.ts). They read only the
+ * names of the workspace's indexes, never their nodes, so a tree let go or edited since does not matter.
+ */
+function defineWatchNames(report: Report, workspace: Workspace, extra: string[], storedFields: string[]): void {
+  let names: { finding: ReadonlySet<string>; watch: ReadonlySet<string> } | undefined;
+  let from: Workspace | undefined = workspace;
+  const computed = (): NonNullable<typeof names> => {
+    if (!names) {
+      const finding = namesThatMatter(from!, extra);
+      names = { finding, watch: new Set([...finding, ...storedFields]) };
+      from = undefined; // the workspace is not held once the names are known
+    }
+    return names;
+  };
+  Object.defineProperty(report, 'findingNames', { get: () => computed().finding, enumerable: true, configurable: true });
+  Object.defineProperty(report, 'watchNames', { get: () => computed().watch, enumerable: true, configurable: true });
 }
 
 /**

@@ -41,6 +41,35 @@ describe('engine: first rule and robustness', function () {
     }
   });
 
+  it('watch names read after the analysis, its tree deleted, equal those read at once (they come from index names only)', async function () {
+    const s = await syntax();
+    const settings = resolveSettings({ kernelVersion: '6.1' });
+    const text = [
+      '#define DRV_FLAGS (FOLL_WRITE | FOLL_LONGTERM)',
+      'struct drv_mr { struct page **pages; };',
+      'static void drv_put(struct drv_mr *mr, int n) { unpin_user_pages(mr->pages, n); }',
+      'static int drv_pin_one(unsigned long a, struct page **p) { return pin_user_pages_fast(a, 1, DRV_FLAGS, p); }',
+      'int drv_reg(struct drv_mr *mr, unsigned long a) { return drv_pin_one(a, mr->pages); }',
+      'int drv_unrelated(int x) { return x + 1; }',
+      '',
+    ].join('\n');
+    const readAtOnce = (): { watch: string[]; finding: string[] } => {
+      const tree = s.parse(text).tree!;
+      try {
+        const r = analyze(s, { uri: 'file:///t/drv.c', text, tree, watchNames: true }, settings);
+        return { watch: [...r.watchNames!].sort(), finding: [...r.findingNames!].sort() };
+      } finally {
+        tree.delete();
+      }
+    };
+    const tree = s.parse(text).tree!;
+    const later = analyze(s, { uri: 'file:///t/drv.c', text, tree, watchNames: true }, settings);
+    tree.delete();
+    const once = readAtOnce();
+    assert.deepEqual({ watch: [...later.watchNames!].sort(), finding: [...later.findingNames!].sort() }, once);
+    assert.ok(once.watch.includes('drv_pin_one') && once.watch.includes('drv_put') && !once.watch.includes('drv_unrelated'), once.watch.join(' '));
+  });
+
   it('says what fork() does, why and what to do', async function () {
     const [f] = (await analyzeText('struct mr { struct page **pages; };\nint reg(struct mr *mr, struct page **p){ get_user_pages_fast(0, 1, FOLL_WRITE, p); mr->pages = p; return 0; }')).findings;
     assert.equal(f.code, 'FS001');

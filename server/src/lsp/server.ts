@@ -179,6 +179,8 @@ async function validate(uri: string): Promise<void> {
     await publish(a);
     sendStatus(a.report, uri);
     if (first) setImmediate(() => confirmFirstLook(document, config, a));
+    // The names the next edit is checked against (engine.ts defineWatchNames), worked out once the diagnostics are out.
+    else if (!reused) setImmediate(() => void a.report.watchNames);
   } catch (err) {
     log(`analysis of ${uri} failed (the server keeps running): ${(err as Error)?.stack ?? String(err)}`);
     store.delete(uri);
@@ -236,6 +238,7 @@ function confirmFirstLook(document: TextDocument, config: ForksafeSettings, quic
   try {
     const full = analyzeOpen(document, config, trees?.treeFor(document, config.timeBudgetMs), false);
     store.set(full);
+    setImmediate(() => void full.report.watchNames);
     if (!sameDiagnostics(full.report, quick.report)) {
       log(`${uri}: the first look differed from the full analysis; diagnostics republished from the full analysis`);
       void publish(full);
