@@ -295,8 +295,9 @@ export class DriverContextLoader {
   }
 
   /**
-   * Lets the least recently used trees go until those held hold at most `chars` characters of text (the scan calls this
-   * between analyses; a tree let go is parsed again if a later analysis reads its nodes). Their indexes stay.
+   * Keeps the trees held under `chars` characters of text: once over, lets the least recently used go until at most
+   * three quarters of it are held (the scan calls this between analyses; a tree let go is parsed again if a later
+   * analysis reads its nodes). Their indexes stay.
    */
   keepTreesUnder(chars: number): void {
     // The total is kept as trees are parsed and let go, so the usual call (under the budget) costs nothing; over it,
