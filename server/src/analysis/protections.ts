@@ -1,7 +1,7 @@
 // Finds what protects a pin from fork(): VM_DONTCOPY / MADV_DONTFORK / WIPEONFORK set in the kernel, mmu notifiers, and user annotations.
 import type { Node } from './parser';
 import { descendantsOfType } from './syntaxTools';
-import type { FunctionInfo } from './fileIndex';
+import type { FileIndex, FunctionInfo } from './fileIndex';
 import type { SourceFile, Workspace } from './workspace';
 import type { Evidence } from './flags';
 
@@ -81,7 +81,7 @@ export function protectionsInFile(file: SourceFile): Array<{ kind: ProtectionKin
   return out;
 }
 
-const protectionsByIndex = new WeakMap<object, { generation: number; list: ReturnType<typeof protectionsInFile> }>();
+const protectionsByIndex = new WeakMap<FileIndex, { generation: number; list: ReturnType<typeof protectionsInFile> }>();
 
 export class ProtectionFinder {
   constructor(private readonly workspace: Workspace) {}

@@ -92,6 +92,8 @@ export async function planScan(targets: string[], opts: PlanOptions): Promise<Sc
   const maxBytes = settings.maxFileSizeKb * 1024;
   const contextOptions: ContextOptions = { maxFileBytes: maxBytes, budgetMs: settings.timeBudgetMs, scope: settings.driverScope };
   const plan: ScanPlan = { analysed: 0, chunks: 0, errors: [], results: [], stats: { groups: 0, groupsWithPins: 0, parsedForDiscovery: 0, wrappers: 0 } };
+  // The budget of text the loader's trees may stand for between files (read from the environment once, as analyzeChunk does).
+  const held = heldTreeChars();
   const wrappers = new Set<string>();
   let syntax: CSyntax | undefined;
   // One arena for every read: it holds one file at a time (groupReader.ts).
@@ -142,7 +144,7 @@ export async function planScan(targets: string[], opts: PlanOptions): Promise<Sc
           const loaded = l.load(m.path, contextOptions, false);
           if (!loaded) return undefined;
           const definitions = definitionsFromIndex(makeSourceFile(syntax!, loaded.uri, loaded.text, loaded.source ?? loaded.tree).index, loaded.text);
-          l.keepTreesUnder(heldTreeChars());
+          l.keepTreesUnder(held);
           return definitions;
         }
         const parsed = syntax!.parse(t.text, undefined, settings.timeBudgetMs);
