@@ -1,7 +1,7 @@
 // `npm run bench`: generates the corpus if missing, then measures and prints every number of issue 8 (never asserts).
 //
 //   npm run bench -- [--files 3000] [--mb 100] [--seed 1] [--repeat 3] [--edits 200] [--lines 10000]
-//                    [--startup-runs 5] [--skip scan,parse,spatch,lsp] [--no-prefilter-run] [--profile]
+//                    [--startup-runs 5] [--skip scan,parse,spatch,lsp,startup,typing] [--no-prefilter-run] [--profile]
 //                    [--quiet-load L]   (wait, up to 10 min, for the 1-minute load average to drop below L)
 //                    [--tree DIR]       (also a real tree side by side: cat/grep floor, forksafe, spatch; with
 //                                        --skip corpus only that; with --no-prefilter-run one more forksafe run
@@ -205,6 +205,7 @@ async function main(argv: string[]): Promise<number> {
   let startup: StartupResult | undefined;
   let alone: EditResult | undefined;
   let inDriver: EditResult | undefined;
+  let inWorkspace: EditResult | undefined;
   let inFunction: ScriptedEditResult | undefined;
   let inFunctionDriver: ScriptedEditResult | undefined;
   if (!skip.has('lsp')) {
@@ -214,23 +215,28 @@ async function main(argv: string[]): Promise<number> {
     const uri = pathToFileURL(docPath).toString();
     out();
     out(`== language server (${path.relative(REPO, docPath)}: ${doc.text.split('\n').length} lines, ${(doc.text.length / 1024).toFixed(0)} KiB, ${doc.sites.length} pin sites; ${load()})`);
-    startup = await measureStartup(uri, doc.text, n('startup-runs'));
-    out(`  server start -> first diagnostics: p50 ${ms(startup.firstDiagnostics.p50)} (min ${ms(startup.firstDiagnostics.min)}, max ${ms(startup.firstDiagnostics.max)}, ${startup.runs} runs); ` +
-      `of which start -> initialize answered ${ms(startup.initialize.p50)}, didOpen -> diagnostics ${ms(startup.openToDiagnostics.p50)}; ` +
-      `server cpu to first diagnostics ${ms(startup.cpuToFirstDiagnostics.p50)}; ${startup.diagnostics} diagnostics`);
+    if (!skip.has('startup')) {
+      startup = await measureStartup(uri, doc.text, n('startup-runs'));
+      out(`  server start -> first diagnostics: p50 ${ms(startup.firstDiagnostics.p50)} (min ${ms(startup.firstDiagnostics.min)}, max ${ms(startup.firstDiagnostics.max)}, ${startup.runs} runs); ` +
+        `of which start -> initialize answered ${ms(startup.initialize.p50)}, didOpen -> diagnostics ${ms(startup.openToDiagnostics.p50)}; ` +
+        `server cpu to first diagnostics ${ms(startup.cpuToFirstDiagnostics.p50)}; ${startup.diagnostics} diagnostics`);
+    }
     const edits = n('edits');
-    alone = await measureEdits(uri, doc.text, edits, n('seed'));
-    out(`  didChange -> publishDiagnostics, file alone in its folder (${edits} one-character edits): p50 ${ms(alone.latency.p50)}, p95 ${ms(alone.latency.p95)}, max ${ms(alone.latency.max)}; ` +
-      `server cpu per edit ${ms(alone.serverCpuMsPerEdit)}; server peak RSS ${mb(alone.serverPeakRssKb)}; diagnostics per publish ${alone.diagnosticCounts.join('/')}`);
     const siteDir = busiestSiteDir(manifest);
     const driverUri = pathToFileURL(path.join(corpus, siteDir, '__bench_edit.c')).toString();
-    inDriver = await measureEdits(driverUri, doc.text, edits, n('seed'));
-    out(`  the same document inside the corpus folder ${siteDir} (driver scope: its other files as context): p50 ${ms(inDriver.latency.p50)}, p95 ${ms(inDriver.latency.p95)}, max ${ms(inDriver.latency.max)}; ` +
-      `didOpen -> diagnostics ${ms(inDriver.openToDiagnosticsMs)}; server cpu per edit ${ms(inDriver.serverCpuMsPerEdit)}; server peak RSS ${mb(inDriver.serverPeakRssKb)}`);
-    // The corpus as the editor's workspace folder: the server indexes it in the background at start; typing is timed after.
-    const inWorkspace = await measureEdits(driverUri, doc.text, edits, n('seed'), [], pathToFileURL(corpus).toString());
-    out(`  the same, with the corpus as the workspace folder (${inWorkspace.workspaceIndex}): p50 ${ms(inWorkspace.latency.p50)}, p95 ${ms(inWorkspace.latency.p95)}, max ${ms(inWorkspace.latency.max)}; ` +
-      `didOpen -> diagnostics ${ms(inWorkspace.openToDiagnosticsMs)} (during the index); server peak RSS ${mb(inWorkspace.serverPeakRssKb)}`);
+    // Typing that cannot change the report (one-character edits at random places).
+    if (!skip.has('typing')) {
+      alone = await measureEdits(uri, doc.text, edits, n('seed'));
+      out(`  didChange -> publishDiagnostics, file alone in its folder (${edits} one-character edits): p50 ${ms(alone.latency.p50)}, p95 ${ms(alone.latency.p95)}, max ${ms(alone.latency.max)}; ` +
+        `server cpu per edit ${ms(alone.serverCpuMsPerEdit)}; server peak RSS ${mb(alone.serverPeakRssKb)}; diagnostics per publish ${alone.diagnosticCounts.join('/')}`);
+      inDriver = await measureEdits(driverUri, doc.text, edits, n('seed'));
+      out(`  the same document inside the corpus folder ${siteDir} (driver scope: its other files as context): p50 ${ms(inDriver.latency.p50)}, p95 ${ms(inDriver.latency.p95)}, max ${ms(inDriver.latency.max)}; ` +
+        `didOpen -> diagnostics ${ms(inDriver.openToDiagnosticsMs)}; server cpu per edit ${ms(inDriver.serverCpuMsPerEdit)}; server peak RSS ${mb(inDriver.serverPeakRssKb)}`);
+      // The corpus as the editor's workspace folder: the server indexes it in the background at start; typing is timed after.
+      inWorkspace = await measureEdits(driverUri, doc.text, edits, n('seed'), [], pathToFileURL(corpus).toString());
+      out(`  the same, with the corpus as the workspace folder (${inWorkspace.workspaceIndex}): p50 ${ms(inWorkspace.latency.p50)}, p95 ${ms(inWorkspace.latency.p95)}, max ${ms(inWorkspace.latency.max)}; ` +
+        `didOpen -> diagnostics ${ms(inWorkspace.openToDiagnosticsMs)} (during the index); server peak RSS ${mb(inWorkspace.serverPeakRssKb)}`);
+    }
     // Edits that change the report, inside the function that pins (issue 14): FOLL_WRITE out and back, a local renamed, the release moved.
     const site = doc.sites.find((x) => x.expect.includes('FS001')) ?? doc.sites[0];
     const body = site ? enclosingFunctionBody(doc.text, site.line) : undefined;
@@ -246,7 +252,7 @@ async function main(argv: string[]): Promise<number> {
       out(`  the same inside the corpus folder ${siteDir}: p50 ${ms(inFunctionDriver.latency.p50)}, p95 ${ms(inFunctionDriver.latency.p95)} (p95 by kind: ${kinds(inFunctionDriver)}); ` +
         `server cpu per edit ${ms(inFunctionDriver.serverCpuMsPerEdit)}`);
     }
-    results.lsp = { document: { path: path.relative(REPO, docPath), lines: doc.text.split('\n').length, sites: doc.sites }, startup, alone, inDriver: { dir: siteDir, ...inDriver }, inWorkspace: { dir: siteDir, ...inWorkspace }, inFunction, inFunctionDriver };
+    results.lsp = { document: { path: path.relative(REPO, docPath), lines: doc.text.split('\n').length, sites: doc.sites }, startup, alone, inDriver: inDriver && { dir: siteDir, ...inDriver }, inWorkspace: inWorkspace && { dir: siteDir, ...inWorkspace }, inFunction, inFunctionDriver };
   }
 
   // --- targets ---------------------------------------------------------------------------------------------------
