@@ -184,14 +184,31 @@ export function reindexFile(syntax: CSyntax, previous: FileIndex, tree: Tree, te
   return out;
 }
 
-/** The items of `container` that meet [from, to] (touching counts), descending into preprocessor conditionals. */
+/**
+ * The items of `container` that meet [from, to] (touching counts), descending into preprocessor conditionals. Starts
+ * at the first child that reaches `from` (tree-sitter finds it from the byte offset): no node is made for the items
+ * before it, and the walk stops after `to`. Each step to a next sibling costs tree-sitter a walk of the parent's
+ * children, so a region of many items lists the children once instead.
+ */
 function touchedItems(container: Node, from: number, to: number, out: Node[]): void {
-  for (const child of namedChildren(container)) {
-    if (child.endIndex < from) continue;
-    if (child.startIndex > to) break;
-    if (ITEM_CONTAINERS.has(child.type)) touchedItems(child, from, to, out);
-    else out.push(child);
+  // A child ending exactly at `from` touches the range: ask for the first child ending after from - 1.
+  let child = from > 0 ? container.firstNamedChildForIndex(from - 1) : container.firstNamedChild;
+  for (let steps = 0; child && child.startIndex <= to; steps++) {
+    if (steps === MAX_SIBLING_STEPS) {
+      for (const rest of namedChildren(container)) if (rest.startIndex >= child.startIndex) touchedItem(rest, from, to, out);
+      return;
+    }
+    touchedItem(child, from, to, out);
+    child = child.nextNamedSibling;
   }
+}
+
+const MAX_SIBLING_STEPS = 64;
+
+function touchedItem(child: Node, from: number, to: number, out: Node[]): void {
+  if (child.endIndex < from || child.startIndex > to) return;
+  if (ITEM_CONTAINERS.has(child.type)) touchedItems(child, from, to, out);
+  else out.push(child);
 }
 
 /**

@@ -30,22 +30,50 @@ export interface ParseResult {
  */
 export const MAX_TREE_DEPTH = 10_000;
 
-/** True when some node of `tree` is more than `limit` levels deep. Skips subtrees too small to reach the limit. */
+/**
+ * True when some node of `tree` is more than `limit` levels deep. Skips subtrees too small to reach the limit: the
+ * root's children are sized from their descendant indexes (where the next one starts), so no node is made for each
+ * top-level item of a file on every re-parse; only a child large enough to matter is walked.
+ */
 export function deeperThan(tree: Tree, limit: number): boolean {
+  const total = tree.rootNode.descendantCount;
+  // A subtree of n nodes is at most n - 1 levels deep below its root.
+  if (total - 1 <= limit) return false;
   const cursor = tree.walk();
   try {
-    let depth = 0;
+    if (!cursor.gotoFirstChild()) return false;
+    const large: number[] = [];
+    let at = cursor.currentDescendantIndex;
     for (;;) {
-      if (depth > limit) return true;
-      // A subtree of n nodes is at most n - 1 levels deep below its root.
-      if (depth + cursor.currentNode.descendantCount - 1 > limit && cursor.gotoFirstChild()) { depth++; continue; }
-      while (!cursor.gotoNextSibling()) {
-        if (!cursor.gotoParent()) return false;
-        depth--;
-      }
+      const more = cursor.gotoNextSibling();
+      const next = more ? cursor.currentDescendantIndex : total;
+      // A child at depth 1 of n nodes reaches depth n.
+      if (next - at > limit) large.push(at);
+      if (!more) break;
+      at = next;
     }
+    for (const index of large) {
+      cursor.gotoDescendant(index);
+      if (deeperBelow(cursor, 1, limit)) return true;
+    }
+    return false;
   } finally {
     cursor.delete();
+  }
+}
+
+/** The walk of deeperThan inside the subtree at the cursor (at `top` levels deep): descends only where the limit can be reached. */
+function deeperBelow(cursor: ReturnType<Tree['walk']>, top: number, limit: number): boolean {
+  let depth = top;
+  for (;;) {
+    if (depth > limit) return true;
+    if (depth + cursor.currentNode.descendantCount - 1 > limit && cursor.gotoFirstChild()) { depth++; continue; }
+    for (;;) {
+      if (depth === top) return false;
+      if (cursor.gotoNextSibling()) break;
+      cursor.gotoParent();
+      depth--;
+    }
   }
 }
 

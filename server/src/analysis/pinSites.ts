@@ -361,11 +361,14 @@ export class PinSiteFinder {
   /** forwardsParams' answer, computed (memo and recursion guard are the caller's). */
   private forwardsParamsNow(fn: FunctionInfo, file: SourceFile): boolean {
     let result = false;
-    if (fn.body && fn.params.some((p) => p !== '')) {
+    // Names first: the body's node is read only once one of its calls can reach a pin API (most functions of a file
+    // call none, and a carried index finds a function's node again only when asked).
+    if (fn.params.some((p) => p !== '')) {
       for (const call of callsIn(file.index, fn)) {
         if (!this.mayPin(call.name)) continue;
         const reached = this.resolve(call.name, [], file, 1, new Set([fn.name]), true);
         if (reached.length === 0) continue;
+        if (!fn.body) break;
         const mentionsParam = call.args.some((a) => identifiersIn(a).some((id) => fn.params.includes(id.text)) ||
           (unwrapParens(a).type === 'identifier' && fn.params.includes(unwrapParens(a).text)));
         if (mentionsParam) { result = true; break; }

@@ -122,6 +122,30 @@ describe('reindexFile: an index carried over an edit equals a fresh index of the
     exercise(syntax, uri, text, 4, 10, (doc, tree) => randomChanges(doc, tree, rng), tally, 'generated.c');
   });
 
+  it('an edit spanning many items, or starting at the first character, re-queries exactly the items it touched', function () {
+    const rng = new Random(SEED ^ 0x77);
+    // A forksafe- comment, so comments are indexed too: every item stepped over or listed counts.
+    const text = `/* forksafe-test: comments indexed */\n${generatedFile(200)}`;
+    const tally: Tally = { edits: 0, carried: 0 };
+    const uri = 'file:///t/generated.c';
+    // One change from inside one function body to inside another, 10 to 150 items further: the touched items are
+    // found by stepping from sibling to sibling, and past 64 steps by listing the children (fileIndex.ts touchedItems).
+    const across = (doc: TextDocument, tree: Tree | undefined): TextDocumentContentChangeEvent[] => {
+      const bodies = functionBodies(tree!);
+      const i = rng.int(0, bodies.length - 160);
+      const a = rng.int(bodies[i]!.startIndex + 1, bodies[i]!.endIndex - 1);
+      const last = bodies[i + rng.int(10, 150)]!;
+      const b = rng.int(last.startIndex + 1, last.endIndex - 1);
+      const kept = doc.getText().slice(a, b);
+      return [{ range: { start: doc.positionAt(a), end: doc.positionAt(b) }, text: `x${kept}y` }];
+    };
+    exercise(syntax, uri, text, 3, 4, across, tally, 'generated.c, across items');
+    const atStart = (doc: TextDocument): TextDocumentContentChangeEvent[] =>
+      [{ range: { start: doc.positionAt(0), end: doc.positionAt(rng.int(0, 2)) }, text: rng.pick(['', '/* x */', '#include <a.h>\n', ' ']) }];
+    exercise(syntax, uri, text, 2, 4, atStart, tally, 'generated.c, at the start');
+    assert.ok(tally.carried > tally.edits / 2, `${tally.carried} of ${tally.edits} carried`);
+  });
+
   it('an index carried over a wrong edit is caught when a node is asked for: the file is indexed again and the report is a fresh one', function () {
     const before = `${generatedFile(12)}struct mr { struct page **pages; };\nvoid keep(struct mr *mr)\n{\n\tget_user_pages(0, 1, FOLL_WRITE, mr->pages);\n}\n`;
     // A function added before the pinning one, while the host says only the first item was edited (and nothing in it).
