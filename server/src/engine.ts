@@ -390,7 +390,7 @@ class FileAnalysis {
     for (const s of this.suppressions) {
       if (s.reason === undefined) this.push('FS008', s.comment.node, suppressionWithoutReasonMessage(s.codes), [], `FS008:${s.comment.text}`);
     }
-    this.report.findings.sort((a, b) => a.span.start.line - b.span.start.line || a.span.start.character - b.span.start.character || a.code.localeCompare(b.code));
+    this.report.findings.sort((a, b) => a.span.start.line - b.span.start.line || a.span.start.character - b.span.start.character || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
   }
 
   private flagValue(site: PinSite): { value: FlagValue | undefined; write: Tri; longterm: Tri; passed?: FlagValue } {

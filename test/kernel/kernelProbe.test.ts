@@ -11,7 +11,7 @@ import { EVENT_ORDERS } from '../../server/src/simulation/scenario';
 import { compareKernelVersions } from '../../server/src/simulation/kernelEra';
 import { type ProbeCase, allProbeCases, describeProbeCase, probeArguments, scenarioOf, simulateProbeCase } from '../../server/src/kernelProbe/probePlan';
 import { compareWithKernel, type ProbeReport } from '../../server/src/kernelProbe/probeCompare';
-import { buildProbe, hostKernel, reserveHugetlbPages, runProbe } from '../../server/src/kernelProbe/probeRunner';
+import { buildProbe, hostKernel, reserveHugetlbPages, runProbe, waitForFreeHugetlbPages } from '../../server/src/kernelProbe/probeRunner';
 
 describe('kernel: the simulator against this machine\'s kernel, step by step', function () {
   this.timeout(60000);
@@ -48,6 +48,8 @@ describe('kernel: the simulator against this machine\'s kernel, step by step', f
   for (const c of allProbeCases(EVENT_ORDERS)) {
     it(describeProbeCase(c), function () {
       if (c.memory === 'hugetlb' && hugetlbReason) { console.log(`      skipped: ${hugetlbReason}`); this.skip(); }
+      // The previous hugetlb probe's pages come back asynchronously (io_uring teardown): wait for them, not a flake.
+      if (c.memory === 'hugetlb') assert.ok(waitForFreeHugetlbPages(3), 'the reserved hugetlb pages did not come back within 5 s of the previous probe');
       const real = probe(c);
       if (real.skip) { console.log(`      skipped: ${real.skip}`); this.skip(); }
       assert.equal(real.error, undefined, `probe failed: ${real.error}`);

@@ -4,7 +4,7 @@
 import { EVENT_ORDERS } from '../../server/src/simulation/scenario';
 import { allProbeCases, probeArguments, scenarioOf, simulateProbeCase } from '../../server/src/kernelProbe/probePlan';
 import { compareWithKernel, type ProbeReport } from '../../server/src/kernelProbe/probeCompare';
-import { buildProbe, hostKernel, reserveHugetlbPages, runProbe } from '../../server/src/kernelProbe/probeRunner';
+import { buildProbe, hostKernel, reserveHugetlbPages, runProbe, waitForFreeHugetlbPages } from '../../server/src/kernelProbe/probeRunner';
 
 function outcome(report: ProbeReport): string {
   const last = report.steps?.[report.steps.length - 1];
@@ -28,6 +28,8 @@ function main(): number {
   for (const c of allProbeCases(EVENT_ORDERS)) {
     const key = `| ${c.memory} | ${c.reference}${c.reference === 'io_uring' ? `, device ${c.device}s` : ''} | ${c.protection} |`;
     const planned = probeArguments(c, scenarioOf(c, host.simulated));
+    // The previous hugetlb probe's pages come back when the kernel tears its io_uring down, after it exited.
+    if (c.memory === 'hugetlb') waitForFreeHugetlbPages(3);
     const report = 'args' in planned ? runProbe(built.binary, planned.args) : { skip: planned.reason };
     let cell: string;
     if (report.skip || report.error) {

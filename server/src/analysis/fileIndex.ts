@@ -3,7 +3,7 @@ import type { CSyntax, Node, Tree } from './parser';
 import { findReleaseApi } from './pinApis';
 import { functionBody, functionNameNode, functionParams, isAncestor, isWordCode, ITEM_CONTAINERS, namedChildren } from './syntaxTools';
 import { positionAfter } from './span';
-import { fixedTree, TreeRef } from './treeSource';
+import { FixedTree, fixedTree, TreeRef } from './treeSource';
 
 /** Offsets are the tree's (UTF-16 units of the text): `start` inclusive, `end` exclusive. */
 interface Ranged { readonly start: number; readonly end: number; readonly type: string; readonly node: Node }
@@ -31,6 +31,8 @@ export interface FileIndex {
   queried: { comments: boolean; markers: boolean };
   /** Set by reindexFile: how many entries were carried over from the previous index rather than queried again. */
   carried?: number;
+  /** Set by reindexFile on the previous index, whose entries it kept and moved: that index is not carried again. */
+  consumed?: boolean;
   /** The tree the entries find their nodes in (a TreeSource may let it go and parse it again: a new generation). */
   source: TreeRef;
 }
@@ -41,6 +43,22 @@ const ANNOTATION_TEXT = /forksafe-/;
 
 function queriesFor(text: string | undefined): FileIndex['queried'] {
   return { comments: text === undefined || ANNOTATION_TEXT.test(text), markers: text === undefined || PROTECTION_TEXT.test(text) };
+}
+
+/** Longer than any word the two tests above look for. */
+const LONGEST_QUERY_WORD = 32;
+
+/**
+ * queriesFor(text) after `edit`, from what the previous text gave: a word the previous text did not hold can only be
+ * one the edit wrote, so within the edited span widened by the longest word; only an answer that was yes is asked of
+ * the whole text again (the edit may have taken the word out).
+ */
+function queriesAfter(previous: FileIndex['queried'], text: string, edit: IndexEdit): FileIndex['queried'] {
+  const near = previous.comments && previous.markers ? '' : text.slice(Math.max(0, edit.startIndex - LONGEST_QUERY_WORD), edit.newEndIndex + LONGEST_QUERY_WORD);
+  return {
+    comments: ANNOTATION_TEXT.test(previous.comments ? text : near),
+    markers: PROTECTION_TEXT.test(previous.markers ? text : near),
+  };
 }
 
 /**
@@ -132,7 +150,7 @@ export interface IndexEdit { startIndex: number; oldEndIndex: number; newEndInde
  * (tests: random edits); it falls back to that whenever an entry would straddle the re-queried region.
  */
 export function reindexFile(syntax: CSyntax, previous: FileIndex, tree: Tree, text: string, previousText: string, edit: IndexEdit, changedRanges: ReadonlyArray<{ startIndex: number; endIndex: number }>): FileIndex {
-  const queried = queriesFor(text);
+  const queried = queriesAfter(previous.queried, text, edit);
   if (queried.comments !== previous.queried.comments || queried.markers !== previous.queried.markers) return indexFile(syntax, tree, text);
   let from = edit.startIndex;
   let to = edit.newEndIndex;
@@ -148,32 +166,31 @@ export function reindexFile(syntax: CSyntax, previous: FileIndex, tree: Tree, te
   if (entryLists(previous).some((list) => list.some(straddles))) return indexFile(syntax, tree, text);
   const lineBreaks = (t: string, end: number): number => positionAfter(t, { line: 0, character: 0 }, edit.startIndex, end).line;
   const rows = lineBreaks(text, edit.newEndIndex) - lineBreaks(previousText, edit.oldEndIndex);
-  const source = fixedTree(tree);
+  // The entries outside the region are kept, not copied: the previous index's tree slot moves on to the new tree (the
+  // old tree is deleted once re-parsed, so the previous index is not asked again), and the entries after the region
+  // move by the edit in place. Their cached nodes belong to the old tree's generation and are found again when asked.
+  const source = previous.source;
+  if (!(source instanceof FixedTree) || previous.consumed) return indexFile(syntax, tree, text);
+  previous.consumed = true;
+  source.moveTo(tree);
   const fresh = indexNodes(syntax, source, items, queried);
-  const functions = new Map<FunctionInfo, FunctionInfo>();
-  const carry = <T extends Ranged>(list: readonly T[], again: readonly T[], copy: (e: T, shift: number, rowShift: number) => T): T[] => {
+  const keep = <T extends IndexedEntry>(list: readonly T[], again: readonly T[]): T[] => {
     const out: T[] = [];
-    for (const e of list) if (e.end <= from) out.push(copy(e, 0, 0));
-    out.push(...again);
-    for (const e of list) if (e.start >= oldTo) out.push(copy(e, delta, rows));
+    const after: T[] = [];
+    for (const e of list) {
+      if (e.end <= from) out.push(e);
+      else if (e.start >= oldTo) after.push(e);
+    }
+    for (const e of again) out.push(e);
+    for (const e of after) { e.move(delta, rows); out.push(e); }
     return out;
   };
-  const fnIn = (fn: FunctionInfo | undefined): FunctionInfo | undefined => {
-    if (!fn) return undefined;
-    const moved = functions.get(fn);
-    if (!moved) throw new Error('forksafe: a carried entry lost its function');
-    return moved;
-  };
   const out: FileIndex = {
-    functions: carry(previous.functions, fresh.functions, (f, shift) => {
-      const moved = new IndexedFunction(source, f.start + shift, f.end + shift, f.name, f.params);
-      functions.set(f, moved);
-      return moved;
-    }),
-    calls: carry(previous.calls, fresh.calls, (c, shift) => new IndexedCall(source, c.start + shift, c.end + shift, c.name, fnIn(c.fn))),
-    macros: carry(previous.macros, fresh.macros, (m, shift) => new IndexedMacro(source, m.start + shift, m.end + shift, m.type, m.name, m.params, m.body)),
-    comments: carry(previous.comments, fresh.comments, (c, shift, rowShift) => new IndexedComment(source, c.start + shift, c.end + shift, c.text, c.startLine + rowShift, c.endLine + rowShift)),
-    markers: carry(previous.markers, fresh.markers, (m, shift) => new IndexedMarker(source, m.start + shift, m.end + shift, m.type, m.name, fnIn(m.fn))),
+    functions: keep(previous.functions as IndexedFunction[], fresh.functions as IndexedFunction[]),
+    calls: keep(previous.calls as IndexedCall[], fresh.calls as IndexedCall[]),
+    macros: keep(previous.macros as IndexedMacro[], fresh.macros as IndexedMacro[]),
+    comments: keep(previous.comments as IndexedComment[], fresh.comments as IndexedComment[]),
+    markers: keep(previous.markers as IndexedMarker[], fresh.markers as IndexedMarker[]),
     hasErrors: tree.rootNode.hasError,
     queried,
     source,
@@ -237,9 +254,16 @@ abstract class IndexedEntry {
   private found: Node | undefined;
   /** The generation of the tree `found` belongs to. */
   private foundIn: number;
-  constructor(protected readonly ref: TreeRef, readonly start: number, readonly end: number, readonly type: string, node?: Node) {
+  constructor(protected readonly ref: TreeRef, public start: number, public end: number, readonly type: string, node?: Node) {
     this.found = node;
     this.foundIn = ref.generation;
+  }
+
+  /** Moved by an edit before it (`rows` lines added or removed there): reindexFile keeps the entry. */
+  move(delta: number, rows: number): void {
+    void rows;
+    this.start += delta;
+    this.end += delta;
   }
   get node(): Node {
     if (!this.found || this.foundIn !== this.ref.generation) {
@@ -324,8 +348,14 @@ class IndexedMacro extends IndexedEntry implements MacroInfo {
 }
 
 class IndexedComment extends IndexedEntry implements CommentInfo {
-  constructor(ref: TreeRef, start: number, end: number, readonly text: string, readonly startLine: number, readonly endLine: number, node?: Node) {
+  constructor(ref: TreeRef, start: number, end: number, readonly text: string, public startLine: number, public endLine: number, node?: Node) {
     super(ref, start, end, 'comment', node);
+  }
+
+  override move(delta: number, rows: number): void {
+    super.move(delta, rows);
+    this.startLine += rows;
+    this.endLine += rows;
   }
 }
 

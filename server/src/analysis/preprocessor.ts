@@ -38,6 +38,15 @@ interface ArmSpan { group: number; index: number; from: number; to: number; writ
 class Conditionals {
   private readonly spans: ArmSpan[] = [];
 
+  /** These conditionals with every line from `fromRow` on moved by `rows` (an edit above them added or removed lines). */
+  static shifted(c: Conditionals, fromRow: number, rows: number): Conditionals {
+    if (rows === 0 || c.spans.length === 0) return c;
+    const out = new Conditionals('');
+    const move = (row: number): number => (row >= fromRow ? row + rows : row);
+    for (const s of c.spans) out.spans.push({ ...s, from: move(s.from), to: move(s.to) });
+    return out;
+  }
+
   constructor(text: string, inComment?: (row: number, column: number) => boolean) {
     const lines = new LineReader(text);
     const open: Array<{ group: number; arms: ArmSpan[] }> = [];
@@ -148,6 +157,62 @@ function updateComment(line: string, inComment: boolean): boolean {
 
 const conditionals = new WeakMap<object, Conditionals>();
 const NO_CONDITIONALS = new Conditionals('');
+
+/** An edit between two parses of a text, in UTF-16 offsets: previous[startIndex, oldEndIndex) became text[startIndex, newEndIndex). */
+interface TextEdit { startIndex: number; oldEndIndex: number; newEndIndex: number }
+
+/**
+ * The editor re-parsed `oldTree` (of `previousText`) into `tree` (of `text`) after `edit`; `changedRanges` are where the
+ * syntax changed, in the new text. When the conditionals of `oldTree` were read and no directive can have changed,
+ * `tree` gets them with their lines moved, instead of reading every directive line (and asking the tree whether it is
+ * in a comment) again on the next question. No directive can have changed when the whole lines of the edit and of the
+ * syntax changes hold no '#' on either side of the edit and the line before them does not continue into them (a
+ * directive's continuation): every directive line is then outside them, and outside the changed ranges the tree, so
+ * what is a comment, is the same. Otherwise nothing is carried (read again when asked).
+ */
+export function carryConditionals(oldTree: object, previousText: string, tree: object, text: string, edit: TextEdit, changedRanges: ReadonlyArray<{ startIndex: number; endIndex: number }>): void {
+  const before = conditionals.get(oldTree);
+  if (!before || conditionals.has(tree)) return;
+  let start = edit.startIndex;
+  let end = edit.newEndIndex;
+  for (const r of changedRanges) { start = Math.min(start, r.startIndex); end = Math.max(end, r.endIndex); }
+  const delta = edit.newEndIndex - edit.oldEndIndex;
+  // Whole lines: [lineStart, lineEnd) of the new text, [lineStart, oldLineEnd) of the previous one (the same text
+  // before the edit's start; after its old end the previous text is the new one moved by delta).
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  if (end < edit.newEndIndex) end = edit.newEndIndex;
+  const lineEnd = lineEndAt(text, end);
+  const oldEnd = Math.max(edit.oldEndIndex, end - delta);
+  const oldLineEnd = lineEndAt(previousText, oldEnd);
+  if (hasHash(text, lineStart, lineEnd) || hasHash(previousText, lineStart, oldLineEnd)) return;
+  // The line before: a directive continued with a backslash would run into the edited lines.
+  if (lineStart > 0 && /\\\r?$/.test(text.slice(text.lastIndexOf('\n', lineStart - 2) + 1, lineStart - 1))) return;
+  const firstRow = countLines(text, 0, lineStart);
+  const rows = countLines(text, lineStart, lineEnd) - countLines(previousText, lineStart, oldLineEnd);
+  conditionals.set(tree, Conditionals.shifted(before, firstRow, rows));
+}
+
+/** Whether the arms of `key` (a tree, or a file object without one) are known (read or carried): for tests. */
+export function conditionalsKnown(key: object): boolean {
+  return conditionals.has(key);
+}
+
+function lineEndAt(text: string, at: number): number {
+  const nl = text.indexOf('\n', at);
+  return nl < 0 ? text.length : nl;
+}
+
+function hasHash(text: string, from: number, to: number): boolean {
+  const at = text.indexOf('#', from);
+  return at >= 0 && at < to;
+}
+
+/** The line breaks in text[from, to). */
+function countLines(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let at = text.indexOf('\n', from); at >= 0 && at < to; at = text.indexOf('\n', at + 1)) n++;
+  return n;
+}
 
 /** The #if / #ifdef / #elif / #else arms around `node` in `file`, innermost first. */
 export function armsOf(file: { text: string; tree?: { rootNode: Node } }, node: Node): Arm[] {

@@ -10,9 +10,35 @@ export interface TreeRef {
   readonly generation: number;
 }
 
-/** A tree that is never let go (the editor's documents, a scan's small files). */
-export function fixedTree(tree: Tree): TreeRef {
-  return { tree, generation: 0 };
+/**
+ * A tree that is never let go (the editor's documents, a scan's small files). The editor moves it on to the tree of
+ * the next text (`moveTo`): an index carried over an edit keeps its entries, which find their nodes in the new tree.
+ */
+export class FixedTree implements TreeRef {
+  private current: Tree;
+  private moves = 0;
+
+  constructor(tree: Tree) {
+    this.current = tree;
+  }
+
+  get tree(): Tree {
+    return this.current;
+  }
+
+  get generation(): number {
+    return this.moves;
+  }
+
+  /** The next text's tree (this one was re-parsed into it): every node read from the old one is stale. */
+  moveTo(tree: Tree): void {
+    this.current = tree;
+    this.moves++;
+  }
+}
+
+export function fixedTree(tree: Tree): FixedTree {
+  return new FixedTree(tree);
 }
 
 let clock = 0;

@@ -80,6 +80,24 @@ export function hostKernel(release: string = os.release()): HostKernel {
   return { release, version, simulated: version, note: newerThanModelledNote(version) };
 }
 
+/**
+ * Waits (up to `timeoutMs`) until `count` hugetlb pages are free. A probe that pinned a huge page with io_uring gives
+ * it back only when the kernel tears the ring down, after the process has exited, on a workqueue: the next probe
+ * started at once can find the page still taken (its fork fails with ENOMEM), more often on a loaded machine.
+ * False when the pages did not come back in time (or the count cannot be read).
+ */
+export function waitForFreeHugetlbPages(count: number, timeoutMs = 5000): boolean {
+  const free = '/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages';
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    let now: number;
+    try { now = Number(fs.readFileSync(free, 'utf8').trim()); } catch { return false; }
+    if (now >= count) return true;
+    if (Date.now() >= until) return false;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  }
+}
+
 /** Reserves `count` free hugetlb pages (root only) and returns how to put the setting back; undefined when it cannot. */
 export function reserveHugetlbPages(count: number): { restore: () => void; reason?: undefined } | { reason: string } {
   const setting = '/proc/sys/vm/nr_hugepages';

@@ -4,6 +4,7 @@ import { applyEdit, CSyntax, Tree } from '../analysis/parser';
 import { IndexRange, touchedRegion, TouchedRegion } from '../analysis/inertEdits';
 import { EditSpan, editedRange } from '../incremental';
 import { carryIndex, mergeEdits } from '../analysis/workspace';
+import { carryConditionals } from '../analysis/preprocessor';
 
 /** What changed between two parses of a document: enough to tell whether the previous report still holds (incremental.ts). */
 export interface DocumentChange {
@@ -99,8 +100,12 @@ export class DocumentTrees {
     let lastChange: DocumentChange | undefined;
     if (entry && old && parsed.tree && entry.pending && entry.pending !== 'whole') {
       lastChange = describeChange(old, parsed.tree, entry, entry.pending, document.version, text);
-      // The old tree's index carried over to the new one when asked (only the items the edits touched are indexed again).
-      if (lastChange) carryIndex(old, entry.text, parsed.tree, lastChange.edit, lastChange.changedRanges);
+      // The old tree's index carried over to the new one when asked (only the items the edits touched are indexed again),
+      // and its #if arms when no directive line can have changed.
+      if (lastChange) {
+        carryIndex(old, entry.text, parsed.tree, lastChange.edit, lastChange.changedRanges);
+        carryConditionals(old, entry.text, parsed.tree, text, lastChange.edit, lastChange.changedRanges);
+      }
     }
     old?.delete();
     entry = { tree: parsed.tree, version: document.version, text, lastChange };

@@ -122,6 +122,25 @@ describe('reindexFile: an index carried over an edit equals a fresh index of the
     exercise(syntax, uri, text, 4, 10, (doc, tree) => randomChanges(doc, tree, rng), tally, 'generated.c');
   });
 
+  it('a protection or annotation word completed, split or taken out by an edit is seen (the optional queries run exactly when a fresh index runs them)', function () {
+    const base = generatedFile(30);
+    const tally: Tally = { edits: 0, carried: 0 };
+    const uri = 'file:///t/words.c';
+    // Each case: the text opened, then edits at the marked word: halves joined, a word cut in two, the word deleted.
+    const cases: Array<{ text: string; edits: (doc: TextDocument) => TextDocumentContentChangeEvent[] }> = [
+      { text: base.replace('return ret;', 'vm_flags_set(vma, VM_DONT);\n\treturn ret;'), edits: (d) => { const at = d.getText().indexOf('VM_DONT') + 7; return [{ range: { start: d.positionAt(at), end: d.positionAt(at) }, text: 'COPY' }]; } },
+      { text: base.replace('return ret;', 'vm_flags_set(vma, VM_DONTCOPY);\n\treturn ret;'), edits: (d) => { const at = d.getText().indexOf('VM_DONTCOPY') + 4; return [{ range: { start: d.positionAt(at), end: d.positionAt(at) }, text: ' ' }]; } },
+      { text: base.replace('/* helper 7 */', '/* forksafe-ignore FS001: reviewed */'), edits: (d) => { const at = d.getText().indexOf('forksafe-'); return [{ range: { start: d.positionAt(at), end: d.positionAt(at + 9) }, text: '' }]; } },
+      { text: base.replace('/* helper 7 */', '/* forksafe-ignore FS001: reviewed */'), edits: (d) => { const at = d.getText().lastIndexOf('return ret;'); return [{ range: { start: d.positionAt(at), end: d.positionAt(at) }, text: 'x++; ' }]; } },
+      { text: base.replace('/* helper 7 */', '/* forksafe */'), edits: (d) => { const at = d.getText().indexOf('forksafe') + 8; return [{ range: { start: d.positionAt(at), end: d.positionAt(at) }, text: '-ignore FS001: reviewed' }]; } },
+    ];
+    for (const [n, c] of cases.entries()) {
+      let done = false;
+      exercise(syntax, uri, c.text, 1, 1, (doc) => { assert.ok(!done); done = true; return c.edits(doc); }, tally, `words case ${n}`);
+    }
+    assert.equal(tally.edits, cases.length);
+  });
+
   it('an edit spanning many items, or starting at the first character, re-queries exactly the items it touched', function () {
     const rng = new Random(SEED ^ 0x77);
     // A forksafe- comment, so comments are indexed too: every item stepped over or listed counts.
