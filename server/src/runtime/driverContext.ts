@@ -63,6 +63,23 @@ export function listDriverFiles(file: string, scope: DriverScope, workspaceRoots
   return out.sort();
 }
 
+/**
+ * path.resolve of an absolute path, kept: the editor looks every file of a driver up among the open documents on every
+ * keystroke (an absolute path resolves the same whatever the working directory).
+ */
+function resolvedPath(p: string): string {
+  if (!path.isAbsolute(p)) return path.resolve(p);
+  let r = resolvedPaths.get(p);
+  if (r === undefined) {
+    if (resolvedPaths.size >= 50_000) resolvedPaths.clear();
+    r = path.resolve(p);
+    resolvedPaths.set(p, r);
+  }
+  return r;
+}
+
+const resolvedPaths = new Map<string, string>();
+
 export class DriverContextLoader {
   private readonly files = new Map<string, Entry>();
   /** The text length of the trees this loader's sources hold (keepTreesUnder's budget). */
@@ -263,7 +280,7 @@ export class DriverContextLoader {
     const others = this.driverFiles(file, opts);
     const detectedKernel = this.detectKernel(file, opts);
     if (others.length === 0) return { files: [], detectedKernel };
-    const openOf = (p: string): LoadedFile | undefined => openDocuments?.get(path.resolve(p));
+    const openOf = (p: string): LoadedFile | undefined => (openDocuments && openDocuments.size > 0 ? openDocuments.get(resolvedPath(p)) : undefined);
     const members: MemberText[] = [];
     const selfText = openOf(file)?.text ?? this.entry(file, opts)?.text;
     if (selfText !== undefined) members.push({ path: file, text: selfText });

@@ -25,6 +25,10 @@ export interface RelevanceSelection {
   parsed: string[];
 }
 
+/** wordsPattern's patterns by source (declared before the module's own patterns are made). */
+const patterns = new Map<string, RegExp>();
+const MAX_PATTERNS = 256;
+
 export const PIN_API_NAMES: readonly string[] = PIN_APIS.map((a) => a.name);
 const RELEASE_API_NAMES: readonly string[] = RELEASE_APIS.map((a) => a.name);
 
@@ -55,10 +59,22 @@ const PIN_TEXT = wordsPattern(PIN_API_NAMES);
 const DEFINE = /#(?:[ \t]|\\\r?\n)*define(?:[ \t]|\\\r?\n)+([A-Za-z_]\w*)/y;
 const IDENTIFIER = /[A-Za-z_]\w*/g;
 
-/** A regular expression matching any of `names` as a whole C identifier. */
+/**
+ * A regular expression matching any of `names` as a whole C identifier. The same list gives the same object (the
+ * editor selects a driver's context on every keystroke with the same names): compiled once, and a memo of its answers
+ * per file (MemberTextMemo) keeps them under one key.
+ */
 export function wordsPattern(names: readonly string[]): RegExp {
-  return new RegExp(`\\b(?:${names.join('|')})\\b`);
+  const source = `\\b(?:${names.join('|')})\\b`;
+  let re = patterns.get(source);
+  if (!re) {
+    if (patterns.size >= MAX_PATTERNS) patterns.clear();
+    re = new RegExp(source);
+    patterns.set(source, re);
+  }
+  return re;
 }
+
 
 export function mentionsPinApi(text: string): boolean {
   return PIN_TEXT.test(text);
@@ -164,6 +180,23 @@ export function definitionsFromIndex(index: FileIndex, text: string): Definition
   return out;
 }
 
+type MacroSites = Map<string, Array<{ member: MemberText; span: MacroSpan }>>;
+
+/** Every #define of the members by name (the order within a name does not matter to the selection: it takes them all). */
+function macrosByName(members: readonly MemberText[], spansOf: (m: MemberText) => MacroSpan[], into: MacroSites = new Map()): MacroSites {
+  for (const member of members) {
+    for (const span of spansOf(member)) {
+      const list = into.get(span.name);
+      if (list) list.push({ member, span }); else into.set(span.name, [{ member, span }]);
+    }
+  }
+  return into;
+}
+
+const testKeys = new WeakMap<RegExp, string>();
+/** Past this many changed members, macrosByName lists every member again. */
+const MAX_CHANGED_MEMBERS = 8;
+
 /**
  * What selectRelevantFiles reads from each member's text (regular-expression tests, #define spans), kept per path while
  * the text stays the same. The editor selects a driver's context on every keystroke and all but the edited file are
@@ -186,7 +219,9 @@ export class MemberTextMemo {
   test(re: RegExp, m: MemberText): boolean {
     if (re.global || re.sticky) return re.test(m.text);
     const tests = this.entry(m).tests;
-    const key = `${re.flags}/${re.source}`;
+    // The key of a pattern is made once per pattern object, not once per file it is asked of.
+    let key = testKeys.get(re);
+    if (key === undefined) { key = `${re.flags}/${re.source}`; testKeys.set(re, key); }
     let r = tests.get(key);
     if (r === undefined) { r = re.test(m.text); tests.set(key, r); }
     return r;
@@ -196,6 +231,44 @@ export class MemberTextMemo {
     const e = this.entry(m);
     e.spans ??= macroSpansIn(m.text);
     return e.spans;
+  }
+
+  /** The members' #defines by name, as of the last call: the members in order, each with the spans it was listed with. */
+  private macroSites: { members: MemberText[]; spans: MacroSpan[][]; sites: MacroSites } | undefined;
+
+  /**
+   * macrosByName of `members`, kept between calls: when the same files come again with a few texts changed (the
+   * edited document), only their #defines are taken out and put in again, not every #define of the driver's headers.
+   */
+  macrosByName(members: readonly MemberText[]): MacroSites {
+    const last = this.macroSites;
+    const changed: number[] = [];
+    let same = last !== undefined && last.members.length === members.length;
+    for (let i = 0; same && i < members.length; i++) {
+      if (last!.members[i]!.path !== members[i]!.path) same = false;
+      else if (last!.members[i]!.text !== members[i]!.text && changed.push(i) > MAX_CHANGED_MEMBERS) same = false;
+    }
+    if (!same || !last) {
+      const spans = members.map((m) => this.macroSpans(m));
+      const sites: MacroSites = new Map();
+      members.forEach((m, i) => macrosByName([m], () => spans[i]!, sites));
+      this.macroSites = { members: [...members], spans, sites };
+      return sites;
+    }
+    for (const i of changed) {
+      const path = last.members[i]!.path;
+      for (const span of last.spans[i]!) {
+        const list = last.sites.get(span.name);
+        if (!list) continue;
+        const kept = list.filter((x) => x.member.path !== path);
+        if (kept.length > 0) last.sites.set(span.name, kept); else last.sites.delete(span.name);
+      }
+      last.members[i] = members[i]!;
+      last.spans[i] = this.macroSpans(members[i]!);
+    }
+    // Each changed member's names were taken out whole above, so putting its #defines in again cannot double one.
+    for (const i of changed) macrosByName([members[i]!], () => last.spans[i]!, last.sites);
+    return last.sites;
   }
 }
 
@@ -265,13 +338,7 @@ export function selectRelevantFiles(members: readonly MemberText[], targets: Rea
   }
   // Macros named in those functions, then the macros their bodies name, and so on: the files defining them are context.
   // A body's identifiers are listed only when its macro is reached.
-  const macros = new Map<string, Array<{ member: MemberText; span: MacroSpan }>>();
-  for (const member of members) {
-    for (const span of memo ? memo.macroSpans(member) : macroSpansIn(member.text)) {
-      const list = macros.get(span.name);
-      if (list) list.push({ member, span }); else macros.set(span.name, [{ member, span }]);
-    }
-  }
+  const macros = memo ? memo.macrosByName(members) : macrosByName(members, (m) => macroSpansIn(m.text));
   const pending = [...names];
   const reached = (name: string): void => { if (!names.has(name)) { names.add(name); pending.push(name); } };
   while (pending.length > 0) {

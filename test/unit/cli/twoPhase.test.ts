@@ -6,6 +6,7 @@ import * as path from 'path';
 import { pathToFileURL } from 'url';
 import { FIXTURES, ROOT, runCli, scratchTree } from './runCli';
 import { generateTree } from '../../helpers/generatedTree';
+import { Random } from '../../helpers/random';
 import { analyze } from '../../../server/src/engine';
 import { loadSyntax } from '../../../server/src/runtime/loadSyntax';
 import { resolveSettings } from '../../../server/src/settings';
@@ -107,6 +108,39 @@ describe('file relevance (the prefilter and wrapper discovery)', function () {
     assert.deepEqual(selectRelevantFiles(members(edited), new Set(['drv/mr.c']), definitions([]), memo), fresh);
     assert.equal(memo.test(/memset/, { path: 'drv/pin.c', text: edited['drv/pin.c']! }), true);
     assert.equal(memo.test(/memset/, { path: 'drv/pin.c', text: LAYERED['drv/pin.c']! }), false);
+  });
+
+  it('the memo\'s #defines by name follow #defines added, removed, renamed and moved between files, and files added or dropped', function () {
+    const rng = new Random(0x7e57);
+    const memo = new MemberTextMemo();
+    let files: Record<string, string> = { ...LAYERED };
+    const macroLines = ['#define DRV_BASE_FLAGS FOLL_WRITE\n', '#define DRV_BASE_FLAGS 0\n', '#define DRV_GUP_FLAGS (DRV_BASE_FLAGS | DRV_EXTRA)\n',
+      '#define DRV_EXTRA FOLL_LONGTERM\n', '#define DRV_REG_RESET 0x41\n', '#define UNRELATED 1\n', '#define DRV_PIN_ALIAS drv_pin_range\n'];
+    let changedSelections = 0;
+    let previous: unknown;
+    for (let step = 0; step < 80; step++) {
+      const paths = Object.keys(files);
+      const roll = rng.next();
+      if (roll < 0.1) {
+        // Many files at once (more than the memo updates one by one) or a file added or dropped.
+        if (rng.chance(0.5)) for (const p of paths) files[p] = `${files[p]!}\n/* ${step} */\n`;
+        else if (rng.chance(0.5)) files[`drv/extra${step}.h`] = rng.pick(macroLines);
+        else if (paths.length > 3) { const drop = rng.pick(paths.filter((p) => p !== 'drv/mr.c')); const { [drop]: _gone, ...rest } = files; files = rest; }
+      } else {
+        const p = rng.pick(paths);
+        const text = files[p]!;
+        const lines = text.split('\n');
+        const defines = lines.map((l, i) => (l.startsWith('#define') ? i : -1)).filter((i) => i >= 0);
+        if (defines.length > 0 && rng.chance(0.4)) lines.splice(rng.pick(defines), 1);
+        else lines.splice(rng.int(0, lines.length - 1), 0, rng.pick(macroLines).trimEnd());
+        files[p] = lines.join('\n');
+      }
+      const fresh = selectRelevantFiles(members(files), new Set(['drv/mr.c']), definitions([]));
+      assert.deepEqual(selectRelevantFiles(members(files), new Set(['drv/mr.c']), definitions([]), memo), fresh, `step ${step}: ${JSON.stringify(files)}`);
+      if (previous !== undefined && JSON.stringify(previous) !== JSON.stringify(fresh)) changedSelections++;
+      previous = fresh;
+    }
+    assert.ok(changedSelections >= 5, `the edits changed the selection ${changedSelections} times`);
   });
 
   it('finds wrappers iteratively and selects the files that can change a verdict', function () {
