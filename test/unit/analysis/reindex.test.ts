@@ -6,7 +6,7 @@ import { strict as assert } from 'assert';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver-protocol';
 import { FileIndex, indexFile, wordOffsets, writesWordIn } from '../../../server/src/analysis/fileIndex';
-import type { CSyntax, Node, Tree } from '../../../server/src/analysis/parser';
+import { applyEdit, type CSyntax, type Node, type Tree } from '../../../server/src/analysis/parser';
 import { carryIndex, makeSourceFile } from '../../../server/src/analysis/workspace';
 import { analyze } from '../../../server/src/engine';
 import { resolveSettings } from '../../../server/src/settings';
@@ -204,6 +204,62 @@ describe('reindexFile: an index carried over an edit equals a fresh index of the
 describe('writesWordIn: whether a name is written as a whole word inside a range', function () {
   let syntax: CSyntax;
   before(async () => { syntax = await loadSyntax(); });
+
+  it('a re-parse that reads the text in pieces gives the tree a re-parse reading it whole gives, across multi-unit characters', function () {
+    const rng = new Random(SEED ^ 0x1024);
+    /** Every node in preorder: type and range. */
+    const walk = (tree: Tree): string[] => {
+      const out: string[] = [];
+      const cursor = tree.walk();
+      for (let more = true; more;) {
+        out.push(`${cursor.nodeType}@${cursor.startIndex}-${cursor.endIndex}`);
+        if (cursor.gotoFirstChild()) continue;
+        while (!cursor.gotoNextSibling()) { if (!cursor.gotoParent()) { more = false; break; } }
+      }
+      cursor.delete();
+      return out;
+    };
+    // Characters of two UTF-16 units and accented letters, in comments and strings, near every 1,024-unit boundary.
+    const wide = generatedFile(60).split('\n').map((l, i) => (i % 9 === 0 ? `${l} /* \u00e9\u{1F600}\u00e9 */` : i % 13 === 0 ? `${l.replace(/;$/, '')} ; const char *s${i} = "\u{1F600}\u{1F600}";` : l)).join('\n');
+    const texts = [wide, ...listFixtureDrivers().flatMap((d) => d.files.map((f) => f.text)).slice(0, 40)];
+    const whole = (syntax as unknown as { parser: { parse(text: string, old: Tree | null): Tree | null } }).parser;
+    let compared = 0;
+    for (const original of texts) {
+      let doc = TextDocument.create('file:///t/pieces.c', 'c', 1, original);
+      let tree = syntax.parse(original).tree!;
+      try {
+        for (let i = 0; i < 6; i++) {
+          const [change] = randomChanges(doc, tree, rng) as Array<{ range: { start: { line: number; character: number }; end: { line: number; character: number } }; text: string }>;
+          const startIndex = doc.offsetAt(change!.range.start);
+          const oldEndIndex = doc.offsetAt(change!.range.end);
+          const next = TextDocument.update(TextDocument.create(doc.uri, 'c', doc.version, doc.getText()), [change!], doc.version + 1);
+          const newEnd = next.positionAt(startIndex + change!.text.length);
+          const edit = { startIndex, oldEndIndex, newEndIndex: startIndex + change!.text.length, startPosition: { row: change!.range.start.line, column: change!.range.start.character },
+            oldEndPosition: { row: change!.range.end.line, column: change!.range.end.character }, newEndPosition: { row: newEnd.line, column: newEnd.character } };
+          const a = tree.copy();
+          const b = tree.copy();
+          applyEdit(a, edit);
+          applyEdit(b, edit);
+          const pieces = syntax.parse(next.getText(), a).tree!;
+          const inWhole = whole.parse(next.getText(), b)!;
+          try {
+            assert.deepStrictEqual(walk(pieces), walk(inWhole), `edit ${JSON.stringify(change)}`);
+            compared++;
+          } finally {
+            a.delete();
+            b.delete();
+            inWhole.delete();
+          }
+          tree.delete();
+          tree = pieces;
+          doc = next;
+        }
+      } finally {
+        tree.delete();
+      }
+    }
+    assert.ok(compared > 200, `${compared} re-parses compared`);
+  });
 
   it('agrees with a whole-word search of the text on every fixture file, for names and ranges of every kind', function () {
     const rng = new Random(SEED ^ 0x3d);
