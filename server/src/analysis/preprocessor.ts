@@ -180,7 +180,6 @@ export function carryConditionals(oldTree: object, previousText: string, tree: o
   // Whole lines: [lineStart, lineEnd) of the new text, [lineStart, oldLineEnd) of the previous one (the same text
   // before the edit's start; after its old end the previous text is the new one moved by delta).
   const lineStart = text.lastIndexOf('\n', start - 1) + 1;
-  if (end < edit.newEndIndex) end = edit.newEndIndex;
   const lineEnd = lineEndAt(text, end);
   const oldEnd = Math.max(edit.oldEndIndex, end - delta);
   const oldLineEnd = lineEndAt(previousText, oldEnd);

@@ -75,7 +75,6 @@ export function wordsPattern(names: readonly string[]): RegExp {
   return re;
 }
 
-
 export function mentionsPinApi(text: string): boolean {
   return PIN_TEXT.test(text);
 }
