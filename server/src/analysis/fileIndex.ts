@@ -173,6 +173,8 @@ export function reindexFile(syntax: CSyntax, previous: FileIndex, tree: Tree, te
   if (!(source instanceof FixedTree) || previous.consumed) return indexFile(syntax, tree, text);
   previous.consumed = true;
   source.moveTo(tree);
+  // The kept entries' nodes belong to the old tree: dropped now, not when next asked (which may be never).
+  for (const list of entryLists(previous)) for (const e of list) (e as IndexedEntry).forgetIfHeld();
   const fresh = indexNodes(syntax, source, items, queried);
   const keep = <T extends IndexedEntry>(list: readonly T[], again: readonly T[]): T[] => {
     const out: T[] = [];
@@ -278,6 +280,18 @@ abstract class IndexedEntry {
   forget(): void {
     this.found = undefined;
   }
+
+  /**
+   * forget(), when a node is held (the nodes derived from it are held only with it). A node of a deleted tree keeps
+   * that tree's wrapper, and with it the text it was parsed from, alive: an entry kept over many edits must not.
+   */
+  forgetIfHeld(): void {
+    if (this.found !== undefined) this.forget();
+  }
+
+  get holdsNode(): boolean {
+    return this.found !== undefined;
+  }
 }
 
 class IndexedFunction extends IndexedEntry implements FunctionInfo {
@@ -366,6 +380,13 @@ class IndexedMarker extends IndexedEntry implements MarkerInfo {
 }
 
 /** Drops every node an index's entries hold (their tree was let go): the memory they pin goes, and they are found again when asked. */
+/** How many of an index's entries hold a node (for tests: an index carried over an edit holds only its new entries'). */
+export function entriesHoldingNodes(index: FileIndex): number {
+  let n = 0;
+  for (const list of entryLists(index)) for (const e of list) if ((e as IndexedEntry).holdsNode) n++;
+  return n;
+}
+
 export function forgetNodes(index: FileIndex): void {
   for (const list of entryLists(index)) for (const e of list) (e as IndexedEntry).forget();
 }

@@ -5,7 +5,7 @@
 import { strict as assert } from 'assert';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver-protocol';
-import { FileIndex, indexFile, wordOffsets, writesWordIn } from '../../../server/src/analysis/fileIndex';
+import { entriesHoldingNodes, FileIndex, indexFile, wordOffsets, writesWordIn } from '../../../server/src/analysis/fileIndex';
 import { applyEdit, type CSyntax, type Node, type Tree } from '../../../server/src/analysis/parser';
 import { carryIndex, makeSourceFile } from '../../../server/src/analysis/workspace';
 import { analyze } from '../../../server/src/engine';
@@ -61,7 +61,13 @@ function exercise(syntax: CSyntax, uri: string, original: string, episodes: numb
         if (i < perEpisode - 1 && !ask()) continue;
         const carried = makeSourceFile(syntax, uri, text, tree).index;
         tally.edits++;
-        if (carried.carried !== undefined) tally.carried++;
+        if (carried.carried !== undefined) {
+          tally.carried++;
+          // The kept entries let their old tree's nodes go (a node keeps its deleted tree's text alive): only the
+          // entries indexed again hold one.
+          const entries = carried.functions.length + carried.calls.length + carried.macros.length + carried.comments.length + carried.markers.length;
+          assert.equal(entriesHoldingNodes(carried), entries - carried.carried, `${label}, episode ${e}, edit ${i}: kept entries holding nodes`);
+        }
         const fresh = indexFile(syntax, tree, text);
         assert.deepStrictEqual(plain(carried), plain(fresh), `${label}, episode ${e}, edit ${i}: ${JSON.stringify(changes)}`);
         for (const n of names) {

@@ -88,7 +88,7 @@ interface Place { file: SourceFile; fn: FunctionInfo | undefined; scope: Scope }
 interface ReleaseSummary { direct: boolean; fields: Set<string> }
 
 /** Release summaries across analyses, on the function they describe, with the names of the functions they read. */
-const summaryCache = new WeakMap<FunctionInfo, { summary: ReleaseSummary[]; deps: Map<string, FunctionInfo[]>; index: object }>();
+const summaryCache = new WeakMap<FunctionInfo, { summary: ReleaseSummary[]; deps: Map<string, FunctionInfo[]>; index: WeakRef<object> }>();
 /** How many summaries were computed and reused since the process started (for tests and the benchmark). */
 export const summaryCacheStats = { computed: 0, reused: 0 };
 const MAX_SUMMARY_DEPTH = 16;
@@ -581,7 +581,7 @@ export class LifetimeAnalyzer {
     const cached = summaryCache.get(fn);
     // Only from the same index: an edited file's index keeps the entries of the functions the edit did not touch
     // (fileIndex.ts reindexFile), but a summary may read more of its file than its own body and the names in `deps`.
-    if (cached && cached.index === file.index && this.stillValid(cached.deps)) {
+    if (cached && cached.index.deref() === file.index && this.stillValid(cached.deps)) {
       summaryCacheStats.reused++;
       for (const frame of this.summaryFrames) for (const [name, items] of cached.deps) frame.deps.set(name, items);
       this.releaseMemo.set(fn, cached.summary);
@@ -599,7 +599,8 @@ export class LifetimeAnalyzer {
       this.summaryFrames.pop();
       this.summariesInProgress.delete(fn);
     }
-    if (frame.cacheable) summaryCache.set(fn, { summary: out, deps: frame.deps, index: file.index });
+    // The index is held weakly: a function kept over many edits must not keep each edit's index (and its lookups) alive.
+    if (frame.cacheable) summaryCache.set(fn, { summary: out, deps: frame.deps, index: new WeakRef(file.index) });
     else for (const outer of this.summaryFrames) outer.cacheable = false;
     return out;
   }
