@@ -88,7 +88,19 @@ interface Place { file: SourceFile; fn: FunctionInfo | undefined; scope: Scope }
 interface ReleaseSummary { direct: boolean; fields: Set<string> }
 
 /** Release summaries across analyses, on the function they describe, with the names of the functions they read. */
-const summaryCache = new WeakMap<FunctionInfo, { summary: ReleaseSummary[]; deps: Map<string, FunctionInfo[]>; index: WeakRef<object> }>();
+const summaryCache = new WeakMap<FunctionInfo, { summary: ReleaseSummary[]; deps: Map<string, FunctionInfo[]>; index: number }>();
+/**
+ * A number per file index, for the summary cache to tell indexes apart without holding one: a function kept over many
+ * edits must not keep each edit's index (and its lookups) alive. (A WeakRef would, until the end of the task that made
+ * it: a whole chunk of the CLI's analysis.)
+ */
+const indexIds = new WeakMap<object, number>();
+let lastIndexId = 0;
+function indexId(index: object): number {
+  let id = indexIds.get(index);
+  if (id === undefined) { id = ++lastIndexId; indexIds.set(index, id); }
+  return id;
+}
 /** How many summaries were computed and reused since the process started (for tests and the benchmark). */
 export const summaryCacheStats = { computed: 0, reused: 0 };
 const MAX_SUMMARY_DEPTH = 16;
@@ -581,7 +593,7 @@ export class LifetimeAnalyzer {
     const cached = summaryCache.get(fn);
     // Only from the same index: an edited file's index keeps the entries of the functions the edit did not touch
     // (fileIndex.ts reindexFile), but a summary may read more of its file than its own body and the names in `deps`.
-    if (cached && cached.index.deref() === file.index && this.stillValid(cached.deps)) {
+    if (cached && cached.index === indexId(file.index) && this.stillValid(cached.deps)) {
       summaryCacheStats.reused++;
       for (const frame of this.summaryFrames) for (const [name, items] of cached.deps) frame.deps.set(name, items);
       this.releaseMemo.set(fn, cached.summary);
@@ -599,8 +611,7 @@ export class LifetimeAnalyzer {
       this.summaryFrames.pop();
       this.summariesInProgress.delete(fn);
     }
-    // The index is held weakly: a function kept over many edits must not keep each edit's index (and its lookups) alive.
-    if (frame.cacheable) summaryCache.set(fn, { summary: out, deps: frame.deps, index: new WeakRef(file.index) });
+    if (frame.cacheable) summaryCache.set(fn, { summary: out, deps: frame.deps, index: indexId(file.index) });
     else for (const outer of this.summaryFrames) outer.cacheable = false;
     return out;
   }
