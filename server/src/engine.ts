@@ -2,7 +2,7 @@
 import { MAX_TREE_DEPTH, type CSyntax, type Tree } from './analysis/parser';
 import type { Finding, Fix, RelatedLocation, SiteArg, SiteDetails } from './analysis/finding';
 import { RULES, RuleCode, Severity, verdictRank } from './analysis/rules';
-import { spanOf } from './analysis/span';
+import { comparePositions, compareText, spanOf } from './analysis/span';
 import { descendantsOfType, identifiersIn, unwrapParens } from './analysis/syntaxTools';
 import type { ForksafeSettings } from './settings';
 import { fingerprintOf } from './analysis/fingerprint';
@@ -390,7 +390,7 @@ class FileAnalysis {
     for (const s of this.suppressions) {
       if (s.reason === undefined) this.push('FS008', s.comment.node, suppressionWithoutReasonMessage(s.codes), [], `FS008:${s.comment.text}`);
     }
-    this.report.findings.sort((a, b) => a.span.start.line - b.span.start.line || a.span.start.character - b.span.start.character || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
+    this.report.findings.sort((a, b) => comparePositions(a.span.start, b.span.start) || compareText(a.code, b.code));
   }
 
   private flagValue(site: PinSite): { value: FlagValue | undefined; write: Tri; longterm: Tri; passed?: FlagValue } {

@@ -173,8 +173,9 @@ export function reindexFile(syntax: CSyntax, previous: FileIndex, tree: Tree, te
   if (!(source instanceof FixedTree) || previous.consumed) return indexFile(syntax, tree, text);
   previous.consumed = true;
   source.moveTo(tree);
-  // The kept entries' nodes belong to the old tree: dropped now, not when next asked (which may be never).
-  for (const list of entryLists(previous)) for (const e of list) (e as IndexedEntry).forgetIfHeld();
+  // The kept entries' nodes belong to the old tree: dropped now, not when next asked (which may be never). A node of
+  // a deleted tree keeps that tree's wrapper, and with it the text it was parsed from, alive.
+  forgetNodes(previous);
   const fresh = indexNodes(syntax, source, items, queried);
   const keep = <T extends IndexedEntry>(list: readonly T[], again: readonly T[]): T[] => {
     const out: T[] = [];
@@ -279,14 +280,6 @@ abstract class IndexedEntry {
   /** Drops the nodes held (their tree was let go): they are found again when asked. */
   forget(): void {
     this.found = undefined;
-  }
-
-  /**
-   * forget(), when a node is held (the nodes derived from it are held only with it). A node of a deleted tree keeps
-   * that tree's wrapper, and with it the text it was parsed from, alive: an entry kept over many edits must not.
-   */
-  forgetIfHeld(): void {
-    if (this.found !== undefined) this.forget();
   }
 
   get holdsNode(): boolean {

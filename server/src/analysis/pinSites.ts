@@ -7,6 +7,7 @@ import { Arm, Assumptions, Truth, armsCompile, armsOf, assumptionsOf, describeAr
 import { unwrapParens, namedChildren, identifiersIn } from './syntaxTools';
 import { isNullPages } from './lifetime/lifetime';
 import type { SourceFile, Workspace } from './workspace';
+import { compareText } from './span';
 
 export interface ChainLink {
   name: string; kind: 'macro' | 'function'; uri: string; definition: Node;
@@ -150,7 +151,7 @@ export class PinSiteFinder {
     // This file's callers first, then by file (code-unit order, as the CLI orders files: locale collation was a tenth
     // of an in-function edit here) and position: the first of equally strong callers is the one reported.
     const rank = (site: PinSite): string => (site.file.uri === file.uri ? '' : site.file.uri);
-    return out.sort((a, b) => { const x = rank(a); const y = rank(b); return x < y ? -1 : x > y ? 1 : a.call.start - b.call.start; });
+    return out.sort((a, b) => compareText(rank(a), rank(b)) || a.call.start - b.call.start);
   }
 
   /**

@@ -15,6 +15,11 @@ export function comparePositions(a: Position, b: Position): number {
   return a.line - b.line || a.character - b.character;
 }
 
+/** Orders strings by UTF-16 code unit: the same order on every machine (not the locale's), and no collation cost. */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 export function spanContains(span: Span, pos: Position): boolean {
   return comparePositions(span.start, pos) <= 0 && comparePositions(pos, span.end) <= 0;
 }

@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
 import type { Severity } from '../analysis/rules';
+import { compareText } from '../analysis/span';
 import { findAssetRoot } from '../runtime/assets';
 import { loadSyntax } from '../runtime/loadSyntax';
 import { CollectedTargets, walkScanTargets } from '../runtime/scanTargets';
@@ -98,8 +99,8 @@ export async function runScan(args: string[], io: ScanIo, command: 'scan' | 'fix
 
   for (const m of workerNotes) io.err(`forksafe: ${m}\n`);
   const errors: ReportedError[] = [...collected.errors, ...plan.errors, ...results.filter((r) => r.error !== undefined).map((r) => ({ path: r.path, error: r.error! }))]
-    .map((e) => ({ ...locate(e.path), error: e.error })).sort((a, b) => byText(a.file, b.file));
-  for (const r of [...results].sort((a, b) => byText(path.resolve(a.path), path.resolve(b.path)))) {
+    .map((e) => ({ ...locate(e.path), error: e.error })).sort((a, b) => compareText(a.file, b.file));
+  for (const r of [...results].sort((a, b) => compareText(path.resolve(a.path), path.resolve(b.path)))) {
     const uri = pathToFileURL(path.resolve(r.path)).toString();
     for (const note of r.notes) io.err(`forksafe: ${note.startsWith(uri) ? locate(r.path).display + note.slice(uri.length) : note}\n`);
   }
@@ -203,10 +204,6 @@ async function analyseTargets(opts: ScanOptions, io: ScanIo): Promise<ScanPass> 
   const results = [...plan.results, ...await runner.finish()];
   progress.stop();
   return { collected, plan, results, workerNotes };
-}
-
-function byText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The rule pages shipped with forksafe, for SARIF rule help; undefined when this copy has none. */

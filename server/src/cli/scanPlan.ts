@@ -1,6 +1,7 @@
 // Phase one of `forksafe scan`, on the main thread: groups the targets by driver scope, runs the prefilter (on bytes, then on the text of the groups that may pin) and wrapper discovery once per group, and hands each group's chunks over as soon as they are cut, with the trees discovery parsed.
 import * as path from 'path';
 import type { CSyntax } from '../analysis/parser';
+import { compareText } from '../analysis/span';
 import { makeSourceFile } from '../analysis/workspace';
 import type { ForksafeSettings } from '../settings';
 import { ContextOptions, DriverContextLoader, listDriverFiles } from '../runtime/driverContext';
@@ -72,7 +73,7 @@ function groupTargets(targets: string[], settings: ForksafeSettings, inputFolder
     const list = byDir.get(dir);
     if (list) list.push(t); else byDir.set(dir, [t]);
   }
-  return [...byDir.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, list]) => {
+  return [...byDir.entries()].sort(([a], [b]) => compareText(a, b)).map(([key, list]) => {
     const seen = new Set(list.map((t) => path.resolve(t)));
     const others = (folderSources?.get(key) ?? listDriverFiles(list[0], 'directory')).filter((f) => !seen.has(path.resolve(f)));
     return { key, targets: list, members: [...list, ...others] };

@@ -2,6 +2,7 @@
 import * as path from 'path';
 import { fileURLToPath } from 'url';
 import type { Finding } from '../analysis/finding';
+import { comparePositions, compareText } from '../analysis/span';
 import type { ForksafeSettings } from '../settings';
 
 /** A path three ways: absolute, as printed for people (relative to the current folder) and relative to the scan root (SARIF, baselines). */
@@ -59,7 +60,6 @@ export function makeLocator(cwd: string, root: string): (uriOrPath: string) => L
 export function compareReported(a: ReportedFinding, b: ReportedFinding): number {
   const fa = a.finding;
   const fb = b.finding;
-  return (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
-    fa.span.start.line - fb.span.start.line || fa.span.start.character - fb.span.start.character ||
-    (fa.code < fb.code ? -1 : fa.code > fb.code ? 1 : 0) || (fa.fingerprint < fb.fingerprint ? -1 : fa.fingerprint > fb.fingerprint ? 1 : 0);
+  return compareText(a.file, b.file) || comparePositions(fa.span.start, fb.span.start) || compareText(fa.code, fb.code) ||
+    compareText(fa.fingerprint, fb.fingerprint);
 }

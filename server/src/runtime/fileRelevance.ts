@@ -181,15 +181,12 @@ export function definitionsFromIndex(index: FileIndex, text: string): Definition
 
 type MacroSites = Map<string, Array<{ member: MemberText; span: MacroSpan }>>;
 
-/** Every #define of the members by name (the order within a name does not matter to the selection: it takes them all). */
-function macrosByName(members: readonly MemberText[], spansOf: (m: MemberText) => MacroSpan[], into: MacroSites = new Map()): MacroSites {
-  for (const member of members) {
-    for (const span of spansOf(member)) {
-      const list = into.get(span.name);
-      if (list) list.push({ member, span }); else into.set(span.name, [{ member, span }]);
-    }
+/** Adds a member's #defines to `sites` by name (the order within a name does not matter to the selection: it takes them all). */
+function addMacroSites(sites: MacroSites, member: MemberText, spans: readonly MacroSpan[]): void {
+  for (const span of spans) {
+    const list = sites.get(span.name);
+    if (list) list.push({ member, span }); else sites.set(span.name, [{ member, span }]);
   }
-  return into;
 }
 
 const testKeys = new WeakMap<RegExp, string>();
@@ -236,7 +233,7 @@ export class MemberTextMemo {
   private macroSites: { members: MemberText[]; spans: MacroSpan[][]; sites: MacroSites } | undefined;
 
   /**
-   * macrosByName of `members`, kept between calls: when the same files come again with a few texts changed (the
+   * The members' #defines by name, kept between calls: when the same files come again with a few texts changed (the
    * edited document), only their #defines are taken out and put in again, not every #define of the driver's headers.
    */
   macrosByName(members: readonly MemberText[]): MacroSites {
@@ -250,7 +247,7 @@ export class MemberTextMemo {
     if (!same || !last) {
       const spans = members.map((m) => this.macroSpans(m));
       const sites: MacroSites = new Map();
-      members.forEach((m, i) => macrosByName([m], () => spans[i]!, sites));
+      members.forEach((m, i) => addMacroSites(sites, m, spans[i]!));
       this.macroSites = { members: [...members], spans, sites };
       return sites;
     }
@@ -266,7 +263,7 @@ export class MemberTextMemo {
       last.spans[i] = this.macroSpans(members[i]!);
     }
     // Each changed member's names were taken out whole above, so putting its #defines in again cannot double one.
-    for (const i of changed) macrosByName([members[i]!], () => last.spans[i]!, last.sites);
+    for (const i of changed) addMacroSites(last.sites, members[i]!, last.spans[i]!);
     return last.sites;
   }
 }
@@ -337,7 +334,9 @@ export function selectRelevantFiles(members: readonly MemberText[], targets: Rea
   }
   // Macros named in those functions, then the macros their bodies name, and so on: the files defining them are context.
   // A body's identifiers are listed only when its macro is reached.
-  const macros = memo ? memo.macrosByName(members) : macrosByName(members, (m) => macroSpansIn(m.text));
+  let macros: MacroSites;
+  if (memo) macros = memo.macrosByName(members);
+  else { macros = new Map(); for (const m of members) addMacroSites(macros, m, macroSpansIn(m.text)); }
   const pending = [...names];
   const reached = (name: string): void => { if (!names.has(name)) { names.add(name); pending.push(name); } };
   while (pending.length > 0) {

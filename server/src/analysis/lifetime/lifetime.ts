@@ -87,20 +87,13 @@ interface Place { file: SourceFile; fn: FunctionInfo | undefined; scope: Scope }
 /** What a driver function does with the pages of one of its parameters: releases them (directly or in a field). */
 interface ReleaseSummary { direct: boolean; fields: Set<string> }
 
-/** Release summaries across analyses, on the function they describe, with the names of the functions they read. */
-const summaryCache = new WeakMap<FunctionInfo, { summary: ReleaseSummary[]; deps: Map<string, FunctionInfo[]>; index: number }>();
 /**
- * A number per file index, for the summary cache to tell indexes apart without holding one: a function kept over many
- * edits must not keep each edit's index (and its lookups) alive. (A WeakRef would, until the end of the task that made
- * it: a whole chunk of the CLI's analysis.)
+ * Release summaries across analyses, per file index and function, with the names of the functions they read. Per
+ * index: an edited file's index keeps the entries of the functions the edit did not touch (fileIndex.ts reindexFile),
+ * but a summary may read more of its file than its own body and the names in `deps`, so the next index starts afresh;
+ * and the cache holds neither, so a kept function does not keep each edit's index (and its lookups) alive.
  */
-const indexIds = new WeakMap<object, number>();
-let lastIndexId = 0;
-function indexId(index: object): number {
-  let id = indexIds.get(index);
-  if (id === undefined) { id = ++lastIndexId; indexIds.set(index, id); }
-  return id;
-}
+const summaryCache = new WeakMap<object, WeakMap<FunctionInfo, { summary: ReleaseSummary[]; deps: Map<string, FunctionInfo[]> }>>();
 /** How many summaries were computed and reused since the process started (for tests and the benchmark). */
 export const summaryCacheStats = { computed: 0, reused: 0 };
 const MAX_SUMMARY_DEPTH = 16;
@@ -590,10 +583,8 @@ export class LifetimeAnalyzer {
       if (this.summariesInProgress.has(fn)) for (const frame of this.summaryFrames) frame.cacheable = false;
       return memo;
     }
-    const cached = summaryCache.get(fn);
-    // Only from the same index: an edited file's index keeps the entries of the functions the edit did not touch
-    // (fileIndex.ts reindexFile), but a summary may read more of its file than its own body and the names in `deps`.
-    if (cached && cached.index === indexId(file.index) && this.stillValid(cached.deps)) {
+    const cached = summaryCache.get(file.index)?.get(fn);
+    if (cached && this.stillValid(cached.deps)) {
       summaryCacheStats.reused++;
       for (const frame of this.summaryFrames) for (const [name, items] of cached.deps) frame.deps.set(name, items);
       this.releaseMemo.set(fn, cached.summary);
@@ -611,7 +602,11 @@ export class LifetimeAnalyzer {
       this.summaryFrames.pop();
       this.summariesInProgress.delete(fn);
     }
-    if (frame.cacheable) summaryCache.set(fn, { summary: out, deps: frame.deps, index: indexId(file.index) });
+    if (frame.cacheable) {
+      let cache = summaryCache.get(file.index);
+      if (!cache) { cache = new WeakMap(); summaryCache.set(file.index, cache); }
+      cache.set(fn, { summary: out, deps: frame.deps });
+    }
     else for (const outer of this.summaryFrames) outer.cacheable = false;
     return out;
   }
