@@ -13,9 +13,9 @@ import { StaleIndexEntry } from './analysis/fileIndex';
 import type { TreeSource } from './analysis/treeSource';
 import { armsCompile, armsOf, BuildDefines } from './analysis/preprocessor';
 import { Alternative, PinSiteFinder, PinSite, bindingSource } from './analysis/pinSites';
-import { releaseCallsIn, writesWordIn, type CallInfo } from './analysis/fileIndex';
+import { releaseCallsIn, type CallInfo } from './analysis/fileIndex';
 import { Binding, Evidence, FlagResolver, FlagValue, orValues, tri, truthTri, Tri } from './analysis/flags';
-import { LifetimeAnalyzer, Lifetime, pagesBase } from './analysis/lifetime/lifetime';
+import { LifetimeAnalyzer, Lifetime, pagesBase, releasesOfField } from './analysis/lifetime/lifetime';
 import { declarationOf, rootIdentifier } from './analysis/lifetime/ownership';
 import { Protection, ProtectionFinder } from './analysis/protections';
 import { PinRange, ProtectionTies } from './analysis/protectionTies';
@@ -802,11 +802,8 @@ class FileAnalysis {
   /** Release calls on `x->field` (or `x->field[i]`) in this file: the release path of pages stored in that field. */
   private fieldReleases(field: string, ownerTypes: readonly string[]): Lifetime['releases'] {
     const out: Lifetime['releases'] = [];
-    for (const c of releaseCallsIn(this.file.index)) {
-      // A call whose text does not name the field cannot release it: asked before its arguments are read.
-      if (!writesWordIn(this.file.index, this.file.text, field, c.start, c.end) || c.args.length === 0) continue;
-      const base = pagesBase(c.args[0]);
-      if (base.type === 'field_expression' && base.childForFieldName('field')?.text === field && sameOwner(base, c.fn?.node, ownerTypes)) out.push({ uri: this.file.uri, node: c.node, api: c.name });
+    for (const c of releasesOfField(this.file.index, this.file.text, field)) {
+      if (sameOwner(pagesBase(c.args[0]), c.fn?.node, ownerTypes)) out.push({ uri: this.file.uri, node: c.node, api: c.name });
     }
     return out;
   }

@@ -5,7 +5,7 @@ import type { CSyntax } from '../analysis/parser';
 import type { ForksafeSettings } from '../settings';
 import { analyzeChunk, FileResult } from './analyzeChunk';
 import { planScan, ScanPlan } from './scanPlan';
-import type { FromWorker, ToWorker, WorkerInit } from './workerPool';
+import { workerHeapLimits, type FromWorker, type ToWorker, type WorkerInit } from './workerPool';
 import type { CollectedTargets, WalkedFolder } from '../runtime/scanTargets';
 
 /** Whole folders of targets, with the C sources of each (the target walk listed them). */
@@ -180,7 +180,7 @@ export class FolderWorkers {
 
   private start(): { give: () => void; ended: Promise<void> } {
     const { opts } = this;
-    const worker = new Worker(opts.workerScript, { workerData: { settings: opts.settings, fixes: opts.fixes } satisfies WorkerInit });
+    const worker = new Worker(opts.workerScript, { workerData: { settings: opts.settings, fixes: opts.fixes } satisfies WorkerInit, resourceLimits: workerHeapLimits(opts.prefilter) });
     /** Batches sent and not finished: up to IN_FLIGHT, so a worker has its next batch while this thread is busy. */
     const inFlight: number[] = [];
     let done = false;

@@ -192,7 +192,7 @@ async function analyseTargets(opts: ScanOptions, io: ScanIo): Promise<ScanPass> 
   let analysedSoFar = 0;
   let analysing = false;
   const runner = new ChunkRunner({
-    settings, fixes, jobs, explicitJobs: opts.jobs !== undefined, syntax: loadSyntax,
+    settings, fixes, jobs, prefilter: opts.prefilter, explicitJobs: opts.jobs !== undefined, syntax: loadSyntax,
     onFile: () => { analysedSoFar++; if (analysing) progress.tick(); }, onWorkerFailure: (m) => workerNotes.push(m),
   });
   const plan = await planScan(collected.files, {

@@ -1,7 +1,7 @@
 // Runs the scan's chunks as the plan hands them over: in this thread, on the trees phase one parsed, or on worker threads (each loads the grammar once and parses its chunks itself) when the work pays for them; results come back in chunk order whatever finished first.
 import * as fs from 'fs';
 import * as path from 'path';
-import { Worker } from 'worker_threads';
+import { ResourceLimits, Worker } from 'worker_threads';
 import type { CSyntax } from '../analysis/parser';
 import type { ForksafeSettings } from '../settings';
 import type { DriverContextLoader } from '../runtime/driverContext';
@@ -20,6 +20,26 @@ export type FromWorker =
   | { type: 'done'; id: number; results: FileResult[] }
   | { type: 'batch-done'; id: number; outcome: BatchOutcome }
   | { type: 'failed'; id: number; error: string };
+
+/**
+ * The heap of a scan's worker thread. V8 sizes a heap for the whole machine by default: a young generation of up to
+ * 3 x 16 MiB, and an old generation that grows up to four times what survived the last full collection before it
+ * collects again, when its limit is several GiB. A worker of a whole-tree scan keeps 40-60 MB alive (its batch's
+ * texts, trees' indexes, the engine) and so held heaps of about 90 MB, twice what it used. A smaller young generation,
+ * and an old generation limit that makes V8 grow the heap by less than half before collecting, keep a worker's heap
+ * near what it uses (docs/performance.md, "Issue 14, seventh step"): linux-source-6.1 with two workers peaked at
+ * 385-450 MB before, about 300 MB after, in the same time. The old generation limit is a hard limit: a worker that
+ * needs more fails and its batch is analysed again in the main thread (the failure is noted), so it is set only when
+ * the prefilter bounds what a batch holds; without it a batch holds every file of its folders as context.
+ */
+export function workerHeapLimits(prefilter: boolean): ResourceLimits {
+  return prefilter ? { maxYoungGenerationSizeMb: WORKER_YOUNG_MB, maxOldGenerationSizeMb: WORKER_OLD_MB } : { maxYoungGenerationSizeMb: WORKER_YOUNG_MB };
+}
+
+/** A worker's young generation: two 4 MiB semi-spaces and their large-object space (V8 counts three semi-spaces). */
+const WORKER_YOUNG_MB = 12;
+/** V8 scales the old generation's growing factor with its limit: 512 MiB gives about 1.4 (4 at the default limit). */
+const WORKER_OLD_MB = 512;
 
 /** The worker script beside this module: server/dist/scanWorker.js in the bundle, the compiled module under out/ in tests. */
 export function workerScriptPath(): string | undefined {
@@ -41,6 +61,8 @@ export interface RunOptions {
   fixes: boolean;
   /** Analysers at most: this thread plus jobs - 1 worker threads; 1 (or no worker script) analyses in this thread only. */
   jobs: number;
+  /** The prefilter chose the chunks' context (workerHeapLimits). */
+  prefilter: boolean;
   /** jobs came from -j: any chunk may go to a worker. Otherwise only chunks of WORKER_CHUNK_BYTES or more do. */
   explicitJobs: boolean;
   /** Loads the grammar for this thread (when it analyses a chunk). */
@@ -124,7 +146,7 @@ export class ChunkRunner {
   }
 
   private startWorker(script: string): WorkerSlot {
-    const worker = new Worker(script, { workerData: { settings: this.opts.settings, fixes: this.opts.fixes } satisfies WorkerInit });
+    const worker = new Worker(script, { workerData: { settings: this.opts.settings, fixes: this.opts.fixes } satisfies WorkerInit, resourceLimits: workerHeapLimits(this.opts.prefilter) });
     let finish: () => void = () => undefined;
     const ended = new Promise<void>((resolve) => { finish = resolve; });
     let closing = false;

@@ -313,7 +313,7 @@ describe('cli: worker count', function () {
   });
 
   async function run(jobs: number, explicitJobs: boolean, workerScript?: string, failures: string[] = []): Promise<{ results: FileResult[]; workers: number }> {
-    const runner = new ChunkRunner({ settings, fixes: true, jobs, explicitJobs, syntax: async () => syntax, workerScript, onWorkerFailure: (m) => failures.push(m) });
+    const runner = new ChunkRunner({ settings, fixes: true, jobs, prefilter: true, explicitJobs, syntax: async () => syntax, workerScript, onWorkerFailure: (m) => failures.push(m) });
     const targets = collectScanTargets([dir], { include: settings.include, exclude: settings.exclude, gitignore: false, root: dir }).files;
     await planScan(targets, { settings, prefilter: true, jobs, inputFolders: [dir], syntax: async () => syntax, onChunks: (chunks, loader) => runner.submit(chunks, loader) });
     const results = await runner.finish();

@@ -1,8 +1,10 @@
 // Which files a scan reports on: folders walked in order, include/exclude globs (picomatch), .gitignore rules (ignore) when asked.
 import { strict as assert } from 'assert';
+import * as fs from 'fs';
 import * as path from 'path';
 import { scratchTree } from './runCli';
 import { collectScanTargets } from '../../../server/src/runtime/scanTargets';
+import { listDriverFiles } from '../../../server/src/runtime/driverContext';
 
 describe('scan targets', function () {
   let dir: string;
@@ -61,5 +63,29 @@ describe('scan targets', function () {
   it('each file once, however it is named', function () {
     const t = collectScanTargets([path.join(dir, 'drivers', 'sub'), path.join(dir, 'drivers', 'sub', 'b.c'), `${dir}/drivers/./sub/b.c`], { ...defaults, root: dir });
     assert.deepEqual(rel(t.files), ['drivers/sub/b.c', 'drivers/sub/keep.gen.c', 'drivers/sub/local.c']);
+  });
+
+  it("each walked folder's C sources are what the driver context lists there, for a folder given resolved, relative or unnormalised", function () {
+    const cwd = process.cwd();
+    // A symlinked source is a target (the walk follows it) but not context (listDriverFiles lists regular files only).
+    const link = path.join(dir, 'drivers', 'linked.c');
+    fs.symlinkSync(path.join(dir, 'drivers', 'a.c'), link);
+    process.chdir(path.dirname(dir));
+    try {
+      for (const input of [dir, path.basename(dir), `${dir}/drivers/../drivers`, `./${path.basename(dir)}/drivers/`]) {
+        const t = collectScanTargets([input], { ...defaults, root: dir });
+        let compared = 0;
+        for (const [folder, sources] of t.folderSources) {
+          // The plan takes these instead of listDriverFiles for a target of the folder (scanPlan.ts groupTargets).
+          const target = t.files.find((f) => path.dirname(path.resolve(f)) === folder);
+          if (!target) continue;
+          assert.deepEqual(sources.filter((f) => f !== target), listDriverFiles(target, 'directory'), `${input}: ${folder}`);
+          assert.ok(sources.includes(target), `${input}: ${target} among its folder's sources`);
+          compared++;
+        }
+        assert.ok(compared >= 4, `${input}: ${compared} folders compared`);
+        assert.ok(t.files.some((f) => path.resolve(f) === link), `${input}: the symlinked source is a target`);
+      }
+    } finally { process.chdir(cwd); fs.rmSync(link); }
   });
 });

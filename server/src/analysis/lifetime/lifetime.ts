@@ -5,7 +5,7 @@ import type { Node } from '../parser';
 import { findReleaseApi } from '../pinApis';
 import { descendantsOfType, functionNameNode, identifiersIn, namedChildren, unwrapParens, isAncestor } from '../syntaxTools';
 import type { Evidence, Scope } from '../flags';
-import { callsIn, functionOfNode, releaseCallsIn, writesWordIn, type CallInfo, type FunctionInfo } from '../fileIndex';
+import { callsIn, functionOfNode, releaseCallsIn, writesWordIn, type CallInfo, type FileIndex, type FunctionInfo } from '../fileIndex';
 import type { Located, SourceFile, Workspace } from '../workspace';
 import { declarationOf, fieldOf, isWriteOperation, rootIdentifier, returnsQueued, runsAtCompletion, runsOnDeviceEvent, runsOnResultRead } from './ownership';
 import { failureExitOf, onSuccessPath } from './successPath';
@@ -47,6 +47,29 @@ const PAGE_OF_HANDLE = new Set(['virt_to_page', 'pfn_to_page', 'pfn_to_online_pa
 const TABLE_BUILDERS = new Set(['sg_alloc_table_from_pages', '__sg_alloc_table_from_pages', 'sg_alloc_append_table_from_pages', 'sg_alloc_table_from_pages_segment']);
 /** A page taken back out of a scatterlist. */
 const SG_PAGE = /\bsg_page(?:_iter_page)?\s*\(/;
+
+const fieldReleaseCalls = new WeakMap<FileIndex, Map<string, readonly CallInfo[]>>();
+
+/**
+ * The page-release calls of an index whose pages are `x->field` (`x->field[i]`, `&x->field[n]`, `(void *)x->field`), in
+ * the index's order: listed once per index and field. The driver-wide scans for the release of a stored field ask it of
+ * every file for every pin on every edit, and all but the edited file keep their index between edits. A call whose text
+ * does not name the field cannot release it: that is asked before its arguments are read.
+ */
+export function releasesOfField(index: FileIndex, text: string, field: string): readonly CallInfo[] {
+  let byField = fieldReleaseCalls.get(index);
+  if (!byField) { byField = new Map(); fieldReleaseCalls.set(index, byField); }
+  let list = byField.get(field);
+  if (!list) {
+    list = releaseCallsIn(index).filter((c) => {
+      if (!writesWordIn(index, text, field, c.start, c.end) || c.args.length === 0) return false;
+      const base = pagesBase(c.args[0]);
+      return base.type === 'field_expression' && fieldOf(base) === field;
+    });
+    byField.set(field, list);
+  }
+  return list;
+}
 
 /** What the first argument of a call is built on: `&sgt` gives the identifier sgt, `&req->sgt` the field req->sgt. */
 function firstArgBase(call: Node): Node | undefined {
@@ -665,11 +688,9 @@ export class LifetimeAnalyzer {
     // The pages were queued by the write file operation: their release when the result is read ends the request.
     const writes = path.some((p) => { const name = functionNameNode(p)?.text; return !!name && isWriteOperation(this.workspace, name); });
     for (const file of this.workspace.files) {
-      for (const c of releaseCallsIn(file.index)) {
-        // A call whose text does not name the field cannot release it: asked before its arguments are read.
-        if (!c.fn || !writesWordIn(file.index, file.text, field, c.start, c.end) || c.args.length === 0) continue;
+      for (const c of releasesOfField(file.index, file.text, field)) {
+        if (!c.fn) continue;
         const base = pagesBase(c.args[0]);
-        if (base.type !== 'field_expression' || fieldOf(base) !== field) continue;
         // Tied to the pin's object: the released field must belong to the same struct type when both are known.
         const releasedRoot = rootIdentifier(base);
         const releasedType = releasedRoot ? declarationOf(c.fn.node, releasedRoot)?.structType : undefined;
