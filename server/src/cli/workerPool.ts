@@ -26,20 +26,25 @@ export type FromWorker =
  * 3 x 16 MiB, and an old generation that grows up to four times what survived the last full collection before it
  * collects again, when its limit is several GiB. A worker of a whole-tree scan keeps 40-60 MB alive (its batch's
  * texts, trees' indexes, the engine) and so held heaps of about 90 MB, twice what it used. A smaller young generation,
- * and an old generation limit that makes V8 grow the heap by less than half before collecting, keep a worker's heap
- * near what it uses (docs/performance.md, "Issue 14, seventh step"): linux-source-6.1 with two workers peaked at
- * 385-450 MB before, about 300 MB after, in the same time. The old generation limit is a hard limit: a worker that
- * needs more fails and its batch is analysed again in the main thread (the failure is noted), so it is set only when
- * the prefilter bounds what a batch holds; without it a batch holds every file of its folders as context.
+ * and an old generation limit that makes V8 grow the heap by less before collecting, keep a worker's heap near what it
+ * uses (docs/performance.md, "Issue 14, seventh step"): linux-source-6.1 with two workers peaked at 385-450 MB before,
+ * about 300 MB after, in the same time; without the prefilter 1.68 GB before, 0.96 GB after. The old generation limit
+ * is a hard limit: a worker that needs more fails and its batch is analysed again in the main thread (the failure is
+ * noted). Without the prefilter a batch holds every file of its folders as context (a folder of generated register
+ * headers keeps about 300 MB alive), so that mode gets a larger one.
  */
 export function workerHeapLimits(prefilter: boolean): ResourceLimits {
-  return prefilter ? { maxYoungGenerationSizeMb: WORKER_YOUNG_MB, maxOldGenerationSizeMb: WORKER_OLD_MB } : { maxYoungGenerationSizeMb: WORKER_YOUNG_MB };
+  return { maxYoungGenerationSizeMb: WORKER_YOUNG_MB, maxOldGenerationSizeMb: prefilter ? WORKER_OLD_MB : WORKER_OLD_MB_WHOLE_FOLDERS };
 }
 
 /** A worker's young generation: two 4 MiB semi-spaces and their large-object space (V8 counts three semi-spaces). */
 const WORKER_YOUNG_MB = 12;
-/** V8 scales the old generation's growing factor with its limit: 512 MiB gives about 1.4 (4 at the default limit). */
+/**
+ * V8 scales the old generation's growing factor with its limit, from 1.3 at 256 MiB to 4 at 2 GiB (64-bit, without
+ * pointer compression): 512 MiB gives about 1.4, 1 GiB about 1.6.
+ */
 const WORKER_OLD_MB = 512;
+const WORKER_OLD_MB_WHOLE_FOLDERS = 1024;
 
 /** The worker script beside this module: server/dist/scanWorker.js in the bundle, the compiled module under out/ in tests. */
 export function workerScriptPath(): string | undefined {
