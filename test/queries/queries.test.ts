@@ -25,6 +25,13 @@ describe('queries', function () {
     const files = fs.readdirSync(QUERY_DIR).filter((f) => f.endsWith('.scm')).map((f) => path.basename(f, '.scm')).sort();
     assert.deepEqual(syntax.queryNames().sort(), files);
     assert.ok(files.length >= 4);
+    // Compiled when first asked for, once.
+    for (const f of files) assert.equal(syntax.query(f), syntax.query(f), f);
+    assert.ok(syntax.queriesTogether(files));
+    for (const name of ['nope', 'constructor', 'toString', '__proto__']) {
+      assert.throws(() => syntax.query(name), /query '.*' is not loaded/, name);
+      assert.throws(() => syntax.queriesTogether(['calls', name]), /query '.*' is not loaded/, name);
+    }
   });
 
   it('captures calls, definitions, comments and protection markers in a sample', async function () {
