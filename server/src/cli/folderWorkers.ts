@@ -1,6 +1,6 @@
 // Whole-tree scans on worker threads: the targets are cut into batches of whole folders, and each worker reads, prefilters, plans and analyses the batches it is given (phase one and two together), so reading the tree and analysing the folders that may pin share every core.
 import * as path from 'path';
-import { Worker } from 'worker_threads';
+import { ResourceLimits, Worker } from 'worker_threads';
 import type { CSyntax } from '../analysis/parser';
 import type { ForksafeSettings } from '../settings';
 import { analyzeChunk, FileResult } from './analyzeChunk';
@@ -108,6 +108,8 @@ export interface FolderWorkersOptions extends BatchOptions {
   syntax: () => Promise<CSyntax>;
   workerScript: string;
   onWorkerFailure?: (message: string) => void;
+  /** The workers' heap limits (default workerHeapLimits(prefilter)); tests hand in small ones to run a worker out of memory. */
+  heapLimits?: ResourceLimits;
 }
 
 /**
@@ -180,7 +182,7 @@ export class FolderWorkers {
 
   private start(): { give: () => void; ended: Promise<void> } {
     const { opts } = this;
-    const worker = new Worker(opts.workerScript, { workerData: { settings: opts.settings, fixes: opts.fixes } satisfies WorkerInit, resourceLimits: workerHeapLimits(opts.prefilter) });
+    const worker = new Worker(opts.workerScript, { workerData: { settings: opts.settings, fixes: opts.fixes } satisfies WorkerInit, resourceLimits: opts.heapLimits ?? workerHeapLimits(opts.prefilter) });
     /** Batches sent and not finished: up to IN_FLIGHT, so a worker has its next batch while this thread is busy. */
     const inFlight: number[] = [];
     let done = false;

@@ -464,4 +464,21 @@ describe('cli: folder-batch workers (whole-tree scans)', function () {
       } finally { fs.rmSync(file); }
     });
   }
+
+  it('a folder worker that runs out of its heap limit leaves its batch to this thread: same results, the limit named', async function () {
+    this.timeout(60000);
+    // What a batch larger than workerHeapLimits allows does, in small: the worker keeps allocating past its limit.
+    const file = path.join(tree, 'hungry-worker.js');
+    fs.writeFileSync(file, 'const keep = [];\nfor (;;) keep.push(new Array(1 << 16).fill(keep.length));\n');
+    try {
+      const options = { settings, prefilter: true, fixes: true, inputFolders: [tree] };
+      const failures: string[] = [];
+      const inline = await runBatch(async () => syntax, { targets, folderSources: [...folderSources].map(([d, f]) => [d, [...f]] as [string, string[]]) }, options);
+      const failed = await runFolderWorkers(folderBatches(targets, folderSources, 2), { ...options, workers: 2, syntax: async () => syntax, workerScript: file,
+        heapLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 }, onWorkerFailure: (m) => failures.push(m) });
+      assert.deepEqual(sorted(failed.results), sorted(inline.results));
+      assert.equal(failures.length, 2, failures.join('\n'));
+      for (const f of failures) assert.match(f, /crashed \(its files are analysed again in the main thread\).*memory limit/);
+    } finally { fs.rmSync(file); }
+  });
 });
