@@ -40,8 +40,9 @@ export function workerHeapLimits(prefilter: boolean): ResourceLimits {
 /** A worker's young generation: two 4 MiB semi-spaces and their large-object space (V8 counts three semi-spaces). */
 const WORKER_YOUNG_MB = 12;
 /**
- * V8 scales the old generation's growing factor with its limit, from 1.3 at 256 MiB to 4 at 2 GiB (64-bit, without
- * pointer compression): 512 MiB gives about 1.4, 1 GiB about 1.6.
+ * V8 caps the old generation's growing factor by its limit (64-bit, without pointer compression): 1.3 at 256 MiB,
+ * rising linearly to 2 just under 2 GiB, and 4 from 2 GiB up (the default on a machine of several GB). 512 MiB caps it
+ * at about 1.4, 1 GiB at about 1.6; V8 also never sets the next collection past halfway to the limit.
  */
 const WORKER_OLD_MB = 512;
 const WORKER_OLD_MB_WHOLE_FOLDERS = 1024;
