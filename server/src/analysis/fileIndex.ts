@@ -372,7 +372,6 @@ class IndexedMarker extends IndexedEntry implements MarkerInfo {
   }
 }
 
-/** Drops every node an index's entries hold (their tree was let go): the memory they pin goes, and they are found again when asked. */
 /** How many of an index's entries hold a node (for tests: an index carried over an edit holds only its new entries'). */
 export function entriesHoldingNodes(index: FileIndex): number {
   let n = 0;
@@ -380,6 +379,7 @@ export function entriesHoldingNodes(index: FileIndex): number {
   return n;
 }
 
+/** Drops every node an index's entries hold (their tree was let go): the memory they pin goes, and they are found again when asked. */
 export function forgetNodes(index: FileIndex): void {
   for (const list of entryLists(index)) for (const e of list) (e as IndexedEntry).forget();
 }

@@ -5,6 +5,7 @@
 // conftest `*_PRESENT` or `HAVE_*` macro, a CONFIG_ option, RHEL_RELEASE_CODE, a patch level inside the selected series)
 // is unknown, and an unknown arm stays feasible. docs/analysis.md, "Kernel eras and compat branches".
 import type { Node } from './parser';
+import type { IndexEdit } from './fileIndex';
 import { compareKernelVersions, follFlagExistsOn, KERNEL_RELEASES, type KernelVersionLite } from './pinApis';
 
 /** true / false, or undefined when only the build can tell. */
@@ -158,9 +159,6 @@ function updateComment(line: string, inComment: boolean): boolean {
 const conditionals = new WeakMap<object, Conditionals>();
 const NO_CONDITIONALS = new Conditionals('');
 
-/** An edit between two parses of a text, in UTF-16 offsets: previous[startIndex, oldEndIndex) became text[startIndex, newEndIndex). */
-interface TextEdit { startIndex: number; oldEndIndex: number; newEndIndex: number }
-
 /**
  * The editor re-parsed `oldTree` (of `previousText`) into `tree` (of `text`) after `edit`; `changedRanges` are where the
  * syntax changed, in the new text. When the conditionals of `oldTree` were read and no directive can have changed,
@@ -170,7 +168,7 @@ interface TextEdit { startIndex: number; oldEndIndex: number; newEndIndex: numbe
  * directive's continuation): every directive line is then outside them, and outside the changed ranges the tree, so
  * what is a comment, is the same. Otherwise nothing is carried (read again when asked).
  */
-export function carryConditionals(oldTree: object, previousText: string, tree: object, text: string, edit: TextEdit, changedRanges: ReadonlyArray<{ startIndex: number; endIndex: number }>): void {
+export function carryConditionals(oldTree: object, previousText: string, tree: object, text: string, edit: IndexEdit, changedRanges: ReadonlyArray<{ startIndex: number; endIndex: number }>): void {
   const before = conditionals.get(oldTree);
   if (!before || conditionals.has(tree)) return;
   let start = edit.startIndex;
