@@ -1,4 +1,4 @@
-// One pass over a file's tree: its functions, calls, macros, comments and protection evidence. Entries carry their name and byte range as data; their nodes are kept when indexed and found again from the range when an edit carried them over (reindexFile).
+// One pass over a file's tree: its functions, calls, macros, comments and protection evidence. Entries carry their name and byte range as data; their nodes are kept when indexed and found again from the range when an edit carried them over (reindexFile). Macros are columns of offsets (MacroTable), made into entries only when asked for.
 import type { CSyntax, Node, Tree } from './parser';
 import { findReleaseApi } from './pinApis';
 import { functionBody, functionNameNode, functionParams, isAncestor, isWordCode, ITEM_CONTAINERS, namedChildren } from './syntaxTools';
@@ -23,7 +23,8 @@ export interface MarkerInfo extends Ranged { name: string; fn: FunctionInfo | un
 export interface FileIndex {
   functions: FunctionInfo[];
   calls: CallInfo[];
-  macros: MacroInfo[];
+  /** The #defines, as columns: an entry is made only when asked for (MacroTable). */
+  macros: MacroTable;
   comments: CommentInfo[];
   markers: MarkerInfo[];
   hasErrors: boolean;
@@ -69,7 +70,7 @@ export function indexFile(syntax: CSyntax, from: Tree | TreeRef, text?: string):
   const source = isTreeRef(from) ? from : fixedTree(from);
   const root = source.tree.rootNode;
   const queried = queriesFor(text);
-  const found = indexNodes(syntax, source, [root], queried);
+  const found = indexNodes(syntax, source, [root], queried, text);
   return { ...found, hasErrors: root.hasError, queried, source };
 }
 
@@ -79,15 +80,20 @@ function isTreeRef(x: Tree | TreeRef): x is TreeRef {
 
 type Entries = Pick<FileIndex, 'functions' | 'calls' | 'macros' | 'comments' | 'markers'>;
 
-/** The five lists of entries, for what is asked of every entry alike. */
+/** The lists of entries made as objects (the macros are columns: MacroTable), for what is asked of every entry alike. */
 function entryLists(e: Entries): ReadonlyArray<readonly Ranged[]> {
-  return [e.functions, e.calls, e.macros, e.comments, e.markers];
+  return [e.functions, e.calls, e.comments, e.markers];
+}
+
+/** How many entries an index holds, of every kind. */
+function entryCount(e: Entries): number {
+  return entryLists(e).reduce((n, list) => n + list.length, 0) + e.macros.length;
 }
 
 /** The entries of the given subtrees (whole items of the file: a call's function is within the same item). */
-function indexNodes(syntax: CSyntax, tree: TreeRef, roots: readonly Node[], queried: FileIndex['queried']): Entries {
+function indexNodes(syntax: CSyntax, tree: TreeRef, roots: readonly Node[], queried: FileIndex['queried'], text: string | undefined): Entries {
   const functions: FunctionInfo[] = [];
-  const macros: MacroInfo[] = [];
+  const macros = new MacroColumns(text);
   const seen = new Set<number>();
   const names = ['definitions', 'calls', ...(queried.comments ? ['comments'] : []), ...(queried.markers ? ['protections'] : [])];
   const query = syntax.queriesTogether(names);
@@ -122,7 +128,7 @@ function indexNodes(syntax: CSyntax, tree: TreeRef, roots: readonly Node[], quer
       if (macroNode && nameNode) {
         const paramsNode = c['macro.params'];
         const params = paramsNode ? namedChildren(paramsNode).filter((p) => p.type === 'identifier' || p.type === '...').map((p) => p.text) : undefined;
-        macros.push(new IndexedMacro(tree, macroNode.startIndex, macroNode.endIndex, macroNode.type, nameNode.text, params, c['macro.body']?.text ?? '', macroNode, nameNode));
+        macros.add(macroNode, nameNode, params, c['macro.body']);
       }
     }
   }
@@ -136,7 +142,7 @@ function indexNodes(syntax: CSyntax, tree: TreeRef, roots: readonly Node[], quer
     const start = node.startIndex;
     return new IndexedMarker(tree, start, node.endIndex, node.type, node.text, fnOf(start, node.id), node);
   });
-  return { functions, calls, macros, comments, markers };
+  return { functions, calls, macros: macros.table(tree), comments, markers };
 }
 
 /** An edit between two parses, in UTF-16 offsets: previous[startIndex, oldEndIndex) became text[startIndex, newEndIndex). */
@@ -162,8 +168,8 @@ export function reindexFile(syntax: CSyntax, previous: FileIndex, tree: Tree, te
   const delta = edit.newEndIndex - edit.oldEndIndex;
   const oldTo = to - delta;
   if (from > edit.startIndex || oldTo < edit.oldEndIndex) return indexFile(syntax, tree, text);
-  const straddles = (e: Ranged): boolean => (e.start < from && e.end > from) || (e.start < oldTo && e.end > oldTo);
-  if (entryLists(previous).some((list) => list.some(straddles))) return indexFile(syntax, tree, text);
+  const straddles = (e: { start: number; end: number }): boolean => (e.start < from && e.end > from) || (e.start < oldTo && e.end > oldTo);
+  if (entryLists(previous).some((list) => list.some(straddles)) || previous.macros.some(straddles)) return indexFile(syntax, tree, text);
   const lineBreaks = (t: string, end: number): number => positionAfter(t, { line: 0, character: 0 }, edit.startIndex, end).line;
   const rows = lineBreaks(text, edit.newEndIndex) - lineBreaks(previousText, edit.oldEndIndex);
   // The entries outside the region are kept, not copied: the previous index's tree slot moves on to the new tree (the
@@ -176,7 +182,7 @@ export function reindexFile(syntax: CSyntax, previous: FileIndex, tree: Tree, te
   // The kept entries' nodes belong to the old tree: dropped now, not when next asked (which may be never). A node of
   // a deleted tree keeps that tree's wrapper, and with it the text it was parsed from, alive.
   forgetNodes(previous);
-  const fresh = indexNodes(syntax, source, items, queried);
+  const fresh = indexNodes(syntax, source, items, queried, text);
   const keep = <T extends IndexedEntry>(list: readonly T[], again: readonly T[]): T[] => {
     const out: T[] = [];
     const after: T[] = [];
@@ -191,15 +197,14 @@ export function reindexFile(syntax: CSyntax, previous: FileIndex, tree: Tree, te
   const out: FileIndex = {
     functions: keep(previous.functions as IndexedFunction[], fresh.functions as IndexedFunction[]),
     calls: keep(previous.calls as IndexedCall[], fresh.calls as IndexedCall[]),
-    macros: keep(previous.macros as IndexedMacro[], fresh.macros as IndexedMacro[]),
+    macros: previous.macros.carried(from, oldTo, delta, rows, fresh.macros, text),
     comments: keep(previous.comments as IndexedComment[], fresh.comments as IndexedComment[]),
     markers: keep(previous.markers as IndexedMarker[], fresh.markers as IndexedMarker[]),
     hasErrors: tree.rootNode.hasError,
     queried,
     source,
   };
-  const count = (e: Entries): number => entryLists(e).reduce((n, list) => n + list.length, 0);
-  out.carried = count(out) - count(fresh);
+  out.carried = entryCount(out) - entryCount(fresh);
   carryWords(previous, out, text, from, to, oldTo, delta);
   return out;
 }
@@ -340,8 +345,9 @@ class IndexedCall extends IndexedEntry implements CallInfo {
 }
 
 class IndexedMacro extends IndexedEntry implements MacroInfo {
-  constructor(ref: TreeRef, start: number, end: number, type: string, readonly name: string, readonly params: string[] | undefined, readonly body: string, node?: Node, private named?: Node) {
-    super(ref, start, end, type, node);
+  private named: Node | undefined;
+  constructor(ref: TreeRef, start: number, end: number, type: string, readonly name: string, readonly params: string[] | undefined, readonly body: string) {
+    super(ref, start, end, type);
   }
   get nameNode(): Node {
     const node = this.node;
@@ -375,13 +381,173 @@ class IndexedMarker extends IndexedEntry implements MarkerInfo {
 /** How many of an index's entries hold a node (for tests: an index carried over an edit holds only its new entries'). */
 export function entriesHoldingNodes(index: FileIndex): number {
   let n = 0;
-  for (const list of entryLists(index)) for (const e of list) if ((e as IndexedEntry).holdsNode) n++;
+  for (const list of [...entryLists(index), index.macros.made()]) for (const e of list) if ((e as IndexedEntry).holdsNode) n++;
   return n;
 }
 
 /** Drops every node an index's entries hold (their tree was let go): the memory they pin goes, and they are found again when asked. */
 export function forgetNodes(index: FileIndex): void {
-  for (const list of entryLists(index)) for (const e of list) (e as IndexedEntry).forget();
+  for (const list of [...entryLists(index), index.macros.made()]) for (const e of list) (e as IndexedEntry).forget();
+}
+
+/** A hash of text[start, end) (FNV-1a over UTF-16 units), the same for a name and for a range of text spelling it. */
+export function hashName(text: string, start = 0, end = text.length): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** Columns per macro in MacroTable: the directive's range, its name's, its body's (-1 for none). */
+const MACRO_COLUMNS = 6;
+
+/** Collects a file's #defines while the index query runs (indexNodes); `table` gives them as a MacroTable. */
+class MacroColumns {
+  private readonly cols: number[] = [];
+  private readonly kinds: number[] = [];
+  private readonly types: string[] = [];
+  private readonly params = new Map<number, string[]>();
+  /** Name and body of each macro when there is no text to read them from. */
+  private readonly strings: string[] | undefined;
+
+  constructor(private readonly text: string | undefined) {
+    this.strings = text === undefined ? [] : undefined;
+  }
+
+  add(node: Node, nameNode: Node, params: string[] | undefined, body: Node | undefined): void {
+    const i = this.kinds.length;
+    this.cols.push(node.startIndex, node.endIndex, nameNode.startIndex, nameNode.endIndex, body ? body.startIndex : -1, body ? body.endIndex : -1);
+    let kind = this.types.indexOf(node.type);
+    if (kind < 0) kind = this.types.push(node.type) - 1;
+    this.kinds.push(kind);
+    if (params) this.params.set(i, params);
+    this.strings?.push(nameNode.text, body?.text ?? '');
+  }
+
+  table(ref: TreeRef): MacroTable {
+    return new MacroTable(ref, this.text, Int32Array.from(this.cols), Uint8Array.from(this.kinds), this.types, this.params, this.strings);
+  }
+}
+
+/**
+ * A file's #defines as columns of offsets into its text (the directive, its name, its body) instead of an object and
+ * two strings each: a folder of generated register headers defines some 800,000 macros and an analysis asks for a
+ * handful of them by name, so the others cost 25 bytes each here rather than about 200 (issue 14). `at` makes a
+ * macro's entry (its node found in the tree from its range when asked) and keeps it: asked twice, the same object.
+ */
+export class MacroTable {
+  private readonly entries = new Map<number, IndexedMacro>();
+  private listed: MacroInfo[] | undefined;
+  readonly length: number;
+
+  constructor(private readonly ref: TreeRef, private readonly text: string | undefined, private readonly cols: Int32Array,
+    private readonly kinds: Uint8Array, private readonly types: readonly string[], private readonly params: ReadonlyMap<number, string[]>,
+    private readonly strings: readonly string[] | undefined) {
+    this.length = kinds.length;
+  }
+
+  startAt(i: number): number {
+    return this.cols[i * MACRO_COLUMNS]!;
+  }
+
+  endAt(i: number): number {
+    return this.cols[i * MACRO_COLUMNS + 1]!;
+  }
+
+  nameAt(i: number): string {
+    if (this.strings) return this.strings[2 * i]!;
+    const c = i * MACRO_COLUMNS;
+    return this.text!.slice(this.cols[c + 2], this.cols[c + 3]);
+  }
+
+  bodyAt(i: number): string {
+    if (this.strings) return this.strings[2 * i + 1]!;
+    const c = i * MACRO_COLUMNS;
+    return this.cols[c + 4]! < 0 ? '' : this.text!.slice(this.cols[c + 4], this.cols[c + 5]);
+  }
+
+  /** nameAt(i) === name, without making the name. */
+  nameIs(i: number, name: string): boolean {
+    if (this.strings) return this.strings[2 * i] === name;
+    const c = i * MACRO_COLUMNS;
+    return this.cols[c + 3]! - this.cols[c + 2]! === name.length && this.text!.startsWith(name, this.cols[c + 2]);
+  }
+
+  /** hashName(nameAt(i)), without making the name. */
+  hashAt(i: number): number {
+    if (this.strings) return hashName(this.strings[2 * i]!);
+    const c = i * MACRO_COLUMNS;
+    return hashName(this.text!, this.cols[c + 2], this.cols[c + 3]);
+  }
+
+  /** The i-th macro's entry, made on first ask. */
+  at(i: number): MacroInfo {
+    let e = this.entries.get(i);
+    if (!e) {
+      e = new IndexedMacro(this.ref, this.startAt(i), this.endAt(i), this.types[this.kinds[i]!]!, this.nameAt(i), this.params.get(i), this.bodyAt(i));
+      this.entries.set(i, e);
+    }
+    return e;
+  }
+
+  /** Every macro's entry, in file order. */
+  all(): readonly MacroInfo[] {
+    this.listed ??= Array.from({ length: this.length }, (_, i) => this.at(i));
+    return this.listed;
+  }
+
+  /** The entries made so far (what holds nodes). */
+  made(): IndexedEntry[] {
+    return [...this.entries.values()];
+  }
+
+  /** Whether some macro's range [start, end) satisfies `test`. */
+  some(test: (range: { start: number; end: number }) => boolean): boolean {
+    const range = { start: 0, end: 0 };
+    for (let i = 0; i < this.length; i++) {
+      range.start = this.startAt(i);
+      range.end = this.endAt(i);
+      if (test(range)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * The table after an edit (reindexFile): the macros ending at or before `from` as they are, then `fresh` (those of the
+   * re-queried region, already in the new text's offsets), then those starting at or after `oldTo` moved by `delta`
+   * (and `rows` lines). Entries already made are kept, moved with their macro.
+   */
+  carried(from: number, oldTo: number, delta: number, rows: number, fresh: MacroTable, text: string): MacroTable {
+    const cols: number[] = [];
+    const kinds: number[] = [];
+    const types: string[] = [];
+    const params = new Map<number, string[]>();
+    const strings: string[] | undefined = this.strings || fresh.strings ? [] : undefined;
+    const made: Array<[number, IndexedMacro]> = [];
+    const take = (t: MacroTable, i: number, shift: number): void => {
+      const at = kinds.length;
+      const c = i * MACRO_COLUMNS;
+      cols.push(t.cols[c]! + shift, t.cols[c + 1]! + shift, t.cols[c + 2]! + shift, t.cols[c + 3]! + shift,
+        t.cols[c + 4]! < 0 ? -1 : t.cols[c + 4]! + shift, t.cols[c + 5]! < 0 ? -1 : t.cols[c + 5]! + shift);
+      const type = t.types[t.kinds[i]!]!;
+      let kind = types.indexOf(type);
+      if (kind < 0) kind = types.push(type) - 1;
+      kinds.push(kind);
+      const p = t.params.get(i);
+      if (p) params.set(at, p);
+      strings?.push(t.nameAt(i), t.bodyAt(i));
+      const e = t.entries.get(i);
+      if (e) {
+        if (shift !== 0) e.move(shift, rows);
+        made.push([at, e]);
+      }
+    };
+    for (let i = 0; i < this.length; i++) if (this.endAt(i) <= from) take(this, i, 0);
+    for (let i = 0; i < fresh.length; i++) take(fresh, i, 0);
+    for (let i = 0; i < this.length; i++) if (this.startAt(i) >= oldTo) take(this, i, delta);
+    const out = new MacroTable(fresh.ref, strings ? undefined : text, Int32Array.from(cols), Uint8Array.from(kinds), types, params, strings);
+    for (const [at, e] of made) out.entries.set(at, e);
+    return out;
+  }
 }
 
 const wordsByIndex = new WeakMap<FileIndex, Map<string, number[]>>();

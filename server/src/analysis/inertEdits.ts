@@ -72,7 +72,13 @@ function usersIn(index: FileIndex): Map<string, string[]> {
     else if (list[list.length - 1] !== user) list.push(user);
   };
   for (const c of index.calls) if (c.fn) add(c.name, c.fn.name);
-  for (const m of index.macros) for (const u of m.body.match(IDENTIFIER) ?? []) add(u, m.name);
+  const macros = index.macros;
+  for (let i = 0; i < macros.length; i++) {
+    const used = macros.bodyAt(i).match(IDENTIFIER);
+    if (!used) continue;
+    const name = macros.nameAt(i);
+    for (const u of used) add(u, name);
+  }
   usersByIndex.set(index, byName);
   return byName;
 }

@@ -1,6 +1,6 @@
 // The set of parsed files the analysis may look across (the driver scope), with lookups by name.
 import type { CSyntax, Node, Tree } from './parser';
-import { FileIndex, FunctionInfo, CallInfo, MacroInfo, IndexEdit, forgetNodes, indexFile, reindexFile } from './fileIndex';
+import { FileIndex, FunctionInfo, CallInfo, MacroInfo, IndexEdit, forgetNodes, hashName, indexFile, reindexFile } from './fileIndex';
 import { TreeSource } from './treeSource';
 
 export interface SourceFile {
@@ -106,18 +106,139 @@ export interface Located<T> { file: SourceFile; item: T }
 /** Parsed macro bodies: tree-sitter sees a #define's body as opaque text, so we parse it on demand. */
 interface ParsedMacro { tree: Tree; expr: Node | undefined }
 
+/**
+ * The functions or the calls of a list of files by name, in file order. An entry is kept as one number (its file's
+ * position times `span`, plus its position in that file's list: a small integer V8 stores without allocating) and
+ * made into a Located only when its name is asked for, instead of an object and a one-element array per entry
+ * (issue 14: a few large folders index hundreds of thousands of entries, of which an analysis asks for a few names).
+ */
+class NameTable<T> {
+  private readonly entries = new Map<string, number | number[]>();
+  private readonly located = new Map<string, Located<T>[]>();
+  private readonly span: number;
+
+  constructor(private readonly files: readonly SourceFile[], private readonly list: (file: SourceFile) => readonly { name: string }[]) {
+    let longest = 1;
+    for (const file of files) longest = Math.max(longest, list(file).length);
+    this.span = longest;
+    files.forEach((file, f) => {
+      const items = list(file);
+      for (let i = 0; i < items.length; i++) {
+        const key = items[i]!.name;
+        const at = f * this.span + i;
+        const was = this.entries.get(key);
+        if (was === undefined) this.entries.set(key, at);
+        else if (typeof was === 'number') this.entries.set(key, [was, at]);
+        else was.push(at);
+      }
+    });
+  }
+
+  /** The entries named `name`, in file order (the same array each time it is asked). */
+  get(name: string): Located<T>[] | undefined {
+    const done = this.located.get(name);
+    if (done) return done;
+    const at = this.entries.get(name);
+    if (at === undefined) return undefined;
+    const out = (typeof at === 'number' ? [at] : at).map((n) => {
+      const file = this.files[Math.floor(n / this.span)]!;
+      return { file, item: this.list(file)[n % this.span] as T };
+    });
+    this.located.set(name, out);
+    return out;
+  }
+}
+
+/**
+ * The macros of a list of files by name, in file order, without a string or an object per macro (MacroTable): an open
+ * addressing table of name hashes over typed arrays, each slot the first macro of one name, the others chained
+ * behind it. About 30 bytes a macro where a Map of names held about 100 (issue 14); entries are made when asked for.
+ */
+class MacroNameTable {
+  /** Per macro, in file order: its file's position, its position in that file's MacroTable, the next of its name (-1). */
+  private readonly fileOf: Int32Array;
+  private readonly indexOf: Int32Array;
+  private readonly next: Int32Array;
+  /** Per slot: 1 + the first macro of a name (0: empty), and that name's hash. */
+  private readonly slots: Int32Array;
+  private readonly hashes: Uint32Array;
+  private readonly mask: number;
+  private readonly located = new Map<string, Located<MacroInfo>[]>();
+
+  constructor(private readonly files: readonly SourceFile[]) {
+    let count = 0;
+    for (const file of files) count += file.index.macros.length;
+    this.fileOf = new Int32Array(count);
+    this.indexOf = new Int32Array(count);
+    this.next = new Int32Array(count).fill(-1);
+    let size = 16;
+    while (size < 2 * count) size *= 2;
+    this.slots = new Int32Array(size);
+    this.hashes = new Uint32Array(size);
+    this.mask = size - 1;
+    const last = new Int32Array(count);
+    let m = 0;
+    files.forEach((file, f) => {
+      const table = file.index.macros;
+      for (let i = 0; i < table.length; i++, m++) {
+        this.fileOf[m] = f;
+        this.indexOf[m] = i;
+        const hash = table.hashAt(i);
+        for (let slot = hash & this.mask; ; slot = (slot + 1) & this.mask) {
+          const head = this.slots[slot]! - 1;
+          if (head < 0) {
+            this.slots[slot] = m + 1;
+            this.hashes[slot] = hash;
+            last[m] = m;
+            break;
+          }
+          if (this.hashes[slot] === hash && this.nameOf(head) === table.nameAt(i)) {
+            this.next[last[head]!] = m;
+            last[head] = m;
+            break;
+          }
+        }
+      }
+    });
+  }
+
+  private nameOf(m: number): string {
+    return this.files[this.fileOf[m]!]!.index.macros.nameAt(this.indexOf[m]!);
+  }
+
+  /** The macros named `name`, in file order (the same array each time it is asked). */
+  get(name: string): Located<MacroInfo>[] | undefined {
+    const done = this.located.get(name);
+    if (done) return done;
+    const hash = hashName(name);
+    for (let slot = hash & this.mask; ; slot = (slot + 1) & this.mask) {
+      const head = this.slots[slot]! - 1;
+      if (head < 0) return undefined;
+      if (this.hashes[slot] !== hash || !this.files[this.fileOf[head]!]!.index.macros.nameIs(this.indexOf[head]!, name)) continue;
+      const out: Located<MacroInfo>[] = [];
+      for (let m = head; m >= 0; m = this.next[m]!) {
+        const file = this.files[this.fileOf[m]!]!;
+        out.push({ file, item: file.index.macros.at(this.indexOf[m]!) });
+      }
+      this.located.set(name, out);
+      return out;
+    }
+  }
+}
+
+/** A by-name lookup of one kind of entry: the Located entries of a name, in file order, or undefined. */
+interface NameLookup<T> { get(name: string): Located<T>[] | undefined }
+
 /** The by-name lookups of a list of files, in file order. */
 class NameIndex {
-  readonly functions = new Map<string, Located<FunctionInfo>[]>();
-  readonly macros = new Map<string, Located<MacroInfo>[]>();
-  readonly calls = new Map<string, Located<CallInfo>[]>();
+  readonly functions: NameTable<FunctionInfo>;
+  readonly macros: MacroNameTable;
+  readonly calls: NameTable<CallInfo>;
 
   constructor(files: readonly SourceFile[]) {
-    for (const file of files) {
-      for (const fn of file.index.functions) push(this.functions, fn.name, { file, item: fn });
-      for (const m of file.index.macros) push(this.macros, m.name, { file, item: m });
-      for (const c of file.index.calls) push(this.calls, c.name, { file, item: c });
-    }
+    this.functions = new NameTable(files, (f) => f.index.functions);
+    this.macros = new MacroNameTable(files);
+    this.calls = new NameTable(files, (f) => f.index.calls);
   }
 }
 
@@ -158,7 +279,7 @@ export class Workspace {
   }
 
   /** A name's entries: this workspace's first file's, then the shared files' (but that file's own copy there). */
-  private lookup<T>(name: string, own: Map<string, Located<T>[]>, pick: (n: NameIndex) => Map<string, Located<T>[]>, memo?: Map<string, Located<T>[]>): Located<T>[] {
+  private lookup<T>(name: string, own: NameLookup<T>, pick: (n: NameIndex) => NameLookup<T>, memo?: Map<string, Located<T>[]>): Located<T>[] {
     if (!memo || !this.merged) return own.get(name) ?? [];
     let found = memo.get(name);
     if (!found) {
@@ -218,10 +339,4 @@ export class Workspace {
     for (const p of this.macroTrees.values()) p.tree?.delete();
     this.macroTrees.clear();
   }
-}
-
-function push<T>(map: Map<string, T[]>, key: string, value: T): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
 }

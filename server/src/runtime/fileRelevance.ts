@@ -173,7 +173,7 @@ export function definitionsFromIndex(index: FileIndex, text: string): Definition
   for (const fn of index.functions) {
     out.push({ name: fn.name, uses: callsOf.get(fn) ?? [], mentions: identifiersBetween(fn.start, fn.end) });
   }
-  for (const m of index.macros) out.push({ name: m.name, uses: [...identifiersIn(m.body)] });
+  for (let i = 0; i < index.macros.length; i++) out.push({ name: index.macros.nameAt(i), uses: [...identifiersIn(index.macros.bodyAt(i))] });
   const topLevel = callsOf.get(undefined) ?? [];
   if (topLevel.length > 0) out.push({ name: '', uses: topLevel, mentions: () => identifiersIn(text) });
   return out;
