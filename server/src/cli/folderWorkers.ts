@@ -1,4 +1,5 @@
 // Whole-tree scans on worker threads: the targets are cut into batches of whole folders, and each worker reads, prefilters, plans and analyses the batches it is given (phase one and two together), so reading the tree and analysing the folders that may pin share every core.
+import * as fs from 'fs';
 import * as path from 'path';
 import { ResourceLimits, Worker } from 'worker_threads';
 import type { CSyntax } from '../analysis/parser';
@@ -36,8 +37,71 @@ export const WORKER_SCAN_TARGETS = 20000;
 /** Batches a worker holds at once (the one it analyses and the next). */
 const IN_FLIGHT = 2;
 
+/**
+ * Without the prefilter every file of a batch's folders is held as context while it is analysed: a batch with more
+ * source than this (within the size limit) is heavy, and the pool never has two heavy batches out at once.
+ * linux-source-6.1 has two such folders, both of generated register headers (drivers/gpu/drm/amd/include/asic_reg/dcn,
+ * 93 MB, and .../gc, 41 MB); analysed side by side they were the peak of a whole-tree scan (docs/performance.md).
+ */
+export const HEAVY_BATCH_BYTES = 32 * 1024 * 1024;
+
 /** A batch holds whole folders and about this many files (members included), so the busiest worker finishes soon after the others. */
 const BATCH_FILES = 256;
+
+/**
+ * The order batches are handed out in: the order they were queued, except that while a heavy batch is out (given to a
+ * worker and not finished) the next heavy one waits and the light ones after it go first.
+ */
+export class BatchQueue {
+  private readonly waiting: number[] = [];
+  private readonly heavy = new Set<number>();
+  private heavyOut = 0;
+
+  push(id: number, heavy: boolean): void {
+    this.waiting.push(id);
+    if (heavy) this.heavy.add(id);
+  }
+
+  /** Batches not handed out yet. */
+  get size(): number {
+    return this.waiting.length;
+  }
+
+  /** The next batch a worker may take now, or undefined (none waiting, or only heavy ones while one is out). */
+  take(): number | undefined {
+    const at = this.heavyOut === 0 ? 0 : this.waiting.findIndex((id) => !this.heavy.has(id));
+    if (at < 0 || at >= this.waiting.length) return undefined;
+    const [id] = this.waiting.splice(at, 1);
+    if (this.heavy.has(id!)) this.heavyOut++;
+    return id;
+  }
+
+  /** A batch handed out is finished (or its worker failed): true when it was heavy (a heavy one waiting may go now). */
+  done(id: number): boolean {
+    if (!this.heavy.delete(id)) return false;
+    this.heavyOut--;
+    return true;
+  }
+
+  /** Every batch not handed out, in queue order; the queue is then empty. */
+  drain(): number[] {
+    return this.waiting.splice(0);
+  }
+}
+
+/** The bytes of a batch's folders' C sources within the size limit (what the batch holds as context without the prefilter). */
+export function batchBytes(batch: FolderBatch, maxFileBytes: number): number {
+  let bytes = 0;
+  for (const [, sources] of batch.folderSources) {
+    for (const file of sources) {
+      try {
+        const size = fs.statSync(file).size;
+        if (size <= maxFileBytes) bytes += size;
+      } catch { /* unreadable: the batch reports it, it holds nothing */ }
+    }
+  }
+  return bytes;
+}
 
 /** Whether folder-batch workers may run at all: more than one job, and not the workspace scope (it is one group). */
 function folderWorkersAllowed(settings: ForksafeSettings, jobs: number): boolean {
@@ -138,7 +202,7 @@ export function queueFolderWorkers(batches: readonly FolderBatch[], opts: Folder
 export class FolderWorkers {
   /** Queued batches by id; a finished batch's entry is dropped (its 256 paths and folder lists are not needed again). */
   private readonly batches: Array<FolderBatch | undefined> = [];
-  private next = 0;
+  private readonly queue = new BatchQueue();
   private closed = false;
   private readonly slots: Array<{ give: () => void; ended: Promise<void> }> = [];
   private readonly left: number[] = [];
@@ -152,6 +216,8 @@ export class FolderWorkers {
   add(batch: FolderBatch): void {
     if (this.closed) throw new Error('FolderWorkers: add after close');
     this.batches.push(batch);
+    // Only without the prefilter does a batch hold its folders whole; with it, what it holds is what can pin.
+    this.queue.push(this.batches.length - 1, !this.opts.prefilter && batchBytes(batch, this.opts.settings.maxFileSizeKb * 1024) > HEAVY_BATCH_BYTES);
     if (this.slots.length < Math.max(1, this.opts.workers)) this.slots.push(this.start());
     else for (const s of this.slots) s.give();
   }
@@ -162,7 +228,7 @@ export class FolderWorkers {
     for (const s of this.slots) s.give();
     await Promise.all(this.slots.map((s) => s.ended));
     // Batches no worker finished: a failed worker's, and any left when every worker failed.
-    for (let i = this.next; i < this.batches.length; i++) this.left.push(i);
+    this.left.push(...this.queue.drain());
     for (const i of this.left.sort((a, b) => a - b)) this.merge(await runBatch(this.opts.syntax, this.batches[i]!, this.opts));
     this.plan.stats.wrappers = this.wrappers.size;
     return { plan: this.plan, results: this.results };
@@ -191,12 +257,18 @@ export class FolderWorkers {
     /** Tops up the worker's batches; ends it when nothing is queued or in flight and nothing more will come. */
     const give = (): void => {
       if (done) return;
-      while (inFlight.length < IN_FLIGHT && this.next < this.batches.length) {
-        const id = this.next++;
+      while (inFlight.length < IN_FLIGHT) {
+        const id = this.queue.take();
+        if (id === undefined) break;
         inFlight.push(id);
         worker.postMessage({ type: 'batch', id, batch: this.batches[id]!, prefilter: opts.prefilter, inputFolders: opts.inputFolders } satisfies ToWorker);
       }
-      if (inFlight.length === 0 && this.closed && this.next >= this.batches.length) finish();
+      // A worker with nothing to do while a heavy batch waits for another to finish is given it when that one ends.
+      if (inFlight.length === 0 && this.closed && this.queue.size === 0) finish();
+    };
+    /** A batch this worker held is over: a heavy one lets the next heavy one go, to whichever worker has room. */
+    const over = (id: number): void => {
+      if (this.queue.done(id)) for (const s of this.slots) s.give();
     };
     const finish = (failure?: string): void => {
       if (done) return;
@@ -207,6 +279,7 @@ export class FolderWorkers {
       }
       void worker.terminate();
       resolveEnded();
+      for (const id of inFlight.splice(0)) over(id);
     };
     worker.on('message', (msg: FromWorker) => {
       if (msg.type === 'progress') { opts.onFile?.(); return; }
@@ -216,6 +289,7 @@ export class FolderWorkers {
         this.batches[msg.id] = undefined;
         inFlight.splice(inFlight.indexOf(msg.id), 1);
         give();
+        over(msg.id);
         return;
       }
       // Chunk results ('done') are never asked of a folder worker.
@@ -279,11 +353,22 @@ export async function walkWithWorkers(walk: Generator<WalkedFolder, CollectedTar
     pendingFiles += Math.max(folder.targets.length, folder.sources.length);
     if (!pool && wantsFolderWorkers(found, opts.settings, opts.jobs, opts.explicitJobs)) pool = opts.makePool!();
     if (pool && pendingFiles >= BATCH_FILES) {
-      const batch = batchOf(pending);
-      for (const t of batch.targets) given.add(t);
-      pool.add(batch);
-      pending = [];
-      pendingFiles = 0;
+      // Whole folders of about BATCH_FILES files each: the folders walked before the pool started (up to
+      // WORKER_SCAN_TARGETS targets) are cut like the rest, not handed to one worker as one batch.
+      let part: WalkedFolder[] = [];
+      let files = 0;
+      for (const f of pending) {
+        part.push(f);
+        files += Math.max(f.targets.length, f.sources.length);
+        if (files < BATCH_FILES) continue;
+        const batch = batchOf(part);
+        for (const t of batch.targets) given.add(t);
+        pool.add(batch);
+        part = [];
+        files = 0;
+      }
+      pending = part;
+      pendingFiles = files;
     }
     if (pool && ++folders % WALK_YIELD_FOLDERS === 0) await new Promise<void>((resolve) => setImmediate(resolve));
   }

@@ -12,7 +12,7 @@ import type { Finding } from '../../../server/src/analysis/finding';
 import { analyzeChunk, FileResult } from '../../../server/src/cli/analyzeChunk';
 import { planScan, ScanChunk } from '../../../server/src/cli/scanPlan';
 import { ChunkRunner, wantsWorker, WORKER_CHUNK_BYTES, workerScriptPath } from '../../../server/src/cli/workerPool';
-import { folderBatches, FolderWorkers, runBatch, runFolderWorkers, walkWithWorkers, wantsFolderWorkers, WORKER_SCAN_TARGETS } from '../../../server/src/cli/folderWorkers';
+import { FolderBatch, folderBatches, FolderWorkers, runBatch, runFolderWorkers, walkWithWorkers, wantsFolderWorkers, WORKER_SCAN_TARGETS } from '../../../server/src/cli/folderWorkers';
 import { collectScanTargets, walkScanTargets } from '../../../server/src/runtime/scanTargets';
 import { definitionsFromIndex, holdsSuppression, identifiersIn, mentionsPinApi, mentionsPinApiBytes, PIN_API_NAMES, SUPPRESSION_TEXT } from '../../../server/src/runtime/fileRelevance';
 import { indexFile } from '../../../server/src/analysis/fileIndex';
@@ -419,6 +419,33 @@ describe('cli: folder-batch workers (whole-tree scans)', function () {
       assert.deepEqual([...yielded].sort(), collected.files, 'the walked files, the named input included (it is in the tree)');
       for (const t of yielded) assert.ok(collected.folderSources.get(path.dirname(path.resolve(t)))?.includes(t), t);
     } finally { fs.rmSync(extra); }
+  });
+
+  it('the folders walked before a pool starts are cut into batches like the rest, not handed out as one', async function () {
+    this.timeout(60000);
+    // WORKER_SCAN_TARGETS empty targets in folders of 100, so the pool starts only after that many were walked.
+    const big = fs.mkdtempSync(path.join(os.tmpdir(), 'forksafe-walkbatch-'));
+    try {
+      const perFolder = 100;
+      const folders = Math.ceil(WORKER_SCAN_TARGETS / perFolder) + 3;
+      for (let d = 0; d < folders; d++) {
+        const dir = path.join(big, `d${String(d).padStart(4, '0')}`);
+        fs.mkdirSync(dir);
+        for (let f = 0; f < perFolder; f++) fs.writeFileSync(path.join(dir, `f${f}.c`), '');
+      }
+      const added: FolderBatch[] = [];
+      const stub = { add: (b: FolderBatch) => { added.push(b); } } as unknown as FolderWorkers;
+      const walked = await walkWithWorkers(walkScanTargets([big], { include: settings.include, exclude: settings.exclude, gitignore: false, root: big }),
+        { settings, jobs: 2, explicitJobs: false, makePool: () => stub });
+      assert.equal(walked.pool, stub);
+      const given = added.flatMap((b) => b.targets);
+      assert.deepEqual([...given].sort(), walked.collected.files, 'every target in one batch');
+      // A batch is whole folders of about 256 files (before, the first one held every folder walked before the pool).
+      for (const b of added) assert.ok(b.targets.length <= 256 + perFolder, `a batch of ${b.targets.length} files`);
+      for (const b of added) assert.deepEqual(new Set(b.targets.map((t) => path.dirname(t))).size, b.folderSources.length, 'whole folders');
+    } finally {
+      fs.rmSync(big, { recursive: true, force: true });
+    }
   });
 
   it('workers started during the walk (-j) give what one thread gives; a small tree without -j makes no pool', async function () {
