@@ -39,55 +39,15 @@ const IN_FLIGHT = 2;
 
 /**
  * Without the prefilter every file of a batch's folders is held as context while it is analysed: a batch with more
- * source than this (within the size limit) is heavy, and the pool never has two heavy batches out at once.
- * linux-source-6.1 has two such folders, both of generated register headers (drivers/gpu/drm/amd/include/asic_reg/dcn,
- * 93 MB, and .../gc, 41 MB); analysed side by side they were the peak of a whole-tree scan (docs/performance.md).
+ * source than this (within the size limit) is heavy, and is analysed after every other batch, alone, by one worker
+ * started for it once the others have ended. On linux-source-6.1 two batches are heavy, both holding folders of
+ * generated register headers (drivers/gpu/drm/amd/include/asic_reg/dcn, 93 MB, and its neighbours); one of them
+ * analysed beside an ordinary folder was the peak of a whole-tree scan (docs/performance.md).
  */
 export const HEAVY_BATCH_BYTES = 32 * 1024 * 1024;
 
 /** A batch holds whole folders and about this many files (members included), so the busiest worker finishes soon after the others. */
 const BATCH_FILES = 256;
-
-/**
- * The order batches are handed out in: the order they were queued, except that while a heavy batch is out (given to a
- * worker and not finished) the next heavy one waits and the light ones after it go first.
- */
-export class BatchQueue {
-  private readonly waiting: number[] = [];
-  private readonly heavy = new Set<number>();
-  private heavyOut = 0;
-
-  push(id: number, heavy: boolean): void {
-    this.waiting.push(id);
-    if (heavy) this.heavy.add(id);
-  }
-
-  /** Batches not handed out yet. */
-  get size(): number {
-    return this.waiting.length;
-  }
-
-  /** The next batch a worker may take now, or undefined (none waiting, or only heavy ones while one is out). */
-  take(): number | undefined {
-    const at = this.heavyOut === 0 ? 0 : this.waiting.findIndex((id) => !this.heavy.has(id));
-    if (at < 0 || at >= this.waiting.length) return undefined;
-    const [id] = this.waiting.splice(at, 1);
-    if (this.heavy.has(id!)) this.heavyOut++;
-    return id;
-  }
-
-  /** A batch handed out is finished (or its worker failed): true when it was heavy (a heavy one waiting may go now). */
-  done(id: number): boolean {
-    if (!this.heavy.delete(id)) return false;
-    this.heavyOut--;
-    return true;
-  }
-
-  /** Every batch not handed out, in queue order; the queue is then empty. */
-  drain(): number[] {
-    return this.waiting.splice(0);
-  }
-}
 
 /** The bytes of a batch's folders' C sources within the size limit (what the batch holds as context without the prefilter). */
 export function batchBytes(batch: FolderBatch, maxFileBytes: number): number {
@@ -102,6 +62,15 @@ export function batchBytes(batch: FolderBatch, maxFileBytes: number): number {
   }
   return bytes;
 }
+
+/**
+ * A worker whose memory outside its JS heap (tree-sitter's wasm memory, mostly) is past this after a batch is ended and
+ * a new one started in its place: wasm memory grows to the largest parse a worker has made and is never given back,
+ * so without the prefilter, where every file of a folder is parsed, each worker kept 120-140 MB for the rest of the
+ * scan after one large folder (docs/performance.md). A worker starts at about 35 MB; a default scan of
+ * linux-source-6.1 stays under this, so only scans that parse large folders whole pay for a new worker.
+ */
+export const RECYCLE_EXTERNAL_BYTES = 96 * 1024 * 1024;
 
 /** Whether folder-batch workers may run at all: more than one job, and not the workspace scope (it is one group). */
 function folderWorkersAllowed(settings: ForksafeSettings, jobs: number): boolean {
@@ -174,6 +143,14 @@ export interface FolderWorkersOptions extends BatchOptions {
   onWorkerFailure?: (message: string) => void;
   /** The workers' heap limits (default workerHeapLimits(prefilter)); tests hand in small ones to run a worker out of memory. */
   heapLimits?: ResourceLimits;
+  /** Over how many bytes a batch is heavy without the prefilter (default HEAVY_BATCH_BYTES; tests hand in small ones). */
+  heavyBatchBytes?: number;
+  /** Told of each batch handed to a worker: whether it is heavy, and how many workers were running then (for tests). */
+  onDispatch?: (id: number, heavy: boolean, running: number) => void;
+  /** Past how many bytes outside its heap a worker is replaced (default RECYCLE_EXTERNAL_BYTES; tests hand in small ones). */
+  recycleExternalBytes?: number;
+  /** Told when a worker is ended for the memory it holds, with that memory in bytes (for tests). */
+  onRecycle?: (external: number) => void;
 }
 
 /**
@@ -202,9 +179,14 @@ export function queueFolderWorkers(batches: readonly FolderBatch[], opts: Folder
 export class FolderWorkers {
   /** Queued batches by id; a finished batch's entry is dropped (its 256 paths and folder lists are not needed again). */
   private readonly batches: Array<FolderBatch | undefined> = [];
-  private readonly queue = new BatchQueue();
+  /** Batches not handed out yet, in order; the heavy ones wait apart until every other batch is done. */
+  private readonly waiting: number[] = [];
+  private readonly heavy: number[] = [];
+  private heavyPhase = false;
+  private running = 0;
   private closed = false;
-  private readonly slots: Array<{ give: () => void; ended: Promise<void> }> = [];
+  /** Every worker started, in order (a recycled worker's replacement is appended); `live` until it ended. */
+  private readonly slots: Array<{ give: () => void; ended: Promise<void>; live: () => boolean }> = [];
   private readonly left: number[] = [];
   private readonly plan: ScanPlan = { analysed: 0, chunks: 0, errors: [], results: [], stats: { groups: 0, groupsWithPins: 0, parsedForDiscovery: 0, wrappers: 0 } };
   private readonly results: FileResult[] = [];
@@ -215,20 +197,36 @@ export class FolderWorkers {
   /** Queues a batch; it goes to a free worker now (the first batches start the workers). */
   add(batch: FolderBatch): void {
     if (this.closed) throw new Error('FolderWorkers: add after close');
-    this.batches.push(batch);
+    const id = this.batches.push(batch) - 1;
     // Only without the prefilter does a batch hold its folders whole; with it, what it holds is what can pin.
-    this.queue.push(this.batches.length - 1, !this.opts.prefilter && batchBytes(batch, this.opts.settings.maxFileSizeKb * 1024) > HEAVY_BATCH_BYTES);
-    if (this.slots.length < Math.max(1, this.opts.workers)) this.slots.push(this.start());
+    const heavy = !this.opts.prefilter && batchBytes(batch, this.opts.settings.maxFileSizeKb * 1024) > (this.opts.heavyBatchBytes ?? HEAVY_BATCH_BYTES);
+    (heavy ? this.heavy : this.waiting).push(id);
+    if (this.slots.filter((s) => s.live()).length < Math.max(1, this.opts.workers)) this.slots.push(this.start());
     else for (const s of this.slots) s.give();
   }
 
-  /** No more batches: waits for the workers, runs here what a failed worker left, and returns the merged plan and results. */
+  /** Waits until every worker started has ended, replacements started meanwhile included. */
+  private async allEnded(): Promise<void> {
+    for (let i = 0; i < this.slots.length; i++) await this.slots[i]!.ended;
+  }
+
+  /**
+   * No more batches: waits for the workers, then has one new worker analyse the heavy batches one after the other (the
+   * others have ended, so nothing else is held beside them), runs here what a failed worker left, and returns the
+   * merged plan and results.
+   */
   async close(): Promise<{ plan: ScanPlan; results: FileResult[] }> {
     this.closed = true;
     for (const s of this.slots) s.give();
-    await Promise.all(this.slots.map((s) => s.ended));
-    // Batches no worker finished: a failed worker's, and any left when every worker failed.
-    this.left.push(...this.queue.drain());
+    await this.allEnded();
+    if (this.heavy.length > 0 && this.left.length === 0 && this.waiting.length === 0) {
+      this.waiting.push(...this.heavy.splice(0));
+      this.heavyPhase = true;
+      this.slots.push(this.start());
+      await this.allEnded();
+    }
+    // Batches no worker finished: a failed worker's, and any left when every worker failed (heavy ones included).
+    this.left.push(...this.waiting.splice(0), ...this.heavy.splice(0));
     for (const i of this.left.sort((a, b) => a - b)) this.merge(await runBatch(this.opts.syntax, this.batches[i]!, this.opts));
     this.plan.stats.wrappers = this.wrappers.size;
     return { plan: this.plan, results: this.results };
@@ -246,40 +244,44 @@ export class FolderWorkers {
     for (const w of o.wrappers) this.wrappers.add(w);
   }
 
-  private start(): { give: () => void; ended: Promise<void> } {
+  private start(): { give: () => void; ended: Promise<void>; live: () => boolean } {
     const { opts } = this;
     const worker = new Worker(opts.workerScript, { workerData: { settings: opts.settings, fixes: opts.fixes } satisfies WorkerInit, resourceLimits: opts.heapLimits ?? workerHeapLimits(opts.prefilter) });
+    this.running++;
     /** Batches sent and not finished: up to IN_FLIGHT, so a worker has its next batch while this thread is busy. */
     const inFlight: number[] = [];
     let done = false;
+    /** Past the memory limit after a batch: given nothing more, ended (and replaced) once its batches are done. */
+    let retiring = false;
     let resolveEnded: () => void = () => undefined;
     const ended = new Promise<void>((resolve) => { resolveEnded = resolve; });
     /** Tops up the worker's batches; ends it when nothing is queued or in flight and nothing more will come. */
     const give = (): void => {
       if (done) return;
-      while (inFlight.length < IN_FLIGHT) {
-        const id = this.queue.take();
-        if (id === undefined) break;
+      if (retiring) {
+        if (inFlight.length === 0) finish();
+        return;
+      }
+      while (inFlight.length < IN_FLIGHT && this.waiting.length > 0) {
+        const id = this.waiting.shift()!;
         inFlight.push(id);
+        opts.onDispatch?.(id, this.heavyPhase, this.running);
         worker.postMessage({ type: 'batch', id, batch: this.batches[id]!, prefilter: opts.prefilter, inputFolders: opts.inputFolders } satisfies ToWorker);
       }
-      // A worker with nothing to do while a heavy batch waits for another to finish is given it when that one ends.
-      if (inFlight.length === 0 && this.closed && this.queue.size === 0) finish();
-    };
-    /** A batch this worker held is over: a heavy one lets the next heavy one go, to whichever worker has room. */
-    const over = (id: number): void => {
-      if (this.queue.done(id)) for (const s of this.slots) s.give();
+      if (inFlight.length === 0 && this.closed && this.waiting.length === 0) finish();
     };
     const finish = (failure?: string): void => {
       if (done) return;
       done = true;
+      this.running--;
       if (failure !== undefined) {
         opts.onWorkerFailure?.(failure);
         this.left.push(...inFlight);
       }
       void worker.terminate();
+      // A recycled worker's replacement takes what is left (appended before this one counts as ended, so close waits for it).
+      if (failure === undefined && retiring && (this.waiting.length > 0 || !this.closed)) this.slots.push(this.start());
       resolveEnded();
-      for (const id of inFlight.splice(0)) over(id);
     };
     worker.on('message', (msg: FromWorker) => {
       if (msg.type === 'progress') { opts.onFile?.(); return; }
@@ -288,8 +290,11 @@ export class FolderWorkers {
         this.merge(msg.outcome);
         this.batches[msg.id] = undefined;
         inFlight.splice(inFlight.indexOf(msg.id), 1);
+        if (!retiring && msg.external > (opts.recycleExternalBytes ?? RECYCLE_EXTERNAL_BYTES)) {
+          retiring = true;
+          opts.onRecycle?.(msg.external);
+        }
         give();
-        over(msg.id);
         return;
       }
       // Chunk results ('done') are never asked of a folder worker.
@@ -299,7 +304,7 @@ export class FolderWorkers {
     worker.on('error', (err) => finish(`a worker crashed (its files are analysed again in the main thread): ${err.message}`));
     worker.on('exit', (code) => finish(`a worker exited with code ${code}${inFlight.length > 0 ? ' while analysing' : ''}`));
     give();
-    return { give, ended };
+    return { give, ended, live: () => !done };
   }
 }
 

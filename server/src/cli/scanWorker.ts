@@ -39,7 +39,7 @@ function handle(msg: ToWorker): Promise<void> {
       onFile: () => post({ type: 'progress' }),
     }).then((outcome) => {
       flushReads();
-      post({ type: 'batch-done', id, outcome });
+      post({ type: 'batch-done', id, outcome, external: process.memoryUsage().external });
     });
   return work.catch((err: unknown) => {
     post({ type: 'failed', id, error: (err as Error)?.stack ?? String(err) });

@@ -18,7 +18,8 @@ export type FromWorker =
   | { type: 'progress' }
   | { type: 'read'; count: number }
   | { type: 'done'; id: number; results: FileResult[] }
-  | { type: 'batch-done'; id: number; outcome: BatchOutcome }
+  /** `external`: the worker's memory outside its JS heap after the batch (tree-sitter's wasm memory, mostly). */
+  | { type: 'batch-done'; id: number; outcome: BatchOutcome; external: number }
   | { type: 'failed'; id: number; error: string };
 
 /**
