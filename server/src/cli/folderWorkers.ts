@@ -155,9 +155,10 @@ export interface FolderWorkersOptions extends BatchOptions {
 
 /**
  * Runs the batches on `workers` worker threads, each holding up to two (the one it analyses and the next, so it never
- * waits for this thread), the next going to whichever has room. A worker that fails or crashes takes no more batches;
- * the batches it held are run again in this thread. The outcomes are merged
- * as planScan would give them for all the targets at once; results are sorted by the caller.
+ * waits for this thread), the next going to whichever has room; without the prefilter the heavy batches go last, to one
+ * worker alone, and a worker past RECYCLE_EXTERNAL_BYTES after a batch is replaced. A worker that fails or crashes
+ * takes no more batches; the batches it held are run again in this thread. The outcomes are merged as planScan would
+ * give them for all the targets at once; results are sorted by the caller.
  */
 export async function runFolderWorkers(batches: FolderBatch[], opts: FolderWorkersOptions): Promise<{ plan: ScanPlan; results: FileResult[] }> {
   return queueFolderWorkers(batches, opts).close();
