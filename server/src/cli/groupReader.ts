@@ -1,6 +1,6 @@
 // Phase one's reading for `forksafe scan`: each driver group's files read one at a time into an arena and tested on their bytes; read again and decoded only when the group may name a pin API (or for the few targets it analyses anyway).
 import { holdsSuppression, mentionsPinApiBytes } from '../runtime/fileRelevance';
-import { ByteArena, BytesRead, decodedLength, decodeText, readScanBytes, readSourceBytes } from '../runtime/sourceFiles';
+import { ByteArena, BytesRead, decodedLength, decodeText, PartsLength, PartsReading, readScanBytes, readSourceBytes } from '../runtime/sourceFiles';
 import type { InputError } from '../runtime/scanTargets';
 
 /** The files of one driver scope: its targets (reported on) and every member (targets first). */
@@ -36,6 +36,8 @@ export interface ReadOptions {
   maxBytes: number;
   /** False (no prefilter: every file is analysed, every member is context): the bytes are only read and checked. */
   prefilter: boolean;
+  /** The buffer a target over the size limit is read through (readInParts; default 1 MiB; tests hand in small ones). */
+  pieceBytes?: number;
 }
 
 /**
@@ -49,14 +51,22 @@ export function readGroup(group: GroupFiles, opts: ReadOptions, arena: ByteArena
   const out: GroupRead = { members: [], errors: [], targetsRead: 0, mayPin: false, chosen: [] };
   /** Per member: a suppression comment in a target. */
   const suppressions: boolean[] = [];
+  // A target over the size limit is read in parts, never whole: its length for FS009 and its byte tests are all the
+  // scan needs of it, and read whole it grew the reading arena to the largest such file (32 MiB for a 23 MB register
+  // header, through 1-16 MiB buffers before it) for the rest of the batch. What the parts tell, for the target read last.
+  let large = new LargeTargetFacts();
+  const parts: PartsReading = { over: maxBytes, onPart: (part) => large.add(part), pieceBytes: opts.pieceBytes };
   // Pass one: each file alone in the arena, tested on its bytes and dropped, so the arena holds one file, not a
   // folder (a 1,400-file include/linux kept 135 MB of buffers alive for the rest of a kernel scan).
   for (const file of group.members) {
     const target = isTarget.has(file);
     arena.reset();
+    large = new LargeTargetFacts();
     // Other files over the size limit are never context (the loader skips them too); targets are read whatever their
-    // size, for FS009. Reads stat first, so an oversized file is not read.
-    const read = readMember(file, target, maxBytes, arena);
+    // size, for FS009 (over the limit, in parts). Reads stat first, so an oversized file is not read whole.
+    let read = target ? readScanBytes(file, arena, parts) : readSourceBytes(file, maxBytes, arena);
+    // Not valid UTF-8: its length is the lossy decoding's, which needs the whole file (rare: read whole, as before).
+    if (read.ok && read.inParts && large.measured.length === undefined) read = readScanBytes(file, arena);
     if (target) out.targetsRead++;
     if (!read.ok) {
       if (target) out.errors.push({ path: file, error: read.error });
@@ -66,7 +76,10 @@ export function readGroup(group: GroupFiles, opts: ReadOptions, arena: ByteArena
     // Decoded text is at most one UTF-16 unit per byte: only a target of more bytes than the limit can be over it. Its
     // length is counted on the bytes (decoded only when they are not valid UTF-8), so a generated register header of
     // 16 MB is read once and never decoded.
-    if (target && read.bytes.length > maxBytes) {
+    if (read.inParts) {
+      const length = large.measured.length!;
+      if (length > maxBytes) member.oversize = { length, notes: [] };
+    } else if (target && read.bytes.length > maxBytes) {
       const counted = decodedLength(read.bytes);
       const decoded = counted === undefined ? decodeText(read.bytes, file) : undefined;
       const length = counted ?? decoded!.text.length;
@@ -74,8 +87,8 @@ export function readGroup(group: GroupFiles, opts: ReadOptions, arena: ByteArena
     }
     out.members.push(member);
     if (!opts.prefilter) continue;
-    if (!out.mayPin && mentionsPinApiBytes(read.bytes)) out.mayPin = true;
-    suppressions.push(target && holdsSuppression(read.bytes));
+    if (!out.mayPin && (read.inParts ? large.pin : mentionsPinApiBytes(read.bytes))) out.mayPin = true;
+    suppressions.push(target && (read.inParts ? large.suppression : holdsSuppression(read.bytes)));
   }
   if (!opts.prefilter) return out;
   // Pass two, only for the members whose text the plan needs: every member of a group that may pin; otherwise the
@@ -107,6 +120,30 @@ export function readGroup(group: GroupFiles, opts: ReadOptions, arena: ByteArena
   out.members = kept;
   return out;
 }
+
+/**
+ * What a scan needs of a target read in parts (readInParts: each part ends after an ASCII byte that is not a word byte,
+ * or at the end): its decoded length, whether it names a pin API and whether it holds a suppression comment, the same
+ * answers as decodedLength, mentionsPinApiBytes and holdsSuppression on the whole bytes (no identifier or UTF-8
+ * sequence spans two parts; the suppression text, whose '-' may end a part, is looked for across each boundary too).
+ */
+export class LargeTargetFacts {
+  readonly measured = new PartsLength();
+  pin = false;
+  suppression = false;
+  private tail: Buffer = Buffer.alloc(0);
+
+  add(part: Buffer): void {
+    this.measured.add(part);
+    if (!this.pin && mentionsPinApiBytes(part)) this.pin = true;
+    if (this.suppression) return;
+    const reach = SUPPRESSION_LENGTH - 1;
+    if (holdsSuppression(part) || holdsSuppression(Buffer.concat([this.tail, part.subarray(0, reach)]))) this.suppression = true;
+    this.tail = Buffer.from(part.subarray(Math.max(0, part.length - reach)));
+  }
+}
+
+const SUPPRESSION_LENGTH = 'forksafe-ignore'.length;
 
 function readMember(file: string, target: boolean, maxBytes: number, arena: ByteArena): BytesRead {
   return target ? readScanBytes(file, arena) : readSourceBytes(file, maxBytes, arena);

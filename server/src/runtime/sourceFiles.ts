@@ -50,12 +50,87 @@ export function decodedLength(bytes: Uint8Array): number | undefined {
   const bom = bomAt(0) ? (bomAt(3) ? 2 : 1) : 0;
   if (isAscii(b)) return b.length;
   if (!isUtf8(b)) return undefined;
+  return utf16Units(b) - bom;
+}
+
+/** The UTF-16 units valid UTF-8 bytes decode to (BOMs counted): one per sequence, two for a four-byte one. */
+function utf16Units(b: Uint8Array): number {
   let units = 0;
   for (let i = 0; i < b.length; i++) {
     const c = b[i]!;
     if ((c & 0xc0) !== 0x80) units += c >= 0xf0 ? 2 : 1;
   }
-  return units - bom;
+  return units;
+}
+
+/**
+ * decodedLength of a file read in parts (readInParts): each part ends after an ASCII byte (or at the end of the file),
+ * so no UTF-8 sequence spans two parts and the whole is valid exactly when every part is.
+ */
+export class PartsLength {
+  private units = 0;
+  private bom = -1;
+  private valid = true;
+
+  add(part: Buffer): void {
+    if (this.bom < 0) {
+      const bomAt = (i: number): boolean => part.length >= i + 3 && part[i] === 0xef && part[i + 1] === 0xbb && part[i + 2] === 0xbf;
+      this.bom = bomAt(0) ? (bomAt(3) ? 2 : 1) : 0;
+    }
+    if (!this.valid) return;
+    if (isAscii(part)) this.units += part.length;
+    else if (isUtf8(part)) this.units += utf16Units(part);
+    else this.valid = false;
+  }
+
+  /** decodedLength of the parts together; undefined when they are not valid UTF-8. */
+  get length(): number | undefined {
+    return this.valid ? this.units - Math.max(0, this.bom) : undefined;
+  }
+}
+
+/** An ASCII byte that is not a word byte ([A-Za-z0-9_]): a part may end after it (readInParts). */
+function endsPart(c: number): boolean {
+  return c < 0x80 && !((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f);
+}
+
+/**
+ * Reads an open file through one buffer of `pieceBytes`, handing `onPart` its bytes in order, each part ending after an
+ * ASCII byte that is not a word byte (or at the end of the file): no UTF-8 sequence and no identifier spans two parts.
+ * A part is a view of the buffer, valid only during the call; the file is never held whole. Returns binaryError of its
+ * first 8 KiB (then nothing is handed on), or undefined.
+ */
+export function readInParts(fd: number, pieceBytes: number, onPart: (part: Buffer) => void): string | undefined {
+  const head = Buffer.allocUnsafe(8192);
+  const binary = binaryError(head.subarray(0, fs.readSync(fd, head, 0, head.length, 0)));
+  if (binary) return binary;
+  let buf = Buffer.allocUnsafe(Math.max(1, pieceBytes));
+  let held = 0;
+  let position = 0;
+  for (;;) {
+    const n = fs.readSync(fd, buf, held, buf.length - held, position);
+    position += n;
+    const filled = held + n;
+    if (n === 0) {
+      if (filled > 0) onPart(buf.subarray(0, filled));
+      return undefined;
+    }
+    let cut = filled - 1;
+    while (cut >= 0 && !endsPart(buf[cut]!)) cut--;
+    if (cut < 0) {
+      // No place to end a part yet: read on, into a larger buffer when this one is full.
+      if (filled === buf.length) {
+        const larger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(larger, 0, 0, filled);
+        buf = larger;
+      }
+      held = filled;
+      continue;
+    }
+    onPart(buf.subarray(0, cut + 1));
+    buf.copy(buf, 0, cut + 1, filled);
+    held = filled - cut - 1;
+  }
 }
 
 /** Decodes bytes as C text. Binary content is refused; invalid UTF-8 is decoded lossily with a note, not refused. */
@@ -86,8 +161,17 @@ export function readSource(file: string, maxBytes: number): SourceRead {
  * why a byte test can stand for the text test).
  */
 export type BytesRead =
-  | { ok: true; path: string; bytes: Buffer; mtimeMs: number; size: number }
+  | { ok: true; path: string; bytes: Buffer; mtimeMs: number; size: number; inParts?: boolean }
   | { ok: false; path: string; error: string };
+
+/**
+ * A file of more than `over` bytes is not read whole but handed to `onPart` in parts (readInParts); its read then has
+ * no bytes and `inParts` set. What a scan does with a target over the size limit: measure it and byte-test it.
+ */
+export interface PartsReading { over: number; onPart: (part: Buffer) => void; pieceBytes?: number }
+
+/** The buffer readInParts reads through by default. */
+const PIECE_BYTES = 1 << 20;
 
 /**
  * Memory that byte reads share until `reset()`: the scan reads each driver folder's files into it, tests and decodes
@@ -131,14 +215,14 @@ function readInto(fd: number, file: string, size: number, arena: ByteArena): Buf
 }
 
 /** readScanSource without the decoding: the same errors, the same limits. */
-export function readScanBytes(file: string, arena?: ByteArena): BytesRead {
-  const read = readSourceBytes(file, HARD_READ_LIMIT_BYTES, arena);
+export function readScanBytes(file: string, arena?: ByteArena, parts?: PartsReading): BytesRead {
+  const read = readSourceBytes(file, HARD_READ_LIMIT_BYTES, arena, parts);
   if (read.ok || !/over the \d+ KB limit/.test(read.error)) return read;
   return { ok: false, path: file, error: `too large to read (over ${HARD_READ_LIMIT_BYTES / 1024 / 1024} MB); not analysed` };
 }
 
 /** readSource without the decoding: the same errors (binary content included), the same limit. With `arena`, the bytes live there. */
-export function readSourceBytes(file: string, maxBytes: number, arena?: ByteArena): BytesRead {
+export function readSourceBytes(file: string, maxBytes: number, arena?: ByteArena, parts?: PartsReading): BytesRead {
   let fd: number | undefined;
   try {
     // Opened first and stat'ed on the descriptor: one path lookup per file, not two. O_NONBLOCK keeps a FIFO from
@@ -148,6 +232,11 @@ export function readSourceBytes(file: string, maxBytes: number, arena?: ByteAren
     if (!stat.isFile()) return { ok: false, path: file, error: 'not a regular file' };
     if (stat.size > maxBytes) {
       return { ok: false, path: file, error: `${Math.round(stat.size / 1024)} KB is over the ${Math.round(maxBytes / 1024)} KB limit (--max-file-size-kb); not analysed` };
+    }
+    if (parts && stat.size > parts.over) {
+      const binary = readInParts(fd, parts.pieceBytes ?? PIECE_BYTES, parts.onPart);
+      if (binary) return { ok: false, path: file, error: binary };
+      return { ok: true, path: file, bytes: Buffer.alloc(0), mtimeMs: stat.mtimeMs, size: stat.size, inParts: true };
     }
     const bytes = arena ? readInto(fd, file, stat.size, arena) : fs.readFileSync(fd);
     const binary = binaryError(bytes);
