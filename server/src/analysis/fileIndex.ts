@@ -413,14 +413,26 @@ class MacroColumns {
     this.strings = text === undefined ? [] : undefined;
   }
 
+  /** Whether names and bodies are kept as strings (there is no text to read them from): `push` then needs them. */
+  get keepsStrings(): boolean {
+    return this.strings !== undefined;
+  }
+
   add(node: Node, nameNode: Node, params: string[] | undefined, body: Node | undefined): void {
+    this.push(node.startIndex, node.endIndex, nameNode.startIndex, nameNode.endIndex, body ? body.startIndex : -1, body ? body.endIndex : -1,
+      node.type, params, this.strings && nameNode.text, this.strings && (body?.text ?? ''));
+  }
+
+  /** A macro from its offsets (-1: no body); its name and body are given only when kept as strings. */
+  push(start: number, end: number, nameStart: number, nameEnd: number, bodyStart: number, bodyEnd: number,
+    type: string, params: string[] | undefined, name: string | undefined, body: string | undefined): void {
     const i = this.kinds.length;
-    this.cols.push(node.startIndex, node.endIndex, nameNode.startIndex, nameNode.endIndex, body ? body.startIndex : -1, body ? body.endIndex : -1);
-    let kind = this.types.indexOf(node.type);
-    if (kind < 0) kind = this.types.push(node.type) - 1;
+    this.cols.push(start, end, nameStart, nameEnd, bodyStart, bodyEnd);
+    let kind = this.types.indexOf(type);
+    if (kind < 0) kind = this.types.push(type) - 1;
     this.kinds.push(kind);
     if (params) this.params.set(i, params);
-    this.strings?.push(nameNode.text, body?.text ?? '');
+    this.strings?.push(name!, body!);
   }
 
   table(ref: TreeRef): MacroTable {
@@ -517,35 +529,27 @@ export class MacroTable {
    * (and `rows` lines). Entries already made are kept, moved with their macro.
    */
   carried(from: number, oldTo: number, delta: number, rows: number, fresh: MacroTable, text: string): MacroTable {
-    const cols: number[] = [];
-    const kinds: number[] = [];
-    const types: string[] = [];
-    const params = new Map<number, string[]>();
-    const strings: string[] | undefined = this.strings || fresh.strings ? [] : undefined;
+    const columns = new MacroColumns(this.strings || fresh.strings ? undefined : text);
     const made: Array<[number, IndexedMacro]> = [];
+    let at = 0;
     const take = (t: MacroTable, i: number, shift: number): void => {
-      const at = kinds.length;
       const c = i * MACRO_COLUMNS;
-      cols.push(t.cols[c]! + shift, t.cols[c + 1]! + shift, t.cols[c + 2]! + shift, t.cols[c + 3]! + shift,
-        t.cols[c + 4]! < 0 ? -1 : t.cols[c + 4]! + shift, t.cols[c + 5]! < 0 ? -1 : t.cols[c + 5]! + shift);
-      const type = t.types[t.kinds[i]!]!;
-      let kind = types.indexOf(type);
-      if (kind < 0) kind = types.push(type) - 1;
-      kinds.push(kind);
-      const p = t.params.get(i);
-      if (p) params.set(at, p);
-      strings?.push(t.nameAt(i), t.bodyAt(i));
+      const bodied = t.cols[c + 4]! >= 0;
+      columns.push(t.cols[c]! + shift, t.cols[c + 1]! + shift, t.cols[c + 2]! + shift, t.cols[c + 3]! + shift,
+        bodied ? t.cols[c + 4]! + shift : -1, bodied ? t.cols[c + 5]! + shift : -1,
+        t.types[t.kinds[i]!]!, t.params.get(i), columns.keepsStrings ? t.nameAt(i) : undefined, columns.keepsStrings ? t.bodyAt(i) : undefined);
       const e = t.entries.get(i);
       if (e) {
         if (shift !== 0) e.move(shift, rows);
         made.push([at, e]);
       }
+      at++;
     };
     for (let i = 0; i < this.length; i++) if (this.endAt(i) <= from) take(this, i, 0);
     for (let i = 0; i < fresh.length; i++) take(fresh, i, 0);
     for (let i = 0; i < this.length; i++) if (this.startAt(i) >= oldTo) take(this, i, delta);
-    const out = new MacroTable(fresh.ref, strings ? undefined : text, Int32Array.from(cols), Uint8Array.from(kinds), types, params, strings);
-    for (const [at, e] of made) out.entries.set(at, e);
+    const out = columns.table(fresh.ref);
+    for (const [i, e] of made) out.entries.set(i, e);
     return out;
   }
 }

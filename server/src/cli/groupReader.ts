@@ -54,19 +54,19 @@ export function readGroup(group: GroupFiles, opts: ReadOptions, arena: ByteArena
   // A target over the size limit is read in parts, never whole: its length for FS009 and its byte tests are all the
   // scan needs of it, and read whole it grew the reading arena to the largest such file (32 MiB for a 23 MB register
   // header, through 1-16 MiB buffers before it) for the rest of the batch. What the parts tell, for the target read last.
-  let large = new LargeTargetFacts();
+  const large = new LargeTargetFacts();
   const parts: PartsReading = { over: maxBytes, onPart: (part) => large.add(part), pieceBytes: opts.pieceBytes };
   // Pass one: each file alone in the arena, tested on its bytes and dropped, so the arena holds one file, not a
   // folder (a 1,400-file include/linux kept 135 MB of buffers alive for the rest of a kernel scan).
   for (const file of group.members) {
     const target = isTarget.has(file);
     arena.reset();
-    large = new LargeTargetFacts();
+    large.reset();
     // Other files over the size limit are never context (the loader skips them too); targets are read whatever their
     // size, for FS009 (over the limit, in parts). Reads stat first, so an oversized file is not read whole.
-    let read = target ? readScanBytes(file, arena, parts) : readSourceBytes(file, maxBytes, arena);
+    let read = readMember(file, target, maxBytes, arena, parts);
     // Not valid UTF-8: its length is the lossy decoding's, which needs the whole file (rare: read whole, as before).
-    if (read.ok && read.inParts && large.measured.length === undefined) read = readScanBytes(file, arena);
+    if (read.ok && read.inParts && large.measured.length === undefined) read = readMember(file, target, maxBytes, arena);
     if (target) out.targetsRead++;
     if (!read.ok) {
       if (target) out.errors.push({ path: file, error: read.error });
@@ -128,10 +128,19 @@ export function readGroup(group: GroupFiles, opts: ReadOptions, arena: ByteArena
  * sequence spans two parts; the suppression text, whose '-' may end a part, is looked for across each boundary too).
  */
 export class LargeTargetFacts {
-  readonly measured = new PartsLength();
+  measured = new PartsLength();
   pin = false;
   suppression = false;
-  private tail: Buffer = Buffer.alloc(0);
+  private tail: Buffer = NO_BYTES;
+
+  /** Ready for the next file (nothing is allocated until a file is read in parts). */
+  reset(): void {
+    if (this.measured.empty) return;
+    this.measured = new PartsLength();
+    this.pin = false;
+    this.suppression = false;
+    this.tail = NO_BYTES;
+  }
 
   add(part: Buffer): void {
     this.measured.add(part);
@@ -144,7 +153,9 @@ export class LargeTargetFacts {
 }
 
 const SUPPRESSION_LENGTH = 'forksafe-ignore'.length;
+const NO_BYTES = Buffer.alloc(0);
 
-function readMember(file: string, target: boolean, maxBytes: number, arena: ByteArena): BytesRead {
-  return target ? readScanBytes(file, arena) : readSourceBytes(file, maxBytes, arena);
+/** A member's bytes: a target whatever its size (FS009; with `parts`, over the limit in parts), another member within the limit. */
+function readMember(file: string, target: boolean, maxBytes: number, arena: ByteArena, parts?: PartsReading): BytesRead {
+  return target ? readScanBytes(file, arena, parts) : readSourceBytes(file, maxBytes, arena);
 }

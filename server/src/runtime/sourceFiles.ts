@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { isAscii, isUtf8 } from 'buffer';
+import { isWordCode } from '../analysis/syntaxTools';
 
 export type SourceRead =
   | { ok: true; path: string; text: string; notes: string[] }
@@ -45,12 +46,15 @@ export function decodeText(bytes: Uint8Array, displayPath: string): { text: stri
  */
 export function decodedLength(bytes: Uint8Array): number | undefined {
   const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  // TextDecoder drops one leading BOM and decodeText a U+FEFF after it: up to two.
-  const bomAt = (i: number): boolean => b.length >= i + 3 && b[i] === 0xef && b[i + 1] === 0xbb && b[i + 2] === 0xbf;
-  const bom = bomAt(0) ? (bomAt(3) ? 2 : 1) : 0;
   if (isAscii(b)) return b.length;
   if (!isUtf8(b)) return undefined;
-  return utf16Units(b) - bom;
+  return utf16Units(b) - leadingBoms(b);
+}
+
+/** The BOMs decoding drops at the start of `b`: TextDecoder drops one, decodeText a U+FEFF after it; up to two. */
+function leadingBoms(b: Uint8Array): number {
+  const bomAt = (i: number): boolean => b.length >= i + 3 && b[i] === 0xef && b[i + 1] === 0xbb && b[i + 2] === 0xbf;
+  return bomAt(0) ? (bomAt(3) ? 2 : 1) : 0;
 }
 
 /** The UTF-16 units valid UTF-8 bytes decode to (BOMs counted): one per sequence, two for a four-byte one. */
@@ -73,14 +77,16 @@ export class PartsLength {
   private valid = true;
 
   add(part: Buffer): void {
-    if (this.bom < 0) {
-      const bomAt = (i: number): boolean => part.length >= i + 3 && part[i] === 0xef && part[i + 1] === 0xbb && part[i + 2] === 0xbf;
-      this.bom = bomAt(0) ? (bomAt(3) ? 2 : 1) : 0;
-    }
+    if (this.bom < 0) this.bom = leadingBoms(part);
     if (!this.valid) return;
     if (isAscii(part)) this.units += part.length;
     else if (isUtf8(part)) this.units += utf16Units(part);
     else this.valid = false;
+  }
+
+  /** No part added yet. */
+  get empty(): boolean {
+    return this.bom < 0;
   }
 
   /** decodedLength of the parts together; undefined when they are not valid UTF-8. */
@@ -91,7 +97,7 @@ export class PartsLength {
 
 /** An ASCII byte that is not a word byte ([A-Za-z0-9_]): a part may end after it (readInParts). */
 function endsPart(c: number): boolean {
-  return c < 0x80 && !((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f);
+  return c < 0x80 && !isWordCode(c);
 }
 
 /**
