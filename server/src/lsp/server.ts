@@ -6,7 +6,8 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyze, analyzeFirstLook, Report } from '../engine';
-import { reuseReport } from '../incremental';
+import { reuseAfterChange } from './editAnalysis';
+import { warmUpEditPath } from './warmUp';
 import type { CSyntax, Tree } from '../analysis/parser';
 import type { ForksafeSettings } from '../settings';
 import { findAssetRoot } from '../runtime/assets';
@@ -181,11 +182,28 @@ async function validate(uri: string): Promise<void> {
     if (first) setImmediate(() => confirmFirstLook(document, config, a));
     // The names the next edit is checked against (engine.ts defineWatchNames), worked out once the diagnostics are out.
     else if (!reused) setImmediate(() => void a.report.watchNames);
+    if (!first) warmUpOnce(config);
   } catch (err) {
     log(`analysis of ${uri} failed (the server keeps running): ${(err as Error)?.stack ?? String(err)}`);
     store.delete(uri);
     await connection.sendDiagnostics({ uri, version: document.version, diagnostics: [] });
   }
+}
+
+/** The edit path's warm-up (warmUp.ts) has started: once per server, after its first full analysis. */
+let warmUpStarted = false;
+
+/**
+ * Starts the warm-up once, after the first full analysis: it runs while the server is idle and pauses before each of
+ * its edits while a real analysis or the workspace scan is waiting. FORKSAFE_NO_WARM_UP=1 leaves it out (benchmarks
+ * compare with and without it).
+ */
+function warmUpOnce(config: ForksafeSettings): void {
+  if (warmUpStarted || !syntax || process.env.FORKSAFE_NO_WARM_UP === '1') return;
+  warmUpStarted = true;
+  void warmUpEditPath(syntax, config, { busy: () => pending.size > 0 || scanning })
+    .then((r) => log(`edit path warmed up: ${r.edits} edits of forksafe's own demo driver in ${Math.round(r.ms)} ms (longest step ${Math.round(r.longestStepMs)} ms)`))
+    .catch((err) => log(`warm-up failed (the server keeps running): ${(err as Error)?.stack ?? String(err)}`));
 }
 
 /** Publishes an open document's stored analysis as its diagnostics, for the version it was made for. */
@@ -239,6 +257,7 @@ function confirmFirstLook(document: TextDocument, config: ForksafeSettings, quic
     const full = analyzeOpen(document, config, trees?.treeFor(document, config.timeBudgetMs), false);
     store.set(full);
     setImmediate(() => void full.report.watchNames);
+    warmUpOnce(config);
     if (!sameDiagnostics(full.report, quick.report)) {
       log(`${uri}: the first look differed from the full analysis; diagnostics republished from the full analysis`);
       void publish(full);
@@ -258,12 +277,9 @@ function reusedAnalysis(document: TextDocument, tree: Tree, config: ForksafeSett
   const prev = store.get(document.uri);
   const change = trees?.changeTo(document.uri, document.version);
   if (!prev || !change || prev.version !== change.fromVersion || prev.settings !== config || prev.contextStale) return undefined;
-  let result: ReturnType<typeof reuseReport>;
+  let result: ReturnType<typeof reuseAfterChange>;
   try {
-    result = reuseReport({
-      previous: prev.report, previousText: change.previousText, text: document.getText(), tree,
-      edit: change.edit, changedRanges: change.changedRanges, oldRegion: change.oldRegion,
-    });
+    result = reuseAfterChange(prev.report, change, document.getText(), tree);
   } catch (err) {
     // The fast path must never cost a diagnostic: a failure here means a full analysis, and a line in the log.
     log(`reusing the previous report of ${document.uri} failed, analysing again: ${(err as Error)?.stack ?? String(err)}`);
