@@ -2,6 +2,7 @@
 import type { FileIndex } from '../analysis/fileIndex';
 import { PIN_APIS, RELEASE_APIS } from '../analysis/pinApis';
 import { isWordCode } from '../analysis/syntaxTools';
+import { codeOnly } from './codeText';
 
 /** A file of one driver scope (a directory, the workspace, or one file) with its text. */
 export interface MemberText { path: string; text: string }
@@ -15,13 +16,13 @@ export interface MemberText { path: string; text: string }
 export interface Definition { name: string; uses: string[]; mentions?: () => Iterable<string> }
 
 export interface RelevanceSelection {
-  /** Targets that can produce a finding: they mention a pin API or wrapper, or hold a forksafe-ignore comment. */
+  /** Targets that can produce a finding: their code names a pin API or wrapper, or they hold a forksafe-ignore comment. */
   analyse: string[];
   /** Members whose parse can change a verdict in this scope, in member order (may include targets). */
   context: string[];
   /** Macro and function names found to reach a pin API (the pin APIs themselves excluded), sorted. */
   wrappers: string[];
-  /** Members that were parsed to look for wrappers (they mention a pin API or a wrapper name). */
+  /** Members that were parsed to look for wrappers (their code names a pin API or a wrapper). */
   parsed: string[];
 }
 
@@ -190,6 +191,9 @@ function addMacroSites(sites: MacroSites, member: MemberText, spans: readonly Ma
 }
 
 const testKeys = new WeakMap<RegExp, string>();
+
+/** What MemberTextMemo keeps of one member's text. */
+interface MemoEntry { text: string; tests: Map<string, boolean>; spans?: MacroSpan[]; code?: string }
 /** Past this many changed members, macrosByName lists every member again. */
 const MAX_CHANGED_MEMBERS = 8;
 
@@ -200,9 +204,9 @@ const MAX_CHANGED_MEMBERS = 8;
  * folder and passes none.
  */
 export class MemberTextMemo {
-  private readonly entries = new Map<string, { text: string; tests: Map<string, boolean>; spans?: MacroSpan[] }>();
+  private readonly entries = new Map<string, MemoEntry>();
 
-  private entry(m: MemberText): { text: string; tests: Map<string, boolean>; spans?: MacroSpan[] } {
+  private entry(m: MemberText): MemoEntry {
     let e = this.entries.get(m.path);
     if (!e || e.text !== m.text) {
       if (!e && this.entries.size >= 20000) this.entries.clear();
@@ -220,6 +224,19 @@ export class MemberTextMemo {
     if (key === undefined) { key = `${re.flags}/${re.source}`; testKeys.set(re, key); }
     let r = tests.get(key);
     if (r === undefined) { r = re.test(m.text); tests.set(key, r); }
+    return r;
+  }
+
+  /** `re` on the member's code (codeOnly: comments and literals blanked), asked only after `test` held; kept like `test`. */
+  testCode(re: RegExp, m: MemberText): boolean {
+    const e = this.entry(m);
+    const key = `code:${re.source}`;
+    let r = e.tests.get(key);
+    if (r === undefined) {
+      e.code ??= codeOnly(m.text);
+      r = re.test(e.code);
+      e.tests.set(key, r);
+    }
     return r;
   }
 
@@ -273,9 +290,10 @@ export class MemberTextMemo {
  * scope the analysis needs. The result equals parsing every file because a file outside `context` cannot be
  * reached by any lookup the analysis makes for a target:
  *  - pin sites and wrappers: resolution follows only names that reach a pin API. Wrappers are found
- *    iteratively (parse the files that mention a known name, collect the macros and functions whose bodies
+ *    iteratively (parse the files whose code names a known name, collect the macros and functions whose bodies
  *    use it, search the text for the new names, repeat), and every file that defines, calls or mentions one
- *    is context; a target that mentions none cannot hold a pin site.
+ *    is context; a target whose code names none cannot hold a pin site (a name in a comment or a string
+ *    literal is no call: runtime/codeText.ts blanks them before the test).
  *  - protections (VM_DONTCOPY, madvise, notifiers) are collected from every file: files with their text are context.
  *  - release helpers (a driver's put-pages function) need a release API in their text: those files are context.
  *  - flag macros: a flag or `write` expression is evaluated only inside a function that calls a pin API or
@@ -286,13 +304,22 @@ export class MemberTextMemo {
 export function selectRelevantFiles(members: readonly MemberText[], targets: ReadonlySet<string>,
   definitionsOf: (member: MemberText) => Definition[] | undefined, memo?: MemberTextMemo): RelevanceSelection {
   const test = (re: RegExp, m: MemberText): boolean => (memo ? memo.test(re, m) : re.test(m.text));
+  // A name in a comment or a string literal names nothing the analysis reads: a file is examined for what its code
+  // names (16 of the 17 files of NVIDIA's open-gpu-kernel-modules that name a pin API do so only in comments).
+  const codes = new Map<string, string>();
+  const testCode = (re: RegExp, m: MemberText): boolean => {
+    if (memo) return memo.testCode(re, m);
+    let code = codes.get(m.path);
+    if (code === undefined) { code = codeOnly(m.text); codes.set(m.path, code); }
+    return re.test(code);
+  };
   const known = new Set<string>(PIN_API_NAMES);
   const examined = new Map<string, Definition[]>();
   let frontier: readonly string[] = PIN_API_NAMES;
   while (frontier.length > 0) {
     const pattern = wordsPattern(frontier);
     for (const m of members) {
-      if (!examined.has(m.path) && test(pattern, m)) examined.set(m.path, definitionsOf(m) ?? []);
+      if (!examined.has(m.path) && test(pattern, m) && testCode(pattern, m)) examined.set(m.path, definitionsOf(m) ?? []);
     }
     const next: string[] = [];
     for (const defs of examined.values()) {

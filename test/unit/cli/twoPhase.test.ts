@@ -155,6 +155,29 @@ describe('file relevance (the prefilter and wrapper discovery)', function () {
     assert.deepEqual(parsed, ['drv/pin.c', 'drv/mid.c', 'drv/mr.c', 'drv/mmap.c'], 'parsed only what mentions a pin API or wrapper, round by round, then what shows a protection, each once');
   });
 
+  it('a pin API or wrapper named only in comments and string literals is not code: the file is neither parsed nor analysed for it', function () {
+    const files = {
+      ...LAYERED,
+      // Prose and a log message name the pin API and a wrapper; no call does.
+      'drv/notes.c': '/* get_user_pages_fast() pins; see drv_pin_range() */\nint drv_note(void)\n{\n\tpr_debug("get_user_pages_fast(%d)\\n", 1); // pin_user_pages\n\treturn 0;\n}\n',
+      // The same names beside a real call: examined as before.
+      'drv/both.c': '/* get_user_pages_fast() */\nint drv_both(struct mr *mr, unsigned long a)\n{\n\treturn drv_pin_range(a, 1, 0, mr->pages);\n}\n',
+    };
+    const parsed: string[] = [];
+    const sel = selectRelevantFiles(members(files), new Set(Object.keys(files)), definitions(parsed));
+    assert.ok(!parsed.includes('drv/notes.c') && !sel.analyse.includes('drv/notes.c'), `notes.c: parsed ${parsed.join(', ')}; analysed ${sel.analyse.join(', ')}`);
+    assert.ok(parsed.includes('drv/both.c') && sel.analyse.includes('drv/both.c'));
+    assert.ok(sel.wrappers.includes('drv_both'), 'a wrapper found beside the comment');
+    const memo = new MemberTextMemo();
+    assert.deepEqual(selectRelevantFiles(members(files), new Set(Object.keys(files)), definitions([]), memo), sel, 'the editor\'s memo selects the same');
+    const { dir, remove } = scratchTree(files);
+    try {
+      const two = scanJson(['drv'], dir);
+      assert.deepEqual(two.findings, scanJson(['--no-prefilter', 'drv'], dir).findings, 'the same findings as analysing every file');
+      assert.equal(two.filesAnalysed, 4, 'mr.c, mid.c, pin.c, both.c');
+    } finally { remove(); }
+  });
+
   it('a scope without any pin API needs no context; only suppressions are analysed', function () {
     const parsed: string[] = [];
     const sel = selectRelevantFiles(members({ 'a.c': 'int a;\n', 'b.c': '/* forksafe-ignore FS001 */\n', 'c.c': 'vma->vm_flags |= VM_DONTCOPY;\n' }), new Set(['a.c', 'b.c', 'c.c']), definitions(parsed));
