@@ -1,5 +1,5 @@
 // Phase one's reading for `forksafe scan`: each driver group's files read one at a time into an arena and tested on their bytes; read again and decoded only when the group may name a pin API (or for the few targets it analyses anyway).
-import { holdsSuppression, mentionsPinApiBytes } from '../runtime/fileRelevance';
+import { holdsSuppression, mentionsPinApiBytes, namesPinApiInCodeBytes } from '../runtime/fileRelevance';
 import { ByteArena, BytesRead, decodedLength, decodeText, PartsLength, PartsReading, readScanBytes, readSourceBytes } from '../runtime/sourceFiles';
 import type { InputError } from '../runtime/scanTargets';
 
@@ -22,7 +22,10 @@ export interface GroupRead {
   errors: InputError[];
   /** Targets read or tried (progress). */
   targetsRead: number;
-  /** Some member's bytes may name a pin API: every member carries its text, to be selected from. */
+  /**
+   * Some member's code names a pin API (a target read in parts: its bytes anywhere): every member carries its text, to
+   * be selected from.
+   */
   mayPin: boolean;
   /**
    * Targets to analyse whatever the selection says: over the size limit (FS009, they carry `oversize`); when the group
@@ -42,8 +45,8 @@ export interface ReadOptions {
 
 /**
  * Reads a group. Its bytes live in `arena` until the next group; what outlives them is decoded text. A group none of
- * whose files name no pin API (runtime/fileRelevance.ts: mentionsPinApiBytes) is not decoded, but for the targets it
- * will analyse.
+ * whose files names a pin API in its code (runtime/fileRelevance.ts: namesPinApiInCodeBytes) is not decoded, but for
+ * the targets it will analyse.
  */
 export function readGroup(group: GroupFiles, opts: ReadOptions, arena: ByteArena): GroupRead {
   const { maxBytes } = opts;
@@ -87,7 +90,10 @@ export function readGroup(group: GroupFiles, opts: ReadOptions, arena: ByteArena
     }
     out.members.push(member);
     if (!opts.prefilter) continue;
-    if (!out.mayPin && (read.inParts ? large.pin : mentionsPinApiBytes(read.bytes))) out.mayPin = true;
+    // A name only in comments or literals pins nothing (selectRelevantFiles would examine no file for it): such a
+    // group is not decoded. A target read in parts is tested on its raw bytes (a comment can span two parts), which
+    // can only decode a group the selection then finds nothing in.
+    if (!out.mayPin && (read.inParts ? large.pin : namesPinApiInCodeBytes(read.bytes))) out.mayPin = true;
     suppressions.push(target && (read.inParts ? large.suppression : holdsSuppression(read.bytes)));
   }
   if (!opts.prefilter) return out;

@@ -5,8 +5,9 @@
  * lines stay). Only well-formed ones are blanked: a block comment without its end, or a quote that does not close on
  * its line (a line continuation aside), is left as it is, so what this gets wrong can only keep a name, never hide one
  * the grammar would read as code. Escapes in literals and continued line comments follow C. A character literal is
- * blanked only when it closes within a few characters ('a', '\n', '\x41', 'abcd'): an apostrophe in prose inside
- * `#if 0` or an `#error` line is not one.
+ * blanked only when it closes within a few ASCII characters ('a', '\n', '\x41', 'abcd'): an apostrophe in prose
+ * inside `#if 0` or an `#error` line is not one. Every delimiter is ASCII, so the bytes of a UTF-8 file read as Latin-1
+ * give the same answer as its decoded text, strict or lossy (fileRelevance.ts, namesPinApiInCodeBytes).
  */
 export function codeOnly(text: string): string {
   const n = text.length;
@@ -63,8 +64,17 @@ const SQUOTE = 0x27;
 const BACKSLASH = 0x5c;
 const NEWLINE = 0x0a;
 const CR = 0x0d;
-/** The longest character literal blanked, quotes included ('\x41', '\0377', multi-character constants of four). */
+/**
+ * The longest character literal blanked, quotes included ('\x41', '\0377', multi-character constants of four); one
+ * holding a character past ASCII is never blanked, so the bytes of a file read as Latin-1 and its decoded text give
+ * the same answer (such a character is one or two UTF-16 units decoded, two to four bytes).
+ */
 const MAX_CHAR_LITERAL = 10;
+
+function asciiOnly(text: string, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) if (text.charCodeAt(k) > 0x7f) return false;
+  return true;
+}
 
 /** The end of a line comment starting before `from`: the line break that is not continued by a backslash (or the end). */
 function lineCommentEnd(text: string, from: number): number {
@@ -85,7 +95,7 @@ function literalEnd(text: string, start: number, quote: number): number {
   let i = start + 1;
   while (i < limit) {
     const c = text.charCodeAt(i);
-    if (c === quote) return i + 1;
+    if (c === quote) return quote === SQUOTE && !asciiOnly(text, start, i) ? -1 : i + 1;
     if (c === BACKSLASH) {
       // An escape, or a line continuation (backslash, optional CR, line break).
       i += text.charCodeAt(i + 1) === CR && text.charCodeAt(i + 2) === NEWLINE ? 3 : 2;

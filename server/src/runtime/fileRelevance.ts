@@ -121,6 +121,23 @@ export function mentionsPinApiBytes(bytes: Uint8Array): boolean {
   return false;
 }
 
+/** Whether `text`'s code (codeOnly: comments and string and character literals blanked) names a pin API. */
+export function namesPinApiInCode(text: string): boolean {
+  return PIN_TEXT.test(text) && PIN_TEXT.test(codeOnly(text));
+}
+
+/**
+ * namesPinApiInCode on the bytes, with the same answer: the byte test first (above), then, only for the few files it
+ * holds for, the code of the bytes read as Latin-1 (one character per byte). codeOnly's delimiters and a name's
+ * characters are ASCII and no other byte reads as one, a character literal holding a byte past ASCII is never blanked,
+ * and `\b` sees any byte past ASCII as a non-word character, as it does the character it decodes to.
+ */
+export function namesPinApiInCodeBytes(bytes: Uint8Array): boolean {
+  if (!mentionsPinApiBytes(bytes)) return false;
+  const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return PIN_TEXT.test(codeOnly(b.toString('latin1')));
+}
+
 /** SUPPRESSION_TEXT on the bytes: the same answer as on the decoded text (see above). */
 export function holdsSuppression(bytes: Uint8Array): boolean {
   const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
