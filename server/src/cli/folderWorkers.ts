@@ -77,9 +77,18 @@ function folderWorkersAllowed(settings: ForksafeSettings, jobs: number): boolean
   return settings.driverScope !== 'workspace' && jobs > 1;
 }
 
+/**
+ * Without the prefilter, a scan of this many targets runs on folder workers too: every file is parsed (seconds per
+ * hundred files, so a worker's start is nothing), and only folder workers analyse a heavy folder alone. Through the
+ * chunk workers instead, the main thread held a folder's texts while two workers each parsed a chunk of it with the
+ * whole folder as context: NVIDIA's open-gpu-kernel-modules (3,708 files; src/nvidia/generated, 482 files of 58 MB)
+ * peaked at about 1,040 MB, against about 570 MB on folder workers (docs/performance.md).
+ */
+export const NO_PREFILTER_WORKER_TARGETS = 1000;
+
 /** Whether a scan of `targets` files runs on folder-batch workers. */
-export function wantsFolderWorkers(targets: number, settings: ForksafeSettings, jobs: number, explicitJobs: boolean): boolean {
-  return folderWorkersAllowed(settings, jobs) && (explicitJobs || targets >= WORKER_SCAN_TARGETS);
+export function wantsFolderWorkers(targets: number, settings: ForksafeSettings, jobs: number, explicitJobs: boolean, prefilter = true): boolean {
+  return folderWorkersAllowed(settings, jobs) && (explicitJobs || targets >= (prefilter ? WORKER_SCAN_TARGETS : NO_PREFILTER_WORKER_TARGETS));
 }
 
 /** Cuts the targets (in walk order) into batches of whole folders: a folder is never split, so each group is planned once. */
@@ -323,6 +332,8 @@ export interface WalkOptions {
   jobs: number;
   /** -j was given: the workers start with the first folder, whatever the tree's size (wantsFolderWorkers). */
   explicitJobs: boolean;
+  /** False with --no-prefilter: the pool starts after fewer targets (NO_PREFILTER_WORKER_TARGETS). */
+  prefilter?: boolean;
   /** Makes the pool when the walk has found enough targets; undefined when there is no worker script. */
   makePool: (() => FolderWorkers) | undefined;
 }
@@ -357,7 +368,7 @@ export async function walkWithWorkers(walk: Generator<WalkedFolder, CollectedTar
     found += folder.targets.length;
     pending.push(folder);
     pendingFiles += Math.max(folder.targets.length, folder.sources.length);
-    if (!pool && wantsFolderWorkers(found, opts.settings, opts.jobs, opts.explicitJobs)) pool = opts.makePool!();
+    if (!pool && wantsFolderWorkers(found, opts.settings, opts.jobs, opts.explicitJobs, opts.prefilter)) pool = opts.makePool!();
     if (pool && pendingFiles >= BATCH_FILES) {
       // Whole folders of about BATCH_FILES files each: the folders walked before the pool started (up to
       // WORKER_SCAN_TARGETS targets) are cut like the rest, not handed to one worker as one batch.

@@ -175,14 +175,14 @@ async function analyseTargets(opts: ScanOptions, io: ScanIo): Promise<ScanPass> 
   // A large tree: workers read, plan and analyse whole folders (folderWorkers.ts), starting while the walk goes on; the
   // bar follows the reading, which the analysis of the few folders that may pin keeps pace with.
   const walked = await walkWithWorkers(walkScanTargets(opts.inputs, { include: settings.include, exclude: settings.exclude, gitignore: opts.gitignore, root: opts.root }), {
-    settings, jobs, explicitJobs: opts.jobs !== undefined,
+    settings, jobs, explicitJobs: opts.jobs !== undefined, prefilter: opts.prefilter,
     makePool: workerScript === undefined ? undefined : () => new FolderWorkers(folderWorkerOptions(workerScript)),
   });
   const { collected } = walked;
   for (const p of collected.leftOut) io.err(`forksafe: ${p}: left out by the include/exclude${opts.gitignore ? '/.gitignore' : ''} rules\n`);
   progress.phase('reading', collected.files.length, readSoFar);
   barStarted = true;
-  const pool = walked.pool ?? (workerScript && wantsFolderWorkers(collected.files.length, settings, jobs, opts.jobs !== undefined)
+  const pool = walked.pool ?? (workerScript && wantsFolderWorkers(collected.files.length, settings, jobs, opts.jobs !== undefined, opts.prefilter)
     ? queueFolderWorkers(folderBatches(collected.files, collected.folderSources, jobs), folderWorkerOptions(workerScript)) : undefined);
   if (pool) {
     const { plan, results } = await pool.close();

@@ -12,7 +12,7 @@ import type { Finding } from '../../../server/src/analysis/finding';
 import { analyzeChunk, FileResult } from '../../../server/src/cli/analyzeChunk';
 import { planScan, ScanChunk } from '../../../server/src/cli/scanPlan';
 import { ChunkRunner, wantsWorker, WORKER_CHUNK_BYTES, workerScriptPath } from '../../../server/src/cli/workerPool';
-import { FolderBatch, folderBatches, FolderWorkers, runBatch, runFolderWorkers, walkWithWorkers, wantsFolderWorkers, WORKER_SCAN_TARGETS } from '../../../server/src/cli/folderWorkers';
+import { FolderBatch, folderBatches, FolderWorkers, NO_PREFILTER_WORKER_TARGETS, runBatch, runFolderWorkers, walkWithWorkers, wantsFolderWorkers, WORKER_SCAN_TARGETS } from '../../../server/src/cli/folderWorkers';
 import { collectScanTargets, walkScanTargets } from '../../../server/src/runtime/scanTargets';
 import { definitionsFromIndex, holdsSuppression, identifiersIn, mentionsPinApi, mentionsPinApiBytes, namesPinApiInCode, namesPinApiInCodeBytes, PIN_API_NAMES, SUPPRESSION_TEXT } from '../../../server/src/runtime/fileRelevance';
 import { indexFile } from '../../../server/src/analysis/fileIndex';
@@ -392,6 +392,10 @@ describe('cli: folder-batch workers (whole-tree scans)', function () {
     assert.equal(wantsFolderWorkers(WORKER_SCAN_TARGETS, settings, 2, false), true);
     assert.equal(wantsFolderWorkers(3, settings, 2, true), true);
     assert.equal(wantsFolderWorkers(1e6, settings, 1, false), false);
+    // Without the prefilter, from NO_PREFILTER_WORKER_TARGETS on (every file is parsed; heavy folders go alone).
+    assert.equal(wantsFolderWorkers(NO_PREFILTER_WORKER_TARGETS - 1, settings, 2, false, false), false);
+    assert.equal(wantsFolderWorkers(NO_PREFILTER_WORKER_TARGETS, settings, 2, false, false), true);
+    assert.equal(wantsFolderWorkers(NO_PREFILTER_WORKER_TARGETS, settings, 2, false, true), false);
     assert.equal(wantsFolderWorkers(1e6, { ...settings, driverScope: 'workspace' }, 4, true), false);
   });
 
@@ -482,6 +486,31 @@ describe('cli: folder-batch workers (whole-tree scans)', function () {
     assert.equal(oneJob.pool, undefined, '-j 1 never starts a worker');
     const notAllowed = await walkWithWorkers(walkScanTargets([tree], targetOptions), { settings, jobs: 2, explicitJobs: true, makePool: undefined });
     assert.equal(notAllowed.pool, undefined);
+  });
+
+  it('without the prefilter, a tree of NO_PREFILTER_WORKER_TARGETS files starts folder workers during the walk; with it, it does not', async function () {
+    this.timeout(60000);
+    const wide = fs.mkdtempSync(path.join(os.tmpdir(), 'forksafe-np-'));
+    try {
+      for (let d = 0; d < 4; d++) {
+        fs.mkdirSync(path.join(wide, `d${d}`));
+        for (let f = 0; f < NO_PREFILTER_WORKER_TARGETS / 4; f++) fs.writeFileSync(path.join(wide, `d${d}`, `f${f}.c`), `int v${f};\n`);
+      }
+      const targetOptions = { include: settings.include, exclude: settings.exclude, gitignore: false, root: wide };
+      for (const prefilter of [true, false]) {
+        const options = { settings, prefilter, fixes: false, inputFolders: [wide] };
+        let made = 0;
+        const makePool = (): FolderWorkers => { made++; return new FolderWorkers({ ...options, workers: 2, syntax: async () => syntax, workerScript: workerScriptPath()! }); };
+        const walked = await walkWithWorkers(walkScanTargets([wide], targetOptions), { settings, jobs: 2, explicitJobs: false, prefilter, makePool });
+        assert.equal(made, prefilter ? 0 : 1, `prefilter ${prefilter}: pools made`);
+        if (walked.pool) {
+          const { plan } = await walked.pool.close();
+          assert.equal(plan.analysed, NO_PREFILTER_WORKER_TARGETS, 'every file analysed without the prefilter');
+        }
+      }
+    } finally {
+      fs.rmSync(wide, { recursive: true, force: true });
+    }
   });
 
   for (const [how, script] of [['crashes', 'throw new Error("boom");\n'], ['exits', 'process.exit(3);\n']]) {
