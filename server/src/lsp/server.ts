@@ -202,7 +202,8 @@ function warmUpOnce(config: ForksafeSettings): void {
   if (warmUpStarted || !syntax || process.env.FORKSAFE_NO_WARM_UP === '1') return;
   warmUpStarted = true;
   void warmUpEditPath(syntax, config, { busy: () => pending.size > 0 || scanning })
-    .then((r) => log(`edit path warmed up: ${r.edits} edits of forksafe's own demo driver in ${Math.round(r.ms)} ms (longest step ${Math.round(r.longestStepMs)} ms)`))
+    .then((r) => log(r.skipped ? `edit path not warmed up: ${r.skipped}`
+      : `edit path warmed up: ${r.edits} edits of forksafe's own demo driver in ${Math.round(r.ms)} ms (longest step ${Math.round(r.longestStepMs)} ms)`))
     .catch((err) => log(`warm-up failed (the server keeps running): ${(err as Error)?.stack ?? String(err)}`));
 }
 

@@ -176,6 +176,8 @@ export interface WarmUpResult {
   longestStepMs: number;
   /** The last analysis (the tests check the warm-up analysed a real pin). */
   lastReport?: Report;
+  /** Why the warm-up stopped before its edits (the settings leave the demo driver unanalysable): nothing else is wrong. */
+  skipped?: string;
 }
 
 export interface WarmUpOptions {
@@ -198,6 +200,10 @@ const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(r
 export async function warmUpEditPath(syntax: CSyntax, settings: ForksafeSettings, opts: WarmUpOptions): Promise<WarmUpResult> {
   const started = performance.now();
   const driver = warmUpDriver();
+  // Settings under which the demo driver is not analysed would warm nothing the user's edits take.
+  if (driver.file.length > settings.maxFileSizeKb * 1024) {
+    return { edits: 0, reused: 0, analysed: 0, contextFiles: 0, ms: 0, longestStepMs: 0, skipped: `forksafe.maxFileSizeKb (${settings.maxFileSizeKb}) is below the demo driver's size` };
+  }
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'forksafe-warm-'));
   const trees = new DocumentTrees(syntax);
   const loader = new DriverContextLoader(syntax, WARM_FRESH_MS);
@@ -219,8 +225,10 @@ export async function warmUpEditPath(syntax: CSyntax, settings: ForksafeSettings
     await yieldToLoop();
     while (opts.busy()) await pause(5);
     let stepStarted = performance.now();
-    let report = analyzeVersion(syntax, trees, doc, settings, [], undefined).report;
+    const opened = analyzeVersion(syntax, trees, doc, settings, [], undefined);
     result.longestStepMs = performance.now() - stepStarted;
+    if (!opened) return { ...result, ms: performance.now() - started, skipped: `the demo driver did not parse within forksafe.timeBudgetMs (${settings.timeBudgetMs} ms)` };
+    let report = opened.report;
     for (let pass = 0; pass < (opts.passes ?? PASSES); pass++) {
       for (const change of driver.edits) {
         await yieldToLoop();
@@ -229,6 +237,7 @@ export async function warmUpEditPath(syntax: CSyntax, settings: ForksafeSettings
         doc = trees.update(doc, [change], doc.version + 1);
         const context = contextOf(pass > 0);
         const next = analyzeVersion(syntax, trees, doc, settings, context, report);
+        if (!next) return { ...result, ms: performance.now() - started, skipped: `an edit of the demo driver did not parse within forksafe.timeBudgetMs (${settings.timeBudgetMs} ms)` };
         report = next.report;
         result.edits++;
         if (next.reused) result.reused++; else result.analysed++;
@@ -249,10 +258,13 @@ export async function warmUpEditPath(syntax: CSyntax, settings: ForksafeSettings
 /** The warm-up's folder does not change while it runs: its listing and stats are trusted for this long. */
 const WARM_FRESH_MS = 60_000;
 
-/** One version of the warm-up document as `validate` analyses it: the previous report moved when the edit cannot change it, else a new analysis. */
-function analyzeVersion(syntax: CSyntax, trees: DocumentTrees, doc: TextDocument, settings: ForksafeSettings, files: ContextFile[], previous: Report | undefined): { report: Report; reused: boolean } {
+/**
+ * One version of the warm-up document as `validate` analyses it: the previous report moved when the edit cannot change
+ * it, else a new analysis. Undefined when it did not parse within the time budget.
+ */
+function analyzeVersion(syntax: CSyntax, trees: DocumentTrees, doc: TextDocument, settings: ForksafeSettings, files: ContextFile[], previous: Report | undefined): { report: Report; reused: boolean } | undefined {
   const parsed = trees.treeFor(doc, settings.timeBudgetMs);
-  if (!parsed.tree) throw new Error('warm-up driver: not parsed');
+  if (!parsed.tree) return undefined;
   const change = trees.changeTo(doc.uri, doc.version);
   const moved = previous && change ? reuseAfterChange(previous, change, doc.getText(), parsed.tree) : undefined;
   const reused = moved !== undefined && 'report' in moved;

@@ -43,6 +43,7 @@ describe('lsp warm-up', function () {
     const before = new Set(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('forksafe-warm-')));
     const result = await warmUpEditPath(syntax, settings, { busy: () => false, passes: 2 });
     assert.equal(result.edits, 2 * driver.edits.length);
+    assert.equal(result.skipped, undefined);
     assert.equal(result.reused + result.analysed, result.edits);
     assert.ok(result.longestStepMs > 0 && result.longestStepMs <= result.ms, `longest step ${result.longestStepMs} of ${result.ms} ms`);
     assert.ok(result.reused >= 2, `reused ${result.reused}`);
@@ -52,6 +53,17 @@ describe('lsp warm-up', function () {
     assert.deepEqual(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('forksafe-warm-') && !before.has(n)), [], 'the temporary folder is removed');
     // The last edit restores the text: its report is the open's (the header, context, changes nothing of the verdict).
     assert.deepEqual(result.lastReport!.findings.map((f) => [f.code, f.span.start.line]), direct.findings.map((f) => [f.code, f.span.start.line]));
+  });
+
+  it('stops, saying why, when the settings leave the demo driver unanalysable (a time budget too short to parse, a size limit below it)', async function () {
+    const before = new Set(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('forksafe-warm-')));
+    const budget = await warmUpEditPath(syntax, { ...settings, timeBudgetMs: 0 }, { busy: () => false });
+    assert.equal(budget.edits, 0);
+    assert.match(budget.skipped ?? '', /timeBudgetMs/);
+    const size = await warmUpEditPath(syntax, { ...settings, maxFileSizeKb: 1 }, { busy: () => false });
+    assert.equal(size.edits, 0);
+    assert.match(size.skipped ?? '', /maxFileSizeKb/);
+    assert.deepEqual(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('forksafe-warm-') && !before.has(n)), [], 'the temporary folder is removed');
   });
 
   it('waits while the server is busy', async function () {
