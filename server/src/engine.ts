@@ -123,6 +123,25 @@ function sameFiles(a: readonly ContextFile[], b: readonly ContextFile[]): boolea
   return true;
 }
 
+/**
+ * Runs `fn` with the context lookup table set aside and put back after: analyses made for the editor's warm-up
+ * (lsp/warmUp.ts) must not push out the table of the driver the user is editing, which the next edit would then
+ * build again.
+ */
+export function asideFromContextCache<T>(fn: () => T): T {
+  const kept = lastBase;
+  try {
+    return fn();
+  } finally {
+    lastBase = kept;
+  }
+}
+
+/** The files of the context lookup table kept now (for tests). */
+export function cachedContextFiles(): readonly ContextFile[] | undefined {
+  return lastBase?.files;
+}
+
 function workspaceBaseOf(syntax: CSyntax, files: NonNullable<AnalysisContext['files']>): WorkspaceBase {
   if (!lastBase || !sameFiles(lastBase.files, files)) {
     lastBase = { files: [...files], base: new WorkspaceBase(files.map((f) => makeSourceFile(syntax, f.uri, f.text, f.tree))) };

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'url';
 import { TextDocument, TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
 import { DriverContextLoader } from '../runtime/driverContext';
 import type { CSyntax } from '../analysis/parser';
-import { analyze, ContextFile, Report } from '../engine';
+import { analyze, asideFromContextCache, ContextFile, Report } from '../engine';
 import type { ForksafeSettings } from '../settings';
 import { DocumentTrees } from './documentTrees';
 import { reuseAfterChange } from './editAnalysis';
@@ -268,8 +268,9 @@ function analyzeVersion(syntax: CSyntax, trees: DocumentTrees, doc: TextDocument
   const change = trees.changeTo(doc.uri, doc.version);
   const moved = previous && change ? reuseAfterChange(previous, change, doc.getText(), parsed.tree) : undefined;
   const reused = moved !== undefined && 'report' in moved;
+  // The demo driver's context lookups are made and dropped here: the user's driver keeps its table (engine.ts).
   const report = reused ? moved.report
-    : analyze(syntax, { uri: doc.uri, text: doc.getText(), tree: parsed.tree, fixes: false, watchNames: true }, settings, { files });
+    : asideFromContextCache(() => analyze(syntax, { uri: doc.uri, text: doc.getText(), tree: parsed.tree!, fixes: false, watchNames: true }, settings, { files }));
   // The server works these out after publishing (engine.ts defineWatchNames): part of every edit's work.
   void report.watchNames;
   return { report, reused };

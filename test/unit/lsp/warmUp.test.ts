@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { CSyntax } from '../../../server/src/analysis/parser';
-import { analyze } from '../../../server/src/engine';
+import { analyze, cachedContextFiles } from '../../../server/src/engine';
 import { loadSyntax } from '../../../server/src/runtime/loadSyntax';
 import { resolveSettings } from '../../../server/src/settings';
 import { warmUpDriver, warmUpEditPath } from '../../../server/src/lsp/warmUp';
@@ -64,6 +64,19 @@ describe('lsp warm-up', function () {
     assert.equal(size.edits, 0);
     assert.match(size.skipped ?? '', /maxFileSizeKb/);
     assert.deepEqual(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('forksafe-warm-') && !before.has(n)), [], 'the temporary folder is removed');
+  });
+
+  it('leaves the engine\'s context lookup table to the driver the user edits', async function () {
+    const header = { uri: 'file:///user/drv/user.h', text: '#define USER_FLAGS FOLL_WRITE\n' };
+    const tree = syntax.parse(header.text).tree!;
+    try {
+      const files = [{ ...header, tree }];
+      analyze(syntax, { uri: 'file:///user/drv/user.c', text: 'int f(struct page **p)\n{\n\treturn get_user_pages_fast(0, 1, USER_FLAGS, p);\n}\n', fixes: false }, settings, { files });
+      assert.equal(cachedContextFiles()?.[0]?.uri, header.uri);
+      const result = await warmUpEditPath(syntax, settings, { busy: () => false, passes: 2 });
+      assert.ok(result.contextFiles > 0, 'the warm-up analysed with a context of its own');
+      assert.equal(cachedContextFiles()?.[0]?.uri, header.uri, 'the user\'s table is still the one kept');
+    } finally { tree.delete(); }
   });
 
   it('waits while the server is busy', async function () {
