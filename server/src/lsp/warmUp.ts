@@ -200,14 +200,14 @@ const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(r
 export async function warmUpEditPath(syntax: CSyntax, settings: ForksafeSettings, opts: WarmUpOptions): Promise<WarmUpResult> {
   const started = performance.now();
   const driver = warmUpDriver();
+  const result: WarmUpResult = { edits: 0, reused: 0, analysed: 0, contextFiles: 0, ms: 0, longestStepMs: 0 };
   // Settings under which the demo driver is not analysed would warm nothing the user's edits take.
   if (driver.file.length > settings.maxFileSizeKb * 1024) {
-    return { edits: 0, reused: 0, analysed: 0, contextFiles: 0, ms: 0, longestStepMs: 0, skipped: `forksafe.maxFileSizeKb (${settings.maxFileSizeKb}) is below the demo driver's size` };
+    return { ...result, skipped: `forksafe.maxFileSizeKb (${settings.maxFileSizeKb}) is below the demo driver's size` };
   }
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'forksafe-warm-'));
   const trees = new DocumentTrees(syntax);
   const loader = new DriverContextLoader(syntax, WARM_FRESH_MS);
-  const result: WarmUpResult = { edits: 0, reused: 0, analysed: 0, contextFiles: 0, ms: 0, longestStepMs: 0 };
   const file = path.join(folder, 'warm_demo.c');
   const uri = pathToFileURL(file).toString();
   try {

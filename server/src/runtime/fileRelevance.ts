@@ -3,6 +3,7 @@ import type { FileIndex } from '../analysis/fileIndex';
 import { PIN_APIS, RELEASE_APIS } from '../analysis/pinApis';
 import { isWordCode } from '../analysis/syntaxTools';
 import { codeOnly } from './codeText';
+import { asBuffer } from './sourceFiles';
 
 /** A file of one driver scope (a directory, the workspace, or one file) with its text. */
 export interface MemberText { path: string; text: string }
@@ -108,7 +109,7 @@ function anchorsOf(names: readonly string[], preferred: readonly string[]): stri
  * folder that holds only such names is not decoded.
  */
 export function mentionsPinApiBytes(bytes: Uint8Array): boolean {
-  const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const b = asBuffer(bytes);
   for (const anchor of PIN_ANCHORS) {
     for (let at = b.indexOf(anchor); at >= 0; at = b.indexOf(anchor, at + 1)) {
       let start = at;
@@ -134,13 +135,13 @@ export function namesPinApiInCode(text: string): boolean {
  */
 export function namesPinApiInCodeBytes(bytes: Uint8Array): boolean {
   if (!mentionsPinApiBytes(bytes)) return false;
-  const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const b = asBuffer(bytes);
   return PIN_TEXT.test(codeOnly(b.toString('latin1')));
 }
 
 /** SUPPRESSION_TEXT on the bytes: the same answer as on the decoded text (see above). */
 export function holdsSuppression(bytes: Uint8Array): boolean {
-  const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const b = asBuffer(bytes);
   return b.includes(SUPPRESSION_BYTES);
 }
 

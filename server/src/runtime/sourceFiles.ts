@@ -45,10 +45,15 @@ export function decodeText(bytes: Uint8Array, displayPath: string): { text: stri
  * a continuation byte, two for a four-byte sequence (a surrogate pair).
  */
 export function decodedLength(bytes: Uint8Array): number | undefined {
-  const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const b = asBuffer(bytes);
   if (isAscii(b)) return b.length;
   if (!isUtf8(b)) return undefined;
   return utf16Units(b) - leadingBoms(b);
+}
+
+/** `bytes` as a Buffer over the same memory (no copy): the byte tests use Buffer's native search and decoding. */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** The BOMs decoding drops at the start of `b`: TextDecoder drops one, decodeText a U+FEFF after it; up to two. */
