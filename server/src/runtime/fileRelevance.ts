@@ -2,7 +2,7 @@
 import type { FileIndex } from '../analysis/fileIndex';
 import { PIN_APIS, RELEASE_APIS } from '../analysis/pinApis';
 import { isWordCode } from '../analysis/syntaxTools';
-import { codeOnly } from './codeText';
+import { CodeRegions, namesInCode } from './codeText';
 import { asBuffer } from './sourceFiles';
 
 /** A file of one driver scope (a directory, the workspace, or one file) with its text. */
@@ -124,7 +124,7 @@ export function mentionsPinApiBytes(bytes: Uint8Array): boolean {
 
 /** Whether `text`'s code (codeOnly: comments and string and character literals blanked) names a pin API. */
 export function namesPinApiInCode(text: string): boolean {
-  return PIN_TEXT.test(text) && PIN_TEXT.test(codeOnly(text));
+  return PIN_TEXT.test(text) && namesInCode(text, PIN_TEXT);
 }
 
 /**
@@ -136,7 +136,7 @@ export function namesPinApiInCode(text: string): boolean {
 export function namesPinApiInCodeBytes(bytes: Uint8Array): boolean {
   if (!mentionsPinApiBytes(bytes)) return false;
   const b = asBuffer(bytes);
-  return PIN_TEXT.test(codeOnly(b.toString('latin1')));
+  return namesInCode(b.toString('latin1'), PIN_TEXT);
 }
 
 /** SUPPRESSION_TEXT on the bytes: the same answer as on the decoded text (see above). */
@@ -211,7 +211,7 @@ function addMacroSites(sites: MacroSites, member: MemberText, spans: readonly Ma
 const testKeys = new WeakMap<RegExp, string>();
 
 /** What MemberTextMemo keeps of one member's text. */
-interface MemoEntry { text: string; tests: Map<string, boolean>; spans?: MacroSpan[]; code?: string }
+interface MemoEntry { text: string; tests: Map<string, boolean>; spans?: MacroSpan[]; regions?: CodeRegions }
 /** Past this many changed members, macrosByName lists every member again. */
 const MAX_CHANGED_MEMBERS = 8;
 
@@ -245,14 +245,14 @@ export class MemberTextMemo {
     return r;
   }
 
-  /** `re` on the member's code (codeOnly: comments and literals blanked), asked only after `test` held; kept like `test`. */
+  /** `re` (whole identifiers: wordsPattern) on the member's code (namesInCode), asked only after `test` held; kept like `test`. */
   testCode(re: RegExp, m: MemberText): boolean {
     const e = this.entry(m);
     const key = `code:${re.source}`;
     let r = e.tests.get(key);
     if (r === undefined) {
-      e.code ??= codeOnly(m.text);
-      r = re.test(e.code);
+      e.regions ??= new CodeRegions(m.text);
+      r = namesInCode(m.text, re, e.regions);
       e.tests.set(key, r);
     }
     return r;
@@ -324,12 +324,12 @@ export function selectRelevantFiles(members: readonly MemberText[], targets: Rea
   const test = (re: RegExp, m: MemberText): boolean => (memo ? memo.test(re, m) : re.test(m.text));
   // A name in a comment or a string literal names nothing the analysis reads: a file is examined for what its code
   // names (16 of the 17 files of NVIDIA's open-gpu-kernel-modules that name a pin API do so only in comments).
-  const codes = new Map<string, string>();
+  const regions = new Map<string, CodeRegions>();
   const testCode = (re: RegExp, m: MemberText): boolean => {
     if (memo) return memo.testCode(re, m);
-    let code = codes.get(m.path);
-    if (code === undefined) { code = codeOnly(m.text); codes.set(m.path, code); }
-    return re.test(code);
+    let r = regions.get(m.path);
+    if (r === undefined) { r = new CodeRegions(m.text); regions.set(m.path, r); }
+    return namesInCode(m.text, re, r);
   };
   const known = new Set<string>(PIN_API_NAMES);
   const examined = new Map<string, Definition[]>();

@@ -1,8 +1,10 @@
 // codeOnly (server/src/runtime/codeText.ts): comments and literals blanked, offsets and lines kept, and never a name
-// hidden that tree-sitter reads as code (every fixture file, and the same files damaged at random).
+// hidden that tree-sitter reads as code (every fixture file, and the same files damaged at random); namesInCode gives
+// the answer of a name pattern on codeOnly's text without building it.
 import { strict as assert } from 'assert';
 import type { CSyntax, Node } from '../../../server/src/analysis/parser';
-import { codeOnly } from '../../../server/src/runtime/codeText';
+import { CodeRegions, codeOnly, namesInCode } from '../../../server/src/runtime/codeText';
+import { PIN_API_NAMES, wordsPattern } from '../../../server/src/runtime/fileRelevance';
 import { loadSyntax } from '../../../server/src/runtime/loadSyntax';
 import { listFixtureDrivers } from '../../helpers/fixtures';
 import { Random } from '../../helpers/random';
@@ -78,5 +80,53 @@ describe('codeOnly: C text without its comments and literals', function () {
       }
     }
     assert.ok(files >= 500 && leaves > 10000, `${files} files, ${leaves} leaves`);
+  });
+
+  describe('namesInCode: a name pattern on the code without blanking it', function () {
+    const pin = wordsPattern(PIN_API_NAMES);
+    const names = ['get_user_pages', 'pin_user_pages_fast', 'my_pin', 'x', 'put_page'];
+
+    it('answers as the pattern does on codeOnly\'s text, at the edges of every kind of region', function () {
+      const cases = [
+        'get_user_pages(a);', '/* get_user_pages */', '/*c*/get_user_pages(a)', 'get_user_pages/*c*/(a)', '// get_user_pages\n',
+        '// a \\\nget_user_pages\n', '//x\nget_user_pages', '"get_user_pages"', '"a"get_user_pages', 'get_user_pages"a"',
+        '\'a\'get_user_pages', 'x /* get_user_pages( no end', 'x /* no end */ get_user_pages(', '/* a */ /* b */ /* get_user_pages',
+        'printk("oops\nget_user_pages(a);\n', 'we can\'t call get_user_pages here', 's = "a\\\nb"; get_user_pages(a);',
+        '"get_user_pages" get_user_pages_fast "x"', 'xget_user_pages /*get_user_pages*/ get_user_pagesx', '',
+      ];
+      for (const text of cases) {
+        for (const p of [pin, wordsPattern(names)]) {
+          assert.equal(namesInCode(text, p), p.test(codeOnly(text)), `${JSON.stringify(text)} with ${p.source.slice(0, 40)}`);
+        }
+      }
+    });
+
+    it('agrees with codeOnly on every fixture file, damaged copies and random soups of comments, quotes and names, one region list asked many patterns', function () {
+      const rng = new Random(0xfeed);
+      const pieces = ['"', '\'', '/*', '*/', '//', '\\', '\n', ' ', 'a', '(', ';', '\'\\\'\'', ...names, ...PIN_API_NAMES.slice(0, 4)];
+      const texts: string[] = [];
+      for (const driver of listFixtureDrivers()) {
+        for (const file of driver.files) {
+          texts.push(file.text);
+          let t = file.text;
+          for (let d = 0; d < 3; d++) { const at = rng.int(0, t.length); t = t.slice(0, at) + rng.pick(pieces) + t.slice(at); }
+          texts.push(t);
+        }
+      }
+      for (let k = 0; k < 3000; k++) texts.push(Array.from({ length: rng.int(1, 40) }, () => rng.pick(pieces)).join(''));
+      const patterns = [pin, ...names.map((n) => wordsPattern([n])), wordsPattern(names)];
+      let yes = 0;
+      let parted = 0;
+      for (const text of texts) {
+        const regions = new CodeRegions(text);
+        for (const p of patterns) {
+          const expected = p.test(codeOnly(text));
+          assert.equal(namesInCode(text, p, regions), expected, `${JSON.stringify(text.slice(0, 200))} with ${p.source.slice(0, 40)}`);
+          if (expected) yes++;
+          if (p.test(text) && !expected) parted++;
+        }
+      }
+      assert.ok(yes > 1000 && parted > 200, `${yes} in code, ${parted} named only outside it`);
+    });
   });
 });
