@@ -1,8 +1,9 @@
-// Builds what ships: client/dist/extension.js, server/dist/{server,cli,scanWorker}.js, the runtime wasm beside them,
-// and the C grammar wasm copied into grammars/ after checking it against grammars/PROVENANCE.md.
+// Builds what ships: client/dist/extension.js, server/dist/{server,cli,scanWorker}.bundle.js with the small launchers
+// server/dist/{server,cli,scanWorker}.js that run them through V8's code cache (server/src/launch), the runtime wasm
+// beside them, and the C grammar wasm copied into grammars/ after checking it against grammars/PROVENANCE.md.
 import * as esbuild from 'esbuild';
 import { createHash } from 'node:crypto';
-import { copyFileSync, chmodSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, chmodSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -35,12 +36,40 @@ const common = {
   bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: true, logLevel: 'warning',
   define: { 'import.meta.url': '__importMetaUrl' }, banner: { js: importMetaShim },
 };
+
+/**
+ * The launchers run a bundle as a vm.Script (compileCache.ts), where a dynamic import() has no loader to call: the
+ * emscripten glue's `await import("module")` and `await import("fs/promises")` (node builtins) become calls of the
+ * bundle's own require, kept under another name because the glue declares a `require` of its own around the first.
+ */
+const builtinImports = {
+  name: 'builtin-imports-as-require',
+  setup(build) {
+    build.onLoad({ filter: /web-tree-sitter[\\/][^\\/]+\.c?js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const contents = source.replace(/await import\("((?:node:)?[a-z_/]+)"\)/g, '__forksafeRequire("$1")');
+      return { contents, loader: 'js' };
+    });
+  },
+};
+const bundle = { ...common, plugins: [builtinImports], banner: { js: `const __forksafeRequire = require;\n${importMetaShim}` } };
+const launcher = { ...common, sourcemap: false, banner: { js: '' } };
 const builds = [
   { ...common, entryPoints: ['client/src/extension.ts'], outfile: 'client/dist/extension.js', external: ['vscode'] },
-  { ...common, entryPoints: ['server/src/lsp/server.ts'], outfile: 'server/dist/server.js' },
-  { ...common, entryPoints: ['server/src/cli/main.ts'], outfile: 'server/dist/cli.js', banner: { js: `#!/usr/bin/env node\n${importMetaShim}` } },
-  { ...common, entryPoints: ['server/src/cli/scanWorker.ts'], outfile: 'server/dist/scanWorker.js' },
+  { ...bundle, entryPoints: ['server/src/lsp/server.ts'], outfile: 'server/dist/server.bundle.js' },
+  { ...bundle, entryPoints: ['server/src/cli/main.ts'], outfile: 'server/dist/cli.bundle.js' },
+  { ...bundle, entryPoints: ['server/src/cli/scanWorker.ts'], outfile: 'server/dist/scanWorker.bundle.js' },
+  { ...launcher, entryPoints: ['server/src/launch/server.ts'], outfile: 'server/dist/server.js' },
+  { ...launcher, entryPoints: ['server/src/launch/cli.ts'], outfile: 'server/dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  { ...launcher, entryPoints: ['server/src/launch/scanWorker.ts'], outfile: 'server/dist/scanWorker.js' },
 ];
+
+/** A bundle a launcher runs must not import() anything (see builtinImports): checked on what was written. */
+function checkNoDynamicImport(file) {
+  const text = readFileSync(file, 'utf8');
+  const at = text.search(/\bimport\s*\(\s*["'`]/);
+  if (at >= 0) throw new Error(`${file}: a dynamic import() at offset ${at} (${JSON.stringify(text.slice(at, at + 60))}); the code-cache launcher cannot run it`);
+}
 
 copyChecked('tree-sitter-c/tree-sitter-c.wasm', path.join(root, 'grammars', 'tree-sitter-c.wasm'));
 copyChecked('web-tree-sitter/web-tree-sitter.wasm', path.join(root, 'server', 'dist', 'web-tree-sitter.wasm'));
@@ -52,4 +81,7 @@ if (watch) {
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
   chmodSync(path.join(root, 'server', 'dist', 'cli.js'), 0o755);
+  for (const name of ['server', 'cli', 'scanWorker']) checkNoDynamicImport(path.join(root, 'server', 'dist', `${name}.bundle.js`));
+  // The bundles' source maps moved with them (before the launchers, the bundles had the launchers' names).
+  for (const name of ['server', 'cli', 'scanWorker']) rmSync(path.join(root, 'server', 'dist', `${name}.js.map`), { force: true });
 }

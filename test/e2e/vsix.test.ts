@@ -60,6 +60,7 @@ describe('package: the .vsix', function () {
     const queries = fs.readdirSync(path.join(REPO_ROOT, 'grammars', 'queries', 'c')).filter((f) => f.endsWith('.scm'));
     assert.ok(queries.length >= 3);
     const required = ['package.json', 'readme.md', 'LICENSE.txt', 'client/dist/extension.js', 'server/dist/server.js', 'server/dist/cli.js',
+      'server/dist/server.bundle.js', 'server/dist/cli.bundle.js', 'server/dist/scanWorker.js', 'server/dist/scanWorker.bundle.js',
       'server/dist/web-tree-sitter.wasm', 'grammars/tree-sitter-c.wasm', ...queries.map((q) => `grammars/queries/c/${q}`), 'docs/rules/README.md'];
     const missing = required.filter((r) => !entries.includes(r));
     assert.deepEqual(missing, [], `missing from the .vsix; it has:\n${entries.join('\n')}`);

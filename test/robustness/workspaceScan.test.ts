@@ -26,7 +26,7 @@ function installShipped(): string {
     fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
     fs.copyFileSync(path.join(REPO_ROOT, rel), path.join(dir, rel));
   };
-  for (const f of ['cli.js', 'server.js', 'web-tree-sitter.wasm']) copy(path.join('server', 'dist', f));
+  for (const f of ['cli.js', 'cli.bundle.js', 'server.js', 'server.bundle.js', 'web-tree-sitter.wasm']) copy(path.join('server', 'dist', f));
   copy(path.join('grammars', 'tree-sitter-c.wasm'));
   for (const q of fs.readdirSync(path.join(REPO_ROOT, 'grammars', 'queries', 'c'))) copy(path.join('grammars', 'queries', 'c', q));
   copy('package.json');

@@ -1,5 +1,6 @@
 // Worker thread of `forksafe scan` (bundled as server/dist/scanWorker.js): loads the grammar once, then analyses the chunks (ChunkRunner) or reads, plans and analyses the folder batches (folderWorkers.ts) it is sent, one at a time.
 import { parentPort, workerData } from 'worker_threads';
+import { saveCompileCache } from '../launch/compileCache';
 import { loadSyntax } from '../runtime/loadSyntax';
 import { analyzeChunk } from './analyzeChunk';
 import { runBatch } from './folderWorkers';
@@ -41,7 +42,8 @@ function handle(msg: ToWorker): Promise<void> {
       flushReads();
       post({ type: 'batch-done', id, outcome, external: process.memoryUsage().external });
     });
-  return work.catch((err: unknown) => {
+  // A worker is terminated, never asked to exit: its first piece of work compiled what the next scan's workers run.
+  return work.then(() => saveCompileCache(), (err: unknown) => {
     post({ type: 'failed', id, error: (err as Error)?.stack ?? String(err) });
   });
 }

@@ -7,6 +7,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyze, analyzeFirstLook, Report } from '../engine';
 import { reuseAfterChange } from './editAnalysis';
+import { saveCompileCache } from '../launch/compileCache';
 import { warmUpEditPath } from './warmUp';
 import type { CSyntax, Tree } from '../analysis/parser';
 import type { ForksafeSettings } from '../settings';
@@ -199,12 +200,15 @@ let warmUpStarted = false;
  * compare with and without it).
  */
 function warmUpOnce(config: ForksafeSettings): void {
-  if (warmUpStarted || !syntax || process.env.FORKSAFE_NO_WARM_UP === '1') return;
+  if (warmUpStarted || !syntax) return;
   warmUpStarted = true;
+  // The code compiled by then (the open, the analysis, the edit path) is what the next server start runs first.
+  if (process.env.FORKSAFE_NO_WARM_UP === '1') { saveCompileCache(); return; }
   void warmUpEditPath(syntax, config, { busy: () => pending.size > 0 || scanning })
     .then((r) => log(r.skipped ? `edit path not warmed up: ${r.skipped}`
       : `edit path warmed up: ${r.edits} edits of forksafe's own demo driver in ${Math.round(r.ms)} ms (longest step ${Math.round(r.longestStepMs)} ms)`))
-    .catch((err) => log(`warm-up failed (the server keeps running): ${(err as Error)?.stack ?? String(err)}`));
+    .catch((err) => log(`warm-up failed (the server keeps running): ${(err as Error)?.stack ?? String(err)}`))
+    .finally(() => saveCompileCache());
 }
 
 /** Publishes an open document's stored analysis as its diagnostics, for the version it was made for. */
