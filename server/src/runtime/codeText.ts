@@ -77,7 +77,8 @@ function globalOf(pattern: RegExp): RegExp {
   let g = globals.get(key);
   if (!g) {
     if (globals.size >= 256) globals.clear();
-    g = new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`);
+    // Global, not sticky: every match in the text is visited in turn.
+    g = new RegExp(pattern.source, `${pattern.flags.replace(/[gy]/g, '')}g`);
     globals.set(key, g);
   }
   return g;
