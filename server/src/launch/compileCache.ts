@@ -25,6 +25,9 @@ interface Loaded {
  */
 const GROWTH_TO_REWRITE = 1.1;
 
+/** Caches of other versions of a bundle kept beside the current one (the most recently written). */
+const OTHER_VERSIONS_KEPT = 3;
+
 /** The function a bundle calls once it has run the code it usually runs (saveCompileCache). */
 const SAVE = Symbol.for('forksafe.saveCompileCache');
 
@@ -115,7 +118,7 @@ function readPrivate(file: string): Buffer | undefined {
 /**
  * Writes the code compiled so far when there was no usable cache, or when it has grown past what the cache held: to a
  * file of this process's own first, renamed over the old one (another process reading meanwhile sees the whole old or
- * the whole new file). The caches of other versions of the same bundle under the same node are removed.
+ * the whole new file). Of the caches of other versions of the same bundle under the same node, the most recent few are kept.
  */
 function writeCache(loaded: Loaded): void {
   const file = loaded.file!;
@@ -126,10 +129,12 @@ function writeCache(loaded: Loaded): void {
     fs.writeFileSync(temp, data, { mode: 0o600, flag: 'wx' });
     fs.renameSync(temp, file);
     debug(`${path.basename(file)}: written (${data.length} bytes)`);
+    // Two installed versions run in turn keep a cache each; a developer's rebuilds do not pile up.
+    const dir = path.dirname(file);
     const stem = path.basename(file).slice(0, -'0123456789abcdef01234567.v8'.length);
-    for (const other of fs.readdirSync(path.dirname(file))) {
-      if (other.startsWith(stem) && other.endsWith('.v8') && other !== path.basename(file)) fs.rmSync(path.join(path.dirname(file), other), { force: true });
-    }
+    const others = fs.readdirSync(dir).filter((f) => f.startsWith(stem) && f.endsWith('.v8') && f !== path.basename(file))
+      .map((f) => ({ f, at: fs.statSync(path.join(dir, f)).mtimeMs })).sort((a, b) => b.at - a.at);
+    for (const { f } of others.slice(OTHER_VERSIONS_KEPT)) fs.rmSync(path.join(dir, f), { force: true });
   } catch {
     // A cache that cannot be written costs the next start its compile, nothing else.
   }

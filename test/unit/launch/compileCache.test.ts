@@ -95,17 +95,24 @@ describe('launch: the code cache the shipped entries start through', function ()
     assert.deepEqual(run().states, ['hit']);
   });
 
-  it('a changed bundle of the same length meets no old cache, and the old cache is removed once the new one is written', function () {
+  it('a changed bundle of the same length meets no old cache; of the older versions\' caches the three most recent are kept', function () {
     const first = run();
-    const old = cacheFiles();
     fs.writeFileSync(bundle, bundleText('two'));
     assert.equal(fs.statSync(bundle).size, Buffer.byteLength(bundleText('one')));
     const changed = run();
     assert.deepEqual(changed.states, ['miss']);
     assert.deepEqual(JSON.parse(changed.stdout)[0], 'two');
     assert.notEqual(changed.stdout, first.stdout);
-    assert.equal(cacheFiles().length, 1);
-    assert.notDeepEqual(cacheFiles(), old);
+    assert.equal(cacheFiles().length, 2, 'two versions run in turn keep a cache each');
+    fs.writeFileSync(bundle, bundleText('one'));
+    assert.deepEqual(run().states, ['hit'], 'back to the first version: its cache is still there');
+    for (const marker of ['abc', 'def', 'ghi', 'jkl']) {
+      fs.writeFileSync(bundle, bundleText(marker));
+      assert.deepEqual(run().states, ['miss']);
+    }
+    assert.equal(cacheFiles().length, 4, 'the current version and the three written before it');
+    fs.writeFileSync(bundle, bundleText('one'));
+    assert.deepEqual(run().states, ['miss'], 'the oldest versions\' caches were removed');
   });
 
   it('uses no cache in a folder others may write, nor a cache file others may write, nor with FORKSAFE_NO_COMPILE_CACHE', function () {
