@@ -119,6 +119,16 @@ export class DocumentTrees {
     return c && c.toVersion === version ? c : undefined;
   }
 
+  /**
+   * Starts `document` from `tree`, a tree of its current text made elsewhere (a copy of another DocumentTrees' tree:
+   * tree-sitter copies share nodes and are edited independently) that this set now owns: the next parse after an edit
+   * is incremental from it, as from a tree parsed here; `close` frees it.
+   */
+  adopt(document: TextDocument, tree: Tree): void {
+    this.entries.get(document.uri)?.tree?.delete();
+    this.entries.set(document.uri, { tree, version: document.version, text: document.getText() });
+  }
+
   /** Whether the document has been parsed since it was opened. */
   has(uri: string): boolean {
     return this.entries.has(uri);

@@ -8,7 +8,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyze, analyzeFirstLook, Report } from '../engine';
 import { reuseAfterChange } from './editAnalysis';
 import { saveCompileCache } from '../launch/compileCache';
-import { warmUpEditPath } from './warmUp';
+import { editsAroundPin, warmUpDocument, warmUpEditPath } from './warmUp';
 import type { CSyntax, Tree } from '../analysis/parser';
 import type { ForksafeSettings } from '../settings';
 import { findAssetRoot } from '../runtime/assets';
@@ -183,7 +183,10 @@ async function validate(uri: string): Promise<void> {
     if (first) setImmediate(() => confirmFirstLook(document, config, a));
     // The names the next edit is checked against (engine.ts defineWatchNames), worked out once the diagnostics are out.
     else if (!reused) setImmediate(() => void a.report.watchNames);
-    if (!first) warmUpOnce(config);
+    if (!first) {
+      warmUpOnce(config);
+      if (!reused) warmUpFolderOnce(document, config, a.report);
+    }
   } catch (err) {
     log(`analysis of ${uri} failed (the server keeps running): ${(err as Error)?.stack ?? String(err)}`);
     store.delete(uri);
@@ -193,6 +196,10 @@ async function validate(uri: string): Promise<void> {
 
 /** The edit path's warm-up (warmUp.ts) has started: once per server, after its first full analysis. */
 let warmUpStarted = false;
+/** The warm-ups run one after another: the demo driver's, then each driver folder's own (warmUpFolderOnce). */
+let warmUps: Promise<void> = Promise.resolve();
+/** Driver folders whose edit path was warmed on the user's document (once per folder and server). */
+const warmedFolders = new Set<string>();
 
 /**
  * Starts the warm-up once, after the first full analysis: it runs while the server is idle and pauses before each of
@@ -204,11 +211,44 @@ function warmUpOnce(config: ForksafeSettings): void {
   warmUpStarted = true;
   // The code compiled by then (the open, the analysis, the edit path) is what the next server start runs first.
   if (process.env.FORKSAFE_NO_WARM_UP === '1') { saveCompileCache(); return; }
-  void warmUpEditPath(syntax, config, { busy: () => pending.size > 0 || scanning })
+  const s = syntax;
+  warmUps = warmUps.then(() => warmUpEditPath(s, config, { busy: () => pending.size > 0 || scanning })
     .then((r) => log(r.skipped ? `edit path not warmed up: ${r.skipped}`
       : `edit path warmed up: ${r.edits} edits of forksafe's own demo driver in ${Math.round(r.ms)} ms (longest step ${Math.round(r.longestStepMs)} ms)`))
     .catch((err) => log(`warm-up failed (the server keeps running): ${(err as Error)?.stack ?? String(err)}`))
-    .finally(() => saveCompileCache());
+    .finally(() => saveCompileCache()));
+}
+
+/**
+ * After the first full analysis of a document with a pin site in a driver folder (one with other files as context),
+ * once per folder: its edit path warmed on a private copy of the document itself (warmUp.ts warmUpDocument), after the
+ * demo driver's warm-up. The demo warms the code; the folder's own first edits were still about twice as slow as its
+ * later ones (docs/performance.md, "Issue 14, tenth step").
+ */
+function warmUpFolderOnce(document: TextDocument, config: ForksafeSettings, report: Report): void {
+  const file = uriToPath(document.uri);
+  const site = report.sites?.find((x) => x.uri === document.uri);
+  if (!file || !site || !syntax || !trees || !driverContext || process.env.FORKSAFE_NO_WARM_UP === '1') return;
+  const folder = path.dirname(path.resolve(file));
+  if (warmedFolders.has(folder)) return;
+  const tree = trees.treeFor(document, config.timeBudgetMs).tree;
+  if (!tree || (contextFor(document.uri, config)?.context.files?.length ?? 0) === 0) return;
+  warmedFolders.add(folder);
+  // Worked out now, while the tree it reads is the document's current one (the server does so after publishing too).
+  void report.watchNames;
+  const edits = editsAroundPin(document.getText(), tree, site.call);
+  if (edits.length === 0) return;
+  const s = syntax;
+  // A copy of the document's tree (made now: the user's next edit re-parses and frees the tree itself) and its report
+  // as the warm-up's start: its first step is the first edit, not a parse and analysis of the whole file.
+  const input = { uri: document.uri, text: document.getText(), edits, start: { tree: tree.copy(), report } };
+  warmUps = warmUps.then(() => warmUpDocument(s, config, input, {
+    busy: () => pending.size > 0 || scanning,
+    contextOf: (copy) => contextFor(input.uri, config, copy)?.context,
+  })
+    .then((r) => log(r.skipped ? `edit path not warmed up on ${input.uri}: ${r.skipped}`
+      : `edit path warmed up on ${input.uri}: ${r.edits} edits of a private copy in ${Math.round(r.ms)} ms (longest step ${Math.round(r.longestStepMs)} ms, ${r.contextFiles} context files)`))
+    .catch((err) => log(`warm-up of ${input.uri} failed (the server keeps running): ${(err as Error)?.stack ?? String(err)}`)));
 }
 
 /** Publishes an open document's stored analysis as its diagnostics, for the version it was made for. */
@@ -263,6 +303,7 @@ function confirmFirstLook(document: TextDocument, config: ForksafeSettings, quic
     store.set(full);
     setImmediate(() => void full.report.watchNames);
     warmUpOnce(config);
+    warmUpFolderOnce(document, config, full.report);
     if (!sameDiagnostics(full.report, quick.report)) {
       log(`${uri}: the first look differed from the full analysis; diagnostics republished from the full analysis`);
       void publish(full);
@@ -308,7 +349,7 @@ function uriToPath(uri: string): string | undefined {
  * The driver's other files (open documents win over disk) and the kernel version from the tree's Makefile, with the
  * versions of the open documents read (a fix that edits one of them is only valid at that version).
  */
-function contextFor(uri: string, config: ForksafeSettings): { context: AnalysisContext; versions: Map<string, number> } | undefined {
+function contextFor(uri: string, config: ForksafeSettings, copy?: { uri: string; text: string; tree: Tree }): { context: AnalysisContext; versions: Map<string, number> } | undefined {
   const file = uriToPath(uri);
   if (!file || !driverContext || !trees) return undefined;
   // A relative kernel directory setting is relative to the workspace folder holding the file.
@@ -327,6 +368,8 @@ function contextFor(uri: string, config: ForksafeSettings): { context: AnalysisC
     const t = trees.treeFor(doc, config.timeBudgetMs).tree;
     if (t) open.set(path.resolve(p), { uri: doc.uri, text: doc.getText(), tree: t });
   }
+  // The document's private copy the warm-up edits (warmUp.ts warmUpDocument) stands in for it.
+  if (copy) open.set(path.resolve(file), copy);
   const context = driverContext.contextFor(file, opts, open);
   for (const f of context.files ?? []) {
     const doc = documents.get(f.uri);

@@ -5,8 +5,12 @@ import * as path from 'path';
 import { pathToFileURL } from 'url';
 import { TextDocument, TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
 import { DriverContextLoader } from '../runtime/driverContext';
-import type { CSyntax } from '../analysis/parser';
-import { analyze, asideFromContextCache, ContextFile, Report } from '../engine';
+import type { CSyntax, Node, Tree } from '../analysis/parser';
+import type { Span } from '../analysis/span';
+import { declaredName, namedChildren } from '../analysis/syntaxTools';
+import { RELEASE_APIS } from '../analysis/pinApis';
+import { makeSourceFile } from '../analysis/workspace';
+import { AnalysisContext, analyze, asideFromContextCache, ContextFile, Report } from '../engine';
 import type { ForksafeSettings } from '../settings';
 import { DocumentTrees } from './documentTrees';
 import { reuseAfterChange } from './editAnalysis';
@@ -225,7 +229,7 @@ export async function warmUpEditPath(syntax: CSyntax, settings: ForksafeSettings
     await yieldToLoop();
     while (opts.busy()) await pause(5);
     let stepStarted = performance.now();
-    const opened = analyzeVersion(syntax, trees, doc, settings, [], undefined);
+    const opened = analyzeVersion(syntax, trees, doc, settings, { files: [] }, undefined);
     result.longestStepMs = performance.now() - stepStarted;
     if (!opened) return { ...result, ms: performance.now() - started, skipped: `the demo driver did not parse within forksafe.timeBudgetMs (${settings.timeBudgetMs} ms)` };
     let report = opened.report;
@@ -236,7 +240,7 @@ export async function warmUpEditPath(syntax: CSyntax, settings: ForksafeSettings
         stepStarted = performance.now();
         doc = trees.update(doc, [change], doc.version + 1);
         const context = contextOf(pass > 0);
-        const next = analyzeVersion(syntax, trees, doc, settings, context, report);
+        const next = analyzeVersion(syntax, trees, doc, settings, { files: context }, report);
         if (!next) return { ...result, ms: performance.now() - started, skipped: `an edit of the demo driver did not parse within forksafe.timeBudgetMs (${settings.timeBudgetMs} ms)` };
         report = next.report;
         result.edits++;
@@ -260,18 +264,139 @@ const WARM_FRESH_MS = 60_000;
 
 /**
  * One version of the warm-up document as `validate` analyses it: the previous report moved when the edit cannot change
- * it, else a new analysis. Undefined when it did not parse within the time budget.
+ * it, else a new analysis. Undefined when it did not parse within the time budget. `aside`: the analysis's context
+ * lookups are made and dropped (the demo driver's); otherwise they stay for the user's next edit (the user's own folder).
  */
-function analyzeVersion(syntax: CSyntax, trees: DocumentTrees, doc: TextDocument, settings: ForksafeSettings, files: ContextFile[], previous: Report | undefined): { report: Report; reused: boolean } | undefined {
+function analyzeVersion(syntax: CSyntax, trees: DocumentTrees, doc: TextDocument, settings: ForksafeSettings, context: AnalysisContext, previous: Report | undefined, aside = true): { report: Report; reused: boolean } | undefined {
   const parsed = trees.treeFor(doc, settings.timeBudgetMs);
   if (!parsed.tree) return undefined;
   const change = trees.changeTo(doc.uri, doc.version);
   const moved = previous && change ? reuseAfterChange(previous, change, doc.getText(), parsed.tree) : undefined;
   const reused = moved !== undefined && 'report' in moved;
+  const run = (): Report => analyze(syntax, { uri: doc.uri, text: doc.getText(), tree: parsed.tree!, fixes: false, watchNames: true }, settings, context);
   // The demo driver's context lookups are made and dropped here: the user's driver keeps its table (engine.ts).
-  const report = reused ? moved.report
-    : asideFromContextCache(() => analyze(syntax, { uri: doc.uri, text: doc.getText(), tree: parsed.tree!, fixes: false, watchNames: true }, settings, { files }));
+  const report = reused ? moved.report : aside ? asideFromContextCache(run) : run();
   // The server works these out after publishing (engine.ts defineWatchNames): part of every edit's work.
   void report.watchNames;
   return { report, reused };
+}
+
+/** A release call's line in a function body: deleting it and typing it back is an edit a developer makes there. */
+const RELEASE_CALL = new RegExp(`\\b(?:${RELEASE_APIS.map((a) => a.name).join('|')})\\s*\\(`);
+
+/**
+ * Edits of the user's own document of the kinds the demo driver's are (the pin's FOLL_WRITE taken out and put back, a
+ * local of the function renamed in its body and back, a release line deleted and typed back, a keystroke and its
+ * deletion), inside the function holding `site` (a pin site's call); each in the coordinates of the text before it,
+ * ending on the text they start from. Empty when the site is not inside a function of `tree`.
+ */
+export function editsAroundPin(text: string, tree: Tree, site: Span): TextDocumentContentChangeEvent[] {
+  let doc = TextDocument.create('file:///warm-user.c', 'c', 0, text);
+  let fn: Node | null = tree.rootNode.descendantForIndex(doc.offsetAt(site.start));
+  while (fn && fn.type !== 'function_definition') fn = fn.parent;
+  const body = fn?.childForFieldName('body');
+  if (!body || body.type !== 'compound_statement' || body.endIndex - body.startIndex < 2) return [];
+  // Inside the braces; the body's text as it stands before each edit (the edits keep its length but for the last).
+  const start = body.startIndex + 1;
+  let end = body.endIndex - 1;
+  const edits: TextDocumentContentChangeEvent[] = [];
+  const edit = (from: number, to: number, replacement: string): void => {
+    const range = { start: doc.positionAt(from), end: doc.positionAt(to) };
+    edits.push({ range, text: replacement });
+    doc = TextDocument.update(doc, [{ range, text: replacement }], doc.version + 1);
+    end += replacement.length - (to - from);
+  };
+  const inBody = (): string => doc.getText().slice(start, end);
+  const flags = /\bFOLL_WRITE\b/.exec(inBody());
+  if (flags) {
+    const at = start + flags.index;
+    edit(at, at + 'FOLL_WRITE'.length, '0');
+    edit(at, at + 1, 'FOLL_WRITE');
+  }
+  const declaration = namedChildren(body).find((n) => n.type === 'declaration');
+  const local = declaration ? declaration.childrenForFieldName('declarator').map((d) => declaredName(d)).find((n): n is string => !!n) : undefined;
+  if (local) {
+    const before = inBody();
+    const renamed = before.replace(new RegExp(`\\b${local}\\b`, 'g'), `${local}_fs`);
+    if (renamed !== before) {
+      edit(start, end, renamed);
+      edit(start, end, before);
+    }
+  }
+  const release = RELEASE_CALL.exec(inBody());
+  if (release) {
+    const lineStart = doc.getText().lastIndexOf('\n', start + release.index) + 1;
+    const lineEnd = doc.getText().indexOf('\n', start + release.index) + 1;
+    if (lineStart > start && lineEnd > lineStart && lineEnd <= end) {
+      const line = doc.getText().slice(lineStart, lineEnd);
+      edit(lineStart, lineEnd, '');
+      edit(lineStart, lineStart, line);
+    }
+  }
+  edit(start, start, ' ');
+  edit(start, start + 1, '');
+  if (doc.getText() !== text) throw new Error('warm-up: the edits of the user\'s document do not end on its text');
+  return edits;
+}
+
+/**
+ * The edit path warmed on the user's own driver, once per driver folder, after its first full analysis: `edits`
+ * (editsAroundPin) replayed once on a private copy of the document through the same re-parse, carried index, reuse
+ * check, context selection (`contextOf`: the server's, with the copy in place of the document) and analysis as the
+ * user's edits take; from a copy of the document's tree (owned from then on, freed at the end even when the warm-up
+ * stops early) and its report (`start`) when given, else parsed and analysed first. The demo driver warms the code; this warms it on the data of the folder the user edits (its
+ * files, its context lookup table, which stays for the user's first edit). Nothing is published; the document and
+ * its tree are not touched. Yields before each edit and waits while `busy`, as warmUpEditPath does.
+ */
+export async function warmUpDocument(syntax: CSyntax, settings: ForksafeSettings,
+  input: { uri: string; text: string; edits: TextDocumentContentChangeEvent[]; start?: { tree: Tree; report: Report } },
+  opts: { busy: () => boolean; contextOf: (doc: { uri: string; text: string; tree: Tree }) => AnalysisContext | undefined }): Promise<WarmUpResult> {
+  const started = performance.now();
+  const result: WarmUpResult = { edits: 0, reused: 0, analysed: 0, contextFiles: 0, ms: 0, longestStepMs: 0 };
+  const trees = new DocumentTrees(syntax);
+  let doc = TextDocument.create(input.uri, 'c', 1, input.text);
+  // Owned from here: closing the private set frees it, whatever happens below.
+  if (input.start) trees.adopt(doc, input.start.tree);
+  try {
+    const analyzeNow = (previous: Report | undefined): { report: Report; reused: boolean } | undefined => {
+      const tree = trees.treeFor(doc, settings.timeBudgetMs).tree;
+      if (!tree) return undefined;
+      const context = opts.contextOf({ uri: doc.uri, text: doc.getText(), tree }) ?? { files: [] };
+      result.contextFiles = context.files?.length ?? 0;
+      return analyzeVersion(syntax, trees, doc, settings, context, previous, false);
+    };
+    await yieldToLoop();
+    while (opts.busy()) await pause(5);
+    let stepStarted = performance.now();
+    // From the document's own tree and report when given (a copy of the tree: no parse, no analysis of the open).
+    let report: Report;
+    if (input.start) {
+      report = input.start.report;
+      // The copy's index, as its own step: the first edit then re-indexes only what it touched, as a real edit does.
+      const tree = trees.treeFor(doc, settings.timeBudgetMs).tree;
+      if (tree) void makeSourceFile(syntax, doc.uri, doc.getText(), tree).index;
+    } else {
+      const opened = analyzeNow(undefined);
+      if (!opened) return { ...result, ms: performance.now() - started, skipped: 'the document did not parse within forksafe.timeBudgetMs' };
+      report = opened.report;
+    }
+    result.longestStepMs = performance.now() - stepStarted;
+    for (const change of input.edits) {
+      await yieldToLoop();
+      while (opts.busy()) await pause(5);
+      stepStarted = performance.now();
+      doc = trees.update(doc, [change], doc.version + 1);
+      const next = analyzeNow(report);
+      if (!next) return { ...result, ms: performance.now() - started, skipped: 'an edit of the document did not parse within forksafe.timeBudgetMs' };
+      report = next.report;
+      result.edits++;
+      if (next.reused) result.reused++; else result.analysed++;
+      result.longestStepMs = Math.max(result.longestStepMs, performance.now() - stepStarted);
+    }
+    result.lastReport = report;
+  } finally {
+    trees.close(input.uri);
+  }
+  result.ms = performance.now() - started;
+  return result;
 }
