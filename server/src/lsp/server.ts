@@ -198,7 +198,7 @@ async function validate(uri: string): Promise<void> {
 let warmUpStarted = false;
 /** The warm-ups run one after another: the demo driver's, then each driver folder's own (warmUpFolderOnce). */
 let warmUps: Promise<void> = Promise.resolve();
-/** Driver folders whose edit path was warmed on the user's document (once per folder and server). */
+/** Driver folders whose edit path was warmed on the user's document, or found to need none (once per folder and server). */
 const warmedFolders = new Set<string>();
 
 /**
@@ -231,9 +231,11 @@ function warmUpFolderOnce(document: TextDocument, config: ForksafeSettings, repo
   if (!file || !site || !syntax || !trees || !driverContext || process.env.FORKSAFE_NO_WARM_UP === '1') return;
   const folder = path.dirname(path.resolve(file));
   if (warmedFolders.has(folder)) return;
+  // Decided once per folder, warmed or not: a file alone in its folder would otherwise ask for its context again on
+  // every analysed edit.
+  warmedFolders.add(folder);
   const tree = trees.treeFor(document, config.timeBudgetMs).tree;
   if (!tree || (contextFor(document.uri, config)?.context.files?.length ?? 0) === 0) return;
-  warmedFolders.add(folder);
   // Worked out now, while the tree it reads is the document's current one (the server does so after publishing too).
   void report.watchNames;
   const edits = editsAroundPin(document.getText(), tree, site.call);
