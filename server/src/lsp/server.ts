@@ -198,7 +198,7 @@ async function validate(uri: string): Promise<void> {
 let warmUpStarted = false;
 /** The warm-ups run one after another: the demo driver's, then each driver folder's own (warmUpFolderOnce). */
 let warmUps: Promise<void> = Promise.resolve();
-/** Driver folders whose edit path was warmed on the user's document, or found to need none (once per folder and server). */
+/** Folders whose edit path was warmed on the user's document (once per folder and server). */
 const warmedFolders = new Set<string>();
 
 /**
@@ -220,9 +220,9 @@ function warmUpOnce(config: ForksafeSettings): void {
 }
 
 /**
- * After the first full analysis of a document with a pin site in a driver folder (one with other files as context),
- * once per folder: its edit path warmed on a private copy of the document itself (warmUp.ts warmUpDocument), after the
- * demo driver's warm-up. The demo warms the code; the folder's own first edits were still about twice as slow as its
+ * After the first full analysis of a document with a pin site, once per folder: its edit path warmed on a private copy
+ * of the document itself, in its driver's context (warmUp.ts warmUpDocument), after the demo driver's warm-up. The demo
+ * warms the code; the first edits of the user's own document, in a 190-file folder or alone, were still slower than its
  * later ones (docs/performance.md, "Issue 14, tenth step").
  */
 function warmUpFolderOnce(document: TextDocument, config: ForksafeSettings, report: Report): void {
@@ -231,11 +231,9 @@ function warmUpFolderOnce(document: TextDocument, config: ForksafeSettings, repo
   if (!file || !site || !syntax || !trees || !driverContext || process.env.FORKSAFE_NO_WARM_UP === '1') return;
   const folder = path.dirname(path.resolve(file));
   if (warmedFolders.has(folder)) return;
-  // Decided once per folder, warmed or not: a file alone in its folder would otherwise ask for its context again on
-  // every analysed edit.
   warmedFolders.add(folder);
   const tree = trees.treeFor(document, config.timeBudgetMs).tree;
-  if (!tree || (contextFor(document.uri, config)?.context.files?.length ?? 0) === 0) return;
+  if (!tree) return;
   // Worked out now, while the tree it reads is the document's current one (the server does so after publishing too).
   void report.watchNames;
   const edits = editsAroundPin(document.getText(), tree, site.call);
