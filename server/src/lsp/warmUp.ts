@@ -340,7 +340,7 @@ export function editsAroundPin(text: string, tree: Tree, site: Span): TextDocume
 }
 
 /**
- * The edit path warmed on the user's own driver, once per driver folder, after its first full analysis: `edits`
+ * The edit path warmed on the user's own driver, once per folder (a file alone in it too), after its first full analysis: `edits`
  * (editsAroundPin) replayed once on a private copy of the document through the same re-parse, carried index, reuse
  * check, context selection (`contextOf`: the server's, with the copy in place of the document) and analysis as the
  * user's edits take; from a copy of the document's tree (owned from then on, freed at the end even when the warm-up
