@@ -11,6 +11,8 @@ import * as vm from 'vm';
 export type CacheState = 'off' | 'miss' | 'hit' | 'rejected' | 'unsafe';
 
 interface Loaded {
+  /** The bundle run (its cache's names start with cacheStem of it). */
+  bundle: string;
   state: CacheState;
   script: vm.Script;
   /** Where this bundle's cache lives (undefined when the cache is off or unsafe). */
@@ -68,7 +70,7 @@ export function saveCompileCache(): void {
 
 function compile(bundle: string, source: string): Loaded {
   const wrapped = Module.wrap(source);
-  const plain = (state: CacheState): Loaded => ({ state, script: new vm.Script(wrapped, { filename: bundle }), given: 0 });
+  const plain = (state: CacheState): Loaded => ({ bundle, state, script: new vm.Script(wrapped, { filename: bundle }), given: 0 });
   if (process.env.FORKSAFE_NO_COMPILE_CACHE) return plain('off');
   const dir = cacheDir();
   if (!dir) return plain('unsafe');
@@ -79,7 +81,7 @@ function compile(bundle: string, source: string): Loaded {
   const data = readPrivate(file);
   if (!data) return { ...plain('miss'), file };
   const script = new vm.Script(wrapped, { filename: bundle, cachedData: data });
-  return { state: script.cachedDataRejected ? 'rejected' : 'hit', script, file, given: data.length };
+  return { bundle, state: script.cachedDataRejected ? 'rejected' : 'hit', script, file, given: data.length };
 }
 
 /**
@@ -131,7 +133,7 @@ function writeCache(loaded: Loaded): void {
     debug(`${path.basename(file)}: written (${data.length} bytes)`);
     // Two installed versions run in turn keep a cache each; a developer's rebuilds do not pile up.
     const dir = path.dirname(file);
-    const stem = path.basename(file).slice(0, -'0123456789abcdef01234567.v8'.length);
+    const stem = cacheStem(loaded.bundle);
     const others = fs.readdirSync(dir).filter((f) => f.startsWith(stem) && f.endsWith('.v8') && f !== path.basename(file))
       .map((f) => ({ f, at: fs.statSync(path.join(dir, f)).mtimeMs })).sort((a, b) => b.at - a.at);
     for (const { f } of others.slice(OTHER_VERSIONS_KEPT)) fs.rmSync(path.join(dir, f), { force: true });

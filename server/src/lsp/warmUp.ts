@@ -192,7 +192,37 @@ export interface WarmUpOptions {
 }
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Yields to the event loop, then waits while real work is waiting: what a warm-up does before each of its steps. */
+async function waitIdle(busy: () => boolean): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  while (busy()) await pause(5);
+}
+
+/** One version analysed (analyzeVersion's answer) and how many context files the analysis had. */
+type Analysed = { report: Report; reused: boolean; contextFiles: number } | undefined;
+
+/**
+ * Replays `edits` on `doc` one at a time, as the server takes a user's edits: waits until idle, applies the edit to the
+ * private tree set, analyses the new version from the previous report (`next`), and counts it in `result`. The last
+ * report, or undefined when a version did not parse within the time budget.
+ */
+async function replayEdits(trees: DocumentTrees, doc: TextDocument, edits: readonly TextDocumentContentChangeEvent[], report: Report,
+  busy: () => boolean, result: WarmUpResult, next: (doc: TextDocument, previous: Report) => Analysed): Promise<{ doc: TextDocument; report: Report } | undefined> {
+  for (const change of edits) {
+    await waitIdle(busy);
+    const stepStarted = performance.now();
+    doc = trees.update(doc, [change], doc.version + 1);
+    const analysed = next(doc, report);
+    if (!analysed) return undefined;
+    report = analysed.report;
+    result.edits++;
+    if (analysed.reused) result.reused++; else result.analysed++;
+    result.contextFiles = analysed.contextFiles;
+    result.longestStepMs = Math.max(result.longestStepMs, performance.now() - stepStarted);
+  }
+  return { doc, report };
+}
 
 /**
  * Replays the warm-up driver's edits through the editor's path, as the server's `validate` takes a real edit:
@@ -226,28 +256,21 @@ export async function warmUpEditPath(syntax: CSyntax, settings: ForksafeSettings
       if (!tree) return [];
       return loader.contextFor(file, contextOptions, new Map([[file, { uri: doc.uri, text: doc.getText(), tree }]])).files ?? [];
     };
-    await yieldToLoop();
-    while (opts.busy()) await pause(5);
-    let stepStarted = performance.now();
+    await waitIdle(opts.busy);
+    const stepStarted = performance.now();
     const opened = analyzeVersion(syntax, trees, doc, settings, { files: [] }, undefined);
     result.longestStepMs = performance.now() - stepStarted;
     if (!opened) return { ...result, ms: performance.now() - started, skipped: `the demo driver did not parse within forksafe.timeBudgetMs (${settings.timeBudgetMs} ms)` };
     let report = opened.report;
     for (let pass = 0; pass < (opts.passes ?? PASSES); pass++) {
-      for (const change of driver.edits) {
-        await yieldToLoop();
-        while (opts.busy()) await pause(5);
-        stepStarted = performance.now();
-        doc = trees.update(doc, [change], doc.version + 1);
+      const replayed = await replayEdits(trees, doc, driver.edits, report, opts.busy, result, (edited, previous) => {
+        doc = edited;
         const context = contextOf(pass > 0);
-        const next = analyzeVersion(syntax, trees, doc, settings, { files: context }, report);
-        if (!next) return { ...result, ms: performance.now() - started, skipped: `an edit of the demo driver did not parse within forksafe.timeBudgetMs (${settings.timeBudgetMs} ms)` };
-        report = next.report;
-        result.edits++;
-        if (next.reused) result.reused++; else result.analysed++;
-        result.contextFiles = context.length;
-        result.longestStepMs = Math.max(result.longestStepMs, performance.now() - stepStarted);
-      }
+        const analysed = analyzeVersion(syntax, trees, edited, settings, { files: context }, previous);
+        return analysed && { ...analysed, contextFiles: context.length };
+      });
+      if (!replayed) return { ...result, ms: performance.now() - started, skipped: `an edit of the demo driver did not parse within forksafe.timeBudgetMs (${settings.timeBudgetMs} ms)` };
+      ({ doc, report } = replayed);
     }
     result.lastReport = report;
   } finally {
@@ -340,60 +363,38 @@ export function editsAroundPin(text: string, tree: Tree, site: Span): TextDocume
 }
 
 /**
- * The edit path warmed on the user's own driver, once per folder (a file alone in it too), after its first full analysis: `edits`
- * (editsAroundPin) replayed once on a private copy of the document through the same re-parse, carried index, reuse
- * check, context selection (`contextOf`: the server's, with the copy in place of the document) and analysis as the
- * user's edits take; from a copy of the document's tree (owned from then on, freed at the end even when the warm-up
- * stops early) and its report (`start`) when given, else parsed and analysed first. The demo driver warms the code; this warms it on the data of the folder the user edits (its
- * files, its context lookup table, which stays for the user's first edit). Nothing is published; the document and
- * its tree are not touched. Yields before each edit and waits while `busy`, as warmUpEditPath does.
+ * The edit path warmed on the user's own driver, once per folder (a file alone in it too), after its first full
+ * analysis: `edits` (editsAroundPin) replayed once on a private copy of the document, from a copy of its tree (owned
+ * from then on, freed at the end whatever happens) and its report (`start`), through the same re-parse, carried index,
+ * reuse check, context selection (`contextOf`: the server's, with the copy in place of the document) and analysis as
+ * the user's edits take. The demo driver warms the code; this warms it on the data of the folder the user edits (its
+ * files, its context lookup table, which stays for the user's first edit). Nothing is published; the document and its
+ * tree are not touched. Waits until idle before each step, as warmUpEditPath does.
  */
 export async function warmUpDocument(syntax: CSyntax, settings: ForksafeSettings,
-  input: { uri: string; text: string; edits: TextDocumentContentChangeEvent[]; start?: { tree: Tree; report: Report } },
+  input: { uri: string; text: string; edits: TextDocumentContentChangeEvent[]; start: { tree: Tree; report: Report } },
   opts: { busy: () => boolean; contextOf: (doc: { uri: string; text: string; tree: Tree }) => AnalysisContext | undefined }): Promise<WarmUpResult> {
   const started = performance.now();
   const result: WarmUpResult = { edits: 0, reused: 0, analysed: 0, contextFiles: 0, ms: 0, longestStepMs: 0 };
   const trees = new DocumentTrees(syntax);
-  let doc = TextDocument.create(input.uri, 'c', 1, input.text);
+  const doc = TextDocument.create(input.uri, 'c', 1, input.text);
   // Owned from here: closing the private set frees it, whatever happens below.
-  if (input.start) trees.adopt(doc, input.start.tree);
+  trees.adopt(doc, input.start.tree);
   try {
-    const analyzeNow = (previous: Report | undefined): { report: Report; reused: boolean } | undefined => {
-      const tree = trees.treeFor(doc, settings.timeBudgetMs).tree;
-      if (!tree) return undefined;
-      const context = opts.contextOf({ uri: doc.uri, text: doc.getText(), tree }) ?? { files: [] };
-      result.contextFiles = context.files?.length ?? 0;
-      return analyzeVersion(syntax, trees, doc, settings, context, previous, false);
-    };
-    await yieldToLoop();
-    while (opts.busy()) await pause(5);
-    let stepStarted = performance.now();
-    // From the document's own tree and report when given (a copy of the tree: no parse, no analysis of the open).
-    let report: Report;
-    if (input.start) {
-      report = input.start.report;
-      // The copy's index, as its own step: the first edit then re-indexes only what it touched, as a real edit does.
-      const tree = trees.treeFor(doc, settings.timeBudgetMs).tree;
-      if (tree) void makeSourceFile(syntax, doc.uri, doc.getText(), tree).index;
-    } else {
-      const opened = analyzeNow(undefined);
-      if (!opened) return { ...result, ms: performance.now() - started, skipped: 'the document did not parse within forksafe.timeBudgetMs' };
-      report = opened.report;
-    }
+    await waitIdle(opts.busy);
+    const stepStarted = performance.now();
+    // The copy's index, as its own step: the first edit then re-indexes only what it touched, as a real edit does.
+    void makeSourceFile(syntax, doc.uri, doc.getText(), input.start.tree).index;
     result.longestStepMs = performance.now() - stepStarted;
-    for (const change of input.edits) {
-      await yieldToLoop();
-      while (opts.busy()) await pause(5);
-      stepStarted = performance.now();
-      doc = trees.update(doc, [change], doc.version + 1);
-      const next = analyzeNow(report);
-      if (!next) return { ...result, ms: performance.now() - started, skipped: 'an edit of the document did not parse within forksafe.timeBudgetMs' };
-      report = next.report;
-      result.edits++;
-      if (next.reused) result.reused++; else result.analysed++;
-      result.longestStepMs = Math.max(result.longestStepMs, performance.now() - stepStarted);
-    }
-    result.lastReport = report;
+    const replayed = await replayEdits(trees, doc, input.edits, input.start.report, opts.busy, result, (edited, previous) => {
+      const tree = trees.treeFor(edited, settings.timeBudgetMs).tree;
+      if (!tree) return undefined;
+      const context = opts.contextOf({ uri: edited.uri, text: edited.getText(), tree }) ?? { files: [] };
+      const analysed = analyzeVersion(syntax, trees, edited, settings, context, previous, false);
+      return analysed && { ...analysed, contextFiles: context.files?.length ?? 0 };
+    });
+    if (!replayed) return { ...result, ms: performance.now() - started, skipped: 'an edit of the document did not parse within forksafe.timeBudgetMs' };
+    result.lastReport = replayed.report;
   } finally {
     trees.close(input.uri);
   }
