@@ -1,5 +1,5 @@
 // The one entry point for the language server and the CLI: text in, Report out, so the editor and CI never disagree.
-import { MAX_TREE_DEPTH, type CSyntax, type Tree } from './analysis/parser';
+import { MAX_TREE_DEPTH, type CSyntax, type Node, type Tree } from './analysis/parser';
 import type { Finding, Fix, RelatedLocation, SiteArg, SiteDetails } from './analysis/finding';
 import { RULES, RuleCode, Severity, verdictRank } from './analysis/rules';
 import { comparePositions, compareText, spanOf } from './analysis/span';
@@ -335,6 +335,25 @@ function strongest(list: Candidate[], settings: ForksafeSettings): Candidate | u
   return [...list].sort((a, b) => rankOf(a, settings) - rankOf(b, settings))[0];
 }
 
+/**
+ * The call the lifetime analysis measures paths from, in the body that holds the pages: the API call itself when only
+ * functions lead to it; else the call in the deepest driver function that goes on into a macro (`pinned =
+ * get_user_pages_compact(...)` whose macro arm expands to the API), or the site's own call when a macro is the first
+ * link. The outermost caller's call stood for every macro chain before, so a wrapper function's body was measured from
+ * a call in another file and an error-path release read as one on every path (hailo-ai/hailort-drivers,
+ * linux/vdma/memory.c:637 on 4.19 and 5.4, docs/field-eval.md).
+ */
+function lifetimePinCall(site: PinSite): Node {
+  const r = site.chosen;
+  if (r.apiCall.node.type === 'call_expression' && r.chain.every((c) => c.kind === 'function')) return r.apiCall.node;
+  let call = site.call.node;
+  for (const link of r.chain) {
+    if (link.kind !== 'function' || !link.inner) break;
+    call = link.inner.node;
+  }
+  return call;
+}
+
 /** The site whose reportable code is strongest (the first of equals: the callers come in file order). */
 function strongestJudgement(set: Judgement[], chosen: Map<Judgement, Candidate | undefined>, settings: ForksafeSettings): Judgement | undefined {
   let best: Judgement | undefined;
@@ -486,7 +505,7 @@ class FileAnalysis {
     const pagesArg = pagesIndex !== undefined ? r.args[pagesIndex] : undefined;
     const longtermEvidence = value?.origins.get('FOLL_LONGTERM');
     const lifetime: Lifetime = pagesArg
-      ? this.lifetimes.analyze(pagesArg.node, pagesArg.scope, r.apiCall.node.type === 'call_expression' && r.chain.every((c) => c.kind === 'function') ? r.apiCall.node : site.call.node, longterm, longtermEvidence, this.routeOf(site))
+      ? this.lifetimes.analyze(pagesArg.node, pagesArg.scope, lifetimePinCall(site), longterm, longtermEvidence, this.routeOf(site))
       : { longLived: longterm === 'always', reason: longterm === 'always' ? 'longterm' : 'kept', evidence: [], releases: [], path: [], ownerTypes: [] };
     // Release calls of a stored field elsewhere in the driver (the MR's destroy path) count as this pin's release path.
     if (lifetime.storedField) {

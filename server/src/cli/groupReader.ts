@@ -1,7 +1,8 @@
 // Phase one's reading for `forksafe scan`: each driver group's files read one at a time into an arena and tested on their bytes; read again and decoded only when the group may name a pin API (or for the few targets it analyses anyway).
-import { holdsSuppression, mentionsPinApiBytes, namesPinApiInCodeBytes } from '../runtime/fileRelevance';
+import { holdsSuppression, mentionsPinApiBytes, namesPinApiInCodeBytes, RELEVANT_TEXT } from '../runtime/fileRelevance';
 import { ByteArena, BytesRead, decodedLength, decodeText, PartsLength, PartsReading, readScanBytes, readSourceBytes } from '../runtime/sourceFiles';
 import type { InputError } from '../runtime/scanTargets';
+import { includedOutside, IncludeResolver, mayMatterBytes, quotedIncludesInBytes } from '../runtime/includes';
 
 /** The files of one driver scope: its targets (reported on) and every member (targets first). */
 export interface GroupFiles { targets: string[]; members: string[] }
@@ -41,6 +42,15 @@ export interface ReadOptions {
   prefilter: boolean;
   /** The buffer a target over the size limit is read through (readInParts; default 1 MiB; tests hand in small ones). */
   pieceBytes?: number;
+  /**
+   * Follow the members' quoted includes out of the folder (runtime/includes.ts), with `display` giving the path a
+   * header found is listed under (relative when the scan's paths are). Absent: the folder's files only.
+   */
+  includes?: {
+    resolver: IncludeResolver; display: (resolved: string) => string;
+    /** The include names of headers found not to matter (mayMatterBytes), kept across the groups of a scan batch. */
+    passedThrough: Map<string, string[]>;
+  };
 }
 
 /**
@@ -60,9 +70,9 @@ export function readGroup(group: GroupFiles, opts: ReadOptions, arena: ByteArena
   const large = new LargeTargetFacts();
   const parts: PartsReading = { over: maxBytes, onPart: (part) => large.add(part), pieceBytes: opts.pieceBytes };
   // Pass one: each file alone in the arena, tested on its bytes and dropped, so the arena holds one file, not a
-  // folder (a 1,400-file include/linux kept 135 MB of buffers alive for the rest of a kernel scan).
-  for (const file of group.members) {
-    const target = isTarget.has(file);
+  // folder (a 1,400-file include/linux kept 135 MB of buffers alive for the rest of a kernel scan). Returns the file's
+  // quoted include names when the group follows them (undefined when unreadable).
+  const passOne = (file: string, target: boolean, external = false): string[] | undefined => {
     arena.reset();
     large.reset();
     // Other files over the size limit are never context (the loader skips them too); targets are read whatever their
@@ -73,7 +83,14 @@ export function readGroup(group: GroupFiles, opts: ReadOptions, arena: ByteArena
     if (target) out.targetsRead++;
     if (!read.ok) {
       if (target) out.errors.push({ path: file, error: read.error });
-      continue;
+      return undefined;
+    }
+    // A header from outside the folder is followed for its includes, and joins the group only when it can change a
+    // verdict (it names a pin API, a gup flag or a protection).
+    if (external && !mayMatterBytes(read.bytes, RELEVANT_TEXT)) {
+      const names = quotedIncludesInBytes(read.bytes);
+      opts.includes?.passedThrough.set(file, names);
+      return names;
     }
     const member: ReadMember = { path: file, target, size: read.size, mtimeMs: read.mtimeMs };
     // Decoded text is at most one UTF-16 unit per byte: only a target of more bytes than the limit can be over it. Its
@@ -89,12 +106,27 @@ export function readGroup(group: GroupFiles, opts: ReadOptions, arena: ByteArena
       if (length > maxBytes) member.oversize = { length, notes: decoded?.notes ?? [] };
     }
     out.members.push(member);
-    if (!opts.prefilter) continue;
+    // A file read in parts is over the size limit: never context, so its includes are not followed.
+    const includes = opts.includes && !read.inParts ? quotedIncludesInBytes(read.bytes) : undefined;
+    if (!opts.prefilter) return includes;
     // A name only in comments or literals pins nothing (selectRelevantFiles would examine no file for it): such a
     // group is not decoded. A target read in parts is tested on its raw bytes (a comment can span two parts), which
     // can only decode a group the selection then finds nothing in.
     if (!out.mayPin && (read.inParts ? large.pin : namesPinApiInCodeBytes(read.bytes))) out.mayPin = true;
     suppressions.push(target && (read.inParts ? large.suppression : holdsSuppression(read.bytes)));
+    return includes;
+  };
+  const includesOf = new Map<string, string[] | undefined>();
+  for (const file of group.members) includesOf.set(file, passOne(file, isTarget.has(file)));
+  // Headers from outside the folder that its files include (runtime/includes.ts): read as members that are never
+  // targets, so a pin macro in a compat header of a sibling folder is seen as the compiler sees it.
+  if (opts.includes) {
+    const { resolver, display, passedThrough } = opts.includes;
+    includedOutside(group.members, (file) => {
+      if (includesOf.has(file)) return includesOf.get(file);
+      const shown = display(file);
+      return passedThrough.get(shown) ?? passOne(shown, false, true);
+    }, resolver);
   }
   if (!opts.prefilter) return out;
   // Pass two, only for the members whose text the plan needs: every member of a group that may pin; otherwise the

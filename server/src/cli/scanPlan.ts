@@ -8,6 +8,7 @@ import { ContextOptions, DriverContextLoader, listDriverFiles } from '../runtime
 import { Definition, definitionsFromIndex, MemberText, selectRelevantFiles } from '../runtime/fileRelevance';
 import type { InputError } from '../runtime/scanTargets';
 import { ByteArena } from '../runtime/sourceFiles';
+import { boundaryIn, IncludeResolver } from '../runtime/includes';
 import { ReadMember, readGroup } from './groupReader';
 import { FileResult, heldTreeChars, oversizeResult } from './analyzeChunk';
 
@@ -99,9 +100,15 @@ export async function planScan(targets: string[], opts: PlanOptions): Promise<Sc
   let syntax: CSyntax | undefined;
   // One arena for every read: it holds one file at a time (groupReader.ts).
   const arena = new ByteArena();
+  // A driver's scope (a folder, the workspace) also holds the headers its files include from elsewhere, found up to the
+  // scanned folder that holds them (runtime/includes.ts); the file scope is the file alone.
+  const resolver = settings.driverScope === 'file' ? undefined : new IncludeResolver(boundaryIn(opts.inputFolders));
+  const passedThrough = new Map<string, string[]>();
   for (const group of groupTargets(targets, settings, opts.inputFolders, opts.folderSources)) {
     plan.stats.groups++;
-    const read = readGroup(group, { maxBytes, prefilter: opts.prefilter }, arena);
+    const relative = group.members.length > 0 && !path.isAbsolute(group.members[0]!);
+    const includes = resolver && { resolver, passedThrough, display: (header: string) => (relative ? path.relative(process.cwd(), header) : header) };
+    const read = readGroup(group, { maxBytes, prefilter: opts.prefilter, includes }, arena);
     for (let i = 0; i < read.targetsRead; i++) opts.onFileRead?.();
     plan.errors.push(...read.errors);
     const isTarget = new Set(read.members.filter((m) => m.target).map((m) => m.path));

@@ -11,10 +11,10 @@ import { kernelVersionFromMakefile } from '../analysis/kernelVersion';
 import type { AnalysisContext } from '../engine';
 import type { DriverScope } from '../settings';
 import { cSourcesIn, decodeText, readSource, readSourceBytes } from './sourceFiles';
-import { Definition, definitionsFromIndex, MemberText, MemberTextMemo, selectRelevantFiles } from './fileRelevance';
+import { Definition, definitionsFromIndex, MemberText, MemberTextMemo, RELEVANT_TEXT, selectRelevantFiles } from './fileRelevance';
+import { boundaryIn, includedOutside, IncludeResolver, quotedIncludes } from './includes';
 
-/** Files that mention a pin API, a flag, or a protection. The editor adds them to the exact selection, which uses the saved text of the file being edited. */
-export const RELEVANT_TEXT = /user_pages|vaddr_frames|FOLL_|VM_DONTCOPY|VM_WIPEONFORK|MADV_DONTFORK|MADV_WIPEONFORK|mmu_notifier|mmu_interval_notifier|hmm_range_fault/;
+export { RELEVANT_TEXT } from './fileRelevance';
 
 interface Entry {
   mtimeMs: number; size: number; uri: string; text: string; notes: string[]; source: TreeSource | undefined; definitions?: Definition[];
@@ -89,6 +89,11 @@ export class DriverContextLoader {
   private readonly kernels = new Map<string, KernelFound | null>();
   /** detectKernel's answers by kernel directory setting and folder. */
   private readonly buildKernels = new Map<string, KernelFound | null>();
+
+  /** The quoted include names of each file whose text was looked at (includedHeaders), with that text. */
+  private readonly includeNames = new Map<string, { text: string; names: string[] }>();
+  /** includedHeaders' resolver, for these workspace folders, made at `at` (renewed after `freshMs`, or on evict). */
+  private resolver: { roots: string; at: number; resolver: IncludeResolver } | undefined;
 
   /** The driver listings of `driverFiles`, by scope, folder (or roots) and file, with when they were made. */
   private readonly listings = new Map<string, { at: number; files: string[] }>();
@@ -179,8 +184,10 @@ export class DriverContextLoader {
   /** A file changed on disk (a watched-file event): its cached text and tree go, and so do the driver listings. */
   evict(file: string): void {
     this.drop(file);
-    // A file created, changed or deleted may change any listing (the workspace scope lists whole roots).
+    // A file created, changed or deleted may change any listing (the workspace scope lists whole roots), and where an
+    // include is found.
     this.listings.clear();
+    this.resolver = undefined;
   }
 
   private drop(file: string): void {
@@ -279,7 +286,7 @@ export class DriverContextLoader {
   contextFor(file: string, opts: ContextOptions, openDocuments?: Map<string, LoadedFile>): AnalysisContext {
     const others = this.driverFiles(file, opts);
     const detectedKernel = this.detectKernel(file, opts);
-    if (others.length === 0) return { files: [], detectedKernel };
+    if (opts.scope === 'file') return { files: [], detectedKernel };
     const openOf = (p: string): LoadedFile | undefined => (openDocuments && openDocuments.size > 0 ? openDocuments.get(resolvedPath(p)) : undefined);
     const members: MemberText[] = [];
     const selfText = openOf(file)?.text ?? this.entry(file, opts)?.text;
@@ -288,6 +295,10 @@ export class DriverContextLoader {
       const text = openOf(f)?.text ?? this.entry(f, opts)?.text;
       if (text !== undefined) members.push({ path: f, text });
     }
+    // The headers the driver's files include from outside its folder join it (runtime/includes.ts), as the scan's do.
+    const outside = this.includedHeaders(members, opts, (p) => openOf(p)?.text ?? this.entry(p, opts)?.text);
+    if (others.length === 0 && outside.length === 0) return { files: [], detectedKernel };
+    for (const h of outside) members.push(h);
     const definitionsOf = (m: MemberText): Definition[] | undefined => {
       const open = openOf(m.path);
       if (open) return definitionsFromIndex(makeSourceFile(this.syntax, open.uri, open.text, open.tree).index, open.text);
@@ -303,12 +314,42 @@ export class DriverContextLoader {
     const selected = new Set(selection.context);
     for (const m of members) if (this.textMemo.test(RELEVANT_TEXT, m)) selected.add(m.path);
     const files: LoadedFile[] = [];
-    for (const f of others) {
+    for (const f of outside.length > 0 ? [...others, ...outside.map((h) => h.path)] : others) {
       if (!selected.has(f)) continue;
       const loaded = openOf(f) ?? this.load(f, opts, false);
       if (loaded) files.push(loaded);
     }
     return { files, detectedKernel };
+  }
+
+  /**
+   * The headers `members` include from outside themselves (includedOutside, with the workspace folders as the
+   * boundary), with their texts. Each member's include names are kept while its text is the same string, and the
+   * resolver's file checks as long as a listing is trusted (`freshMs`), so a keystroke rescans only the edited text.
+   */
+  private includedHeaders(members: readonly MemberText[], opts: ContextOptions, textOf: (file: string) => string | undefined): MemberText[] {
+    if (opts.scope === 'file') return [];
+    const now = performance.now();
+    const roots = (opts.workspaceRoots ?? []).join('\0');
+    if (!this.resolver || this.resolver.roots !== roots || now - this.resolver.at >= this.freshMs) {
+      this.resolver = { roots, at: now, resolver: new IncludeResolver(boundaryIn(opts.workspaceRoots ?? [])) };
+    }
+    const texts = new Map(members.map((m) => [m.path, m.text]));
+    const found = new Map<string, string>();
+    const names = (file: string): readonly string[] | undefined => {
+      const text = texts.get(file) ?? textOf(file);
+      if (text === undefined) return undefined;
+      if (!texts.has(file)) found.set(file, text);
+      const known = this.includeNames.get(file);
+      if (known && known.text === text) return known.names;
+      if (this.includeNames.size >= 50_000) this.includeNames.clear();
+      const listed = quotedIncludes(text);
+      this.includeNames.set(file, { text, names: listed });
+      return listed;
+    };
+    // Every header found is followed; those that can change a verdict (RELEVANT_TEXT) join the driver.
+    const headers = includedOutside(members.map((m) => m.path), names, this.resolver.resolver);
+    return headers.flatMap((h) => { const text = found.get(h) ?? textOf(h); return text === undefined || !RELEVANT_TEXT.test(text) ? [] : [{ path: h, text }]; });
   }
 
   /**

@@ -48,6 +48,12 @@ export const PROTECTION_TEXT = /VM_DONTCOPY|VM_WIPEONFORK|MADV_DONTFORK|MADV_WIP
 const THREAD_TEXT = /\b(kthread_create\w*|kthread_run|tasklet_init|tasklet_setup)\b/;
 /** Where a protection is applied (not just named): a notifier registration, a vma flag set, a kernel madvise. */
 const PROTECTION_SETTER_TEXT = /\b(mmu_interval_notifier_insert\w*|_*mmu_notifier_register|mmu_notifier_get\w*|vm_flags_(set|mod|init|reset\w*)|do_madvise|ksys_madvise)\s*\(|vm_flags\s*\|?=/;
+/**
+ * Files that mention a pin API, a flag, or a protection. The editor adds them to the exact selection, which uses the
+ * saved text of the file being edited; a header included from outside a driver's folder joins it only when it holds
+ * one (runtime/includes.ts).
+ */
+export const RELEVANT_TEXT = /user_pages|vaddr_frames|FOLL_|VM_DONTCOPY|VM_WIPEONFORK|MADV_DONTFORK|MADV_WIPEONFORK|mmu_notifier|mmu_interval_notifier|hmm_range_fault/;
 /** FS008 needs no pin: a suppression comment without a reason is reported wherever it is. */
 export const SUPPRESSION_TEXT = /forksafe-ignore/;
 const RELEASE_TEXT = wordsPattern(RELEASE_API_NAMES);

@@ -66,6 +66,19 @@ describe('lifetime: long-lived or released', function () {
     assert.deepEqual(r.releases, ['release_pages']);
   });
 
+  it('a success path that jumps over the error label with goto keeps the pages; a goto onto the release reaches it', async function () {
+    // hailo-ai/hailort-drivers' prepare_sg_table(): `ret = 0; goto exit;` skips the `release_pages:` loop.
+    const over = 'int f(struct sg_table *t, int n){ struct page **p = alloc(); int got = get_user_pages(0, n, 0, p); int ret; int i; if (got != n) goto rel; ' +
+      'ret = sg_alloc_table_from_pages(t, p, n, 0, 4096, 0); if (ret) goto rel; ret = 0; goto out; rel: for (i = 0; i < got; i++) put_page(p[i]); out: kfree(p); return ret; }\n' +
+      'struct buf { struct sg_table sgt; }; int g(struct buf *b){ return f(&b->sgt, 4); }';
+    const kept = await lifetimeOf(over);
+    assert.equal(kept.longLived, true, JSON.stringify(kept));
+    const onto = 'int f(int n){ struct page *p[8]; int i; int got = get_user_pages(0, n, 0, p); do_io(p); goto done; other: n++; done: for (i = 0; i < got; i++) put_page(p[i]); return 0; }';
+    assert.deepEqual([(await lifetimeOf(onto)).longLived, (await lifetimeOf(onto)).reason], [false, 'released']);
+    const unknown = 'int f(int n){ struct page *p[8]; int i; int got = get_user_pages(0, n, 0, p); do_io(p); goto elsewhere; for (i = 0; i < got; i++) put_page(p[i]); return 0; }';
+    assert.equal((await lifetimeOf(unknown)).longLived, true, 'a goto to a label not at the top level is not followed');
+  });
+
   it('a release under a condition the pin is not under does not count', async function () {
     const r = await lifetimeOf('int f(int n, int bad){ struct page *p[8]; get_user_pages(0, n, 0, p); if (bad) release_pages(p, n); return 0; }');
     assert.equal(r.longLived, true);

@@ -43,6 +43,16 @@ export function onSuccessPath(release: Node, pin: Node, body: Node, owner?: Set<
   if (from < 0 || to < 0 || to < from) return false;
   for (let i = from + 1; i < to; i++) {
     if (statements[i].type === 'return_statement') return false;
+    // `ret = 0; goto out;`: the success path jumps; it reaches the release only when the label is not past it (the
+    // release under the error label before `out:` is the failure path's, hailort's prepare_sg_table()).
+    if (statements[i].type === 'goto_statement') {
+      const label = statements[i].childForFieldName('label')?.text;
+      const target = statements.findIndex((s) => s.type === 'labeled_statement' && s.childForFieldName('label')?.text === label);
+      if (target < 0 || target > to) return false;
+      if (target > i) i = target - 1;
+      else return false;
+      continue;
+    }
     // `if (got == nr) return 0;`: the success path leaves before the release, which only the failure path reaches.
     if (statements[i].type === 'if_statement' && result && testsResult(statements[i], result) && returnsSuccess(statements[i].childForFieldName('consequence'))) return false;
     // A label between them is reached by goto from error paths; the success path falls through to it only
