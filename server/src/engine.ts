@@ -77,6 +77,11 @@ export interface AnalysisContext {
   files?: ContextFile[];
   /** From the build (docs/build.md), when the host found it: the version, where it came from, the build's macros. */
   detectedKernel?: { version: KernelVersionLite; source: string; defines?: BuildDefines };
+  /**
+   * Switches the file tests that nothing in its tree sets (runtime/buildSwitches.ts): taken as undefined, like a
+   * build's `-U`, whatever the kernel setting (a build macro the host found for the same name wins).
+   */
+  unsetSwitches?: readonly string[];
 }
 
 function severityFor(code: RuleCode, settings: ForksafeSettings): Severity | undefined {
@@ -94,19 +99,28 @@ export function resolveKernel(settings: ForksafeSettings, context?: AnalysisCont
 }
 
 function resolveKernelVersion(settings: ForksafeSettings, context?: AnalysisContext): { version: KernelVersionLite; source: string } {
+  const unset = context?.unsetSwitches;
   if (settings.kernelVersion !== 'auto') {
     const v = parseKernelVersion(settings.kernelVersion);
-    if (v) return { version: v, source: 'from settings' };
+    if (v) return { version: withDefines(v, undefined, unset), source: 'from settings' };
   }
   const detected = context?.detectedKernel;
-  if (detected?.defines) {
-    // The build's macros ride on the version every #if is evaluated against (preprocessor Target), not enumerable so
-    // the findings' facts and JSON carry the version only.
-    const version = Object.defineProperty({ ...detected.version }, 'defines', { value: detected.defines, enumerable: false });
-    return { version, source: detected.source };
+  if (detected) return { version: withDefines(detected.version, detected.defines, unset), source: detected.source };
+  return { version: withDefines(NEWEST_MODELLED_KERNEL, undefined, unset), source: 'no kernel build, KDIR or kernel Makefile found; newest modelled kernel assumed' };
+}
+
+/**
+ * The version every #if is evaluated against, with the build's macros and the tree's unset switches riding on it
+ * (preprocessor Target), not enumerable so the findings' facts and JSON carry the version only.
+ */
+function withDefines(version: KernelVersionLite, defines: BuildDefines | undefined, unset: readonly string[] | undefined): KernelVersionLite {
+  let merged = defines;
+  if (unset && unset.length > 0) {
+    const values = new Map(defines?.values ?? []);
+    for (const name of unset) if (!values.has(name)) values.set(name, null);
+    merged = { values, configComplete: defines?.configComplete ?? false, summary: defines?.summary ?? '' };
   }
-  if (detected) return { version: detected.version, source: detected.source };
-  return { version: NEWEST_MODELLED_KERNEL, source: 'no kernel build, KDIR or kernel Makefile found; newest modelled kernel assumed' };
+  return merged ? Object.defineProperty({ ...version }, 'defines', { value: merged, enumerable: false }) : version;
 }
 
 /**

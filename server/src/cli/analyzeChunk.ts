@@ -9,6 +9,18 @@ import type { ForksafeSettings } from '../settings';
 import { ContextOptions, DriverContextLoader, LoadedFile } from '../runtime/driverContext';
 import { readScanSource, SourceRead } from '../runtime/sourceFiles';
 import type { ScanChunk } from './scanPlan';
+import { searchTree, TreeSwitchFacts, unsetSwitches } from '../runtime/buildSwitches';
+
+/** Each scanned tree searched once per process (thread) for its switches, when a target first tests one. */
+const treeFacts = new Map<string, TreeSwitchFacts>();
+function treeFactsOf(root: string): TreeSwitchFacts {
+  let facts = treeFacts.get(root);
+  if (!facts) {
+    facts = searchTree(root);
+    treeFacts.set(root, facts);
+  }
+  return facts;
+}
 
 /** What one target produced; plain data, so it crosses from a worker thread by structured clone. */
 export interface FileResult {
@@ -65,7 +77,7 @@ export function analyzeChunk(syntax: CSyntax, chunk: ScanChunk, settings: Forksa
     // The engine reads a context file's tree only for the nodes it asks about (a TreeSource parses it again if needed).
     const contextFiles: ContextFile[] = context.map((c) => ({ uri: c.file.uri, text: c.file.text, tree: c.file.source ?? c.file.tree }));
     for (const target of chunk.targets) {
-      out.push(analyzeTarget(syntax, loader, target, context, contextFiles, settings, contextOptions, opts.fixes));
+      out.push(analyzeTarget(syntax, loader, target, context, contextFiles, settings, contextOptions, opts.fixes, chunk.root));
       loader.keepTreesUnder(held);
       opts.onFile?.();
     }
@@ -82,7 +94,7 @@ export function oversizeResult(target: string, oversize: { length: number; notes
 }
 
 function analyzeTarget(syntax: CSyntax, loader: DriverContextLoader, target: string, context: Array<{ key: string; file: LoadedFile }>,
-  contextFiles: ContextFile[], settings: ForksafeSettings, contextOptions: ContextOptions, fixes: boolean): FileResult {
+  contextFiles: ContextFile[], settings: ForksafeSettings, contextOptions: ContextOptions, fixes: boolean, root: string | undefined): FileResult {
   // A target within the size limit is usually context too, so the loader holds its text already; a larger one is read
   // here, as the engine reports FS009 for it. Both reads give the same text and notes.
   const cached = loader.source(target, contextOptions);
@@ -97,6 +109,7 @@ function analyzeTarget(syntax: CSyntax, loader: DriverContextLoader, target: str
       files: contextFiles,
       // An explicit kernel version needs no build detection (docs/build.md): it would be read and ignored.
       detectedKernel: settings.build ?? (settings.kernelVersion === 'auto' ? loader.detectKernel(target, contextOptions) : undefined),
+      unsetSwitches: unsetSwitches(read.text, () => treeFactsOf(root ?? path.dirname(key))),
     });
     return { path: target, findings: report.findings, notes: [...read.notes, ...report.notes] };
   } catch (err) {

@@ -18,6 +18,8 @@ export interface ScanChunk {
   context: string[];
   /** Source bytes of the chunk's files (targets and context, each once): what analysing it costs, roughly. */
   bytes: number;
+  /** The scanned folder that holds the group (its tree is searched for switches nothing sets, buildSwitches.ts). */
+  root?: string;
 }
 
 export interface ScanPlan {
@@ -104,6 +106,9 @@ export async function planScan(targets: string[], opts: PlanOptions): Promise<Sc
   // scanned folder that holds them (runtime/includes.ts); the file scope is the file alone.
   const resolver = settings.driverScope === 'file' ? undefined : new IncludeResolver(boundaryIn(opts.inputFolders));
   const passedThrough = new Map<string, string[]>();
+  // The scanned folder holding a group: where its switches are looked for (a target given alone: its own folder).
+  const boundary = boundaryIn(opts.inputFolders);
+  const rootOf = (target: string): string => boundary(path.dirname(path.resolve(target)));
   for (const group of groupTargets(targets, settings, opts.inputFolders, opts.folderSources)) {
     plan.stats.groups++;
     const relative = group.members.length > 0 && !path.isAbsolute(group.members[0]!);
@@ -181,8 +186,9 @@ export async function planScan(targets: string[], opts: PlanOptions): Promise<Sc
     for (const p of new Set([...analyse, ...context])) keep(l, byPath.get(p)!);
     const inContext = new Set(context);
     const contextBytes = context.reduce((sum, p) => sum + byPath.get(p)!.size, 0);
+    const root = rootOf(analyse[0]!);
     const chunks: ScanChunk[] = cut(analyse, opts.jobs).map((part) => ({
-      targets: part, context, bytes: contextBytes + part.reduce((sum, p) => sum + (inContext.has(p) ? 0 : byPath.get(p)!.size), 0),
+      targets: part, context, bytes: contextBytes + part.reduce((sum, p) => sum + (inContext.has(p) ? 0 : byPath.get(p)!.size), 0), root,
     }));
     plan.chunks += chunks.length;
     try {

@@ -357,8 +357,14 @@ function contextFor(uri: string, config: ForksafeSettings, copy?: { uri: string;
   const kernelDir = config.kernelDir ? path.resolve(root, config.kernelDir) : undefined;
   const compileCommands = config.compileCommands ? path.resolve(root, config.compileCommands) : undefined;
   const opts = { maxFileBytes: config.maxFileSizeKb * 1024, budgetMs: config.timeBudgetMs, scope: config.driverScope, workspaceRoots, kernelDir, compileCommands };
-  // A file alone in its driver (or driverScope "file"): no open document needs parsing for context.
-  if (driverContext.driverFiles(file, opts).length === 0) return { context: { files: [], detectedKernel: driverContext.detectKernel(file, opts) }, versions: new Map() };
+  // A file alone in its driver (or driverScope "file") that includes no header from another folder that matters: no
+  // open document needs parsing for context.
+  const ownText = copy?.text ?? documents.get(uri)?.getText();
+  // Switches the file tests that nothing in its workspace folder sets (runtime/buildSwitches.ts).
+  const unsetSwitches = driverContext.unsetSwitchesOf(file, opts, ownText);
+  if (driverContext.driverFiles(file, opts).length === 0 && !driverContext.includesHeadersOutside(file, opts, ownText)) {
+    return { context: { files: [], detectedKernel: driverContext.detectKernel(file, opts), unsetSwitches }, versions: new Map() };
+  }
   const open = new Map<string, { uri: string; text: string; tree: Tree }>();
   const versions = new Map<string, number>();
   for (const doc of documents.all()) {
@@ -370,7 +376,7 @@ function contextFor(uri: string, config: ForksafeSettings, copy?: { uri: string;
   }
   // The document's private copy the warm-up edits (warmUp.ts warmUpDocument) stands in for it.
   if (copy) open.set(path.resolve(file), copy);
-  const context = driverContext.contextFor(file, opts, open);
+  const context = { ...driverContext.contextFor(file, opts, open), unsetSwitches };
   for (const f of context.files ?? []) {
     const doc = documents.get(f.uri);
     if (doc) versions.set(f.uri, doc.version);

@@ -1,4 +1,5 @@
 // C text with its comments and string and character literals blanked: what the prefilter tests a name on when only code can make it matter (a pin API named in a comment pins nothing).
+import { BACKSLASH, CR, LF, SLASH, SQUOTE, STAR } from './charCodes';
 
 /**
  * `text` with every comment and every string or character literal replaced by spaces (line breaks kept, so offsets and
@@ -119,12 +120,6 @@ function nextRegion(text: string, from: number): { start: number; end: number } 
 }
 
 const OPENER = /[/"']/g;
-const SLASH = 0x2f;
-const STAR = 0x2a;
-const SQUOTE = 0x27;
-const BACKSLASH = 0x5c;
-const NEWLINE = 0x0a;
-const CR = 0x0d;
 /**
  * The longest character literal blanked, quotes included ('\x41', '\0377', multi-character constants of four); one
  * holding a character past ASCII is never blanked, so the bytes of a file read as Latin-1 and its decoded text give
@@ -159,10 +154,10 @@ function literalEnd(text: string, start: number, quote: number): number {
     if (c === quote) return quote === SQUOTE && !asciiOnly(text, start, i) ? -1 : i + 1;
     if (c === BACKSLASH) {
       // An escape, or a line continuation (backslash, optional CR, line break).
-      i += text.charCodeAt(i + 1) === CR && text.charCodeAt(i + 2) === NEWLINE ? 3 : 2;
+      i += text.charCodeAt(i + 1) === CR && text.charCodeAt(i + 2) === LF ? 3 : 2;
       continue;
     }
-    if (c === NEWLINE) return -1;
+    if (c === LF) return -1;
     i++;
   }
   return -1;

@@ -13,6 +13,7 @@ import type { DriverScope } from '../settings';
 import { cSourcesIn, decodeText, readSource, readSourceBytes } from './sourceFiles';
 import { Definition, definitionsFromIndex, MemberText, MemberTextMemo, RELEVANT_TEXT, selectRelevantFiles } from './fileRelevance';
 import { boundaryIn, includedOutside, IncludeResolver, quotedIncludes } from './includes';
+import { searchTree, TreeSwitchFacts, unsetSwitches } from './buildSwitches';
 
 export { RELEVANT_TEXT } from './fileRelevance';
 
@@ -92,6 +93,10 @@ export class DriverContextLoader {
 
   /** The quoted include names of each file whose text was looked at (includedHeaders), with that text. */
   private readonly includeNames = new Map<string, { text: string; names: string[] }>();
+  /** Each tree's switch facts (unsetSwitchesOf), until a file changes. */
+  private readonly switchFacts = new Map<string, TreeSwitchFacts>();
+  /** unsetSwitchesOf's last answer per file, with the text and tree it was for. */
+  private readonly switchAnswers = new Map<string, { text: string; root: string; names: string[] }>();
   /** includedHeaders' resolver, for these workspace folders, made at `at` (renewed after `freshMs`, or on evict). */
   private resolver: { roots: string; at: number; resolver: IncludeResolver } | undefined;
 
@@ -188,6 +193,8 @@ export class DriverContextLoader {
     // include is found.
     this.listings.clear();
     this.resolver = undefined;
+    this.switchFacts.clear();
+    this.switchAnswers.clear();
   }
 
   private drop(file: string): void {
@@ -227,6 +234,9 @@ export class DriverContextLoader {
   forgetKernels(): void {
     this.buildKernels.clear();
     this.kernels.clear();
+    // A Makefile may set a switch (`-DX`) nothing set before.
+    this.switchFacts.clear();
+    this.switchAnswers.clear();
   }
 
   private detectUncached(file: string, dir: string, kernelDir: string | undefined, compileCommands: string | undefined): KernelFound | undefined {
@@ -320,6 +330,41 @@ export class DriverContextLoader {
       if (loaded) files.push(loaded);
     }
     return { files, detectedKernel };
+  }
+
+  /**
+   * The switches `file` (with `text`, else its saved text) tests that nothing in its tree sets (buildSwitches.ts); the
+   * tree is the workspace folder holding the file (else its own folder), searched once and again after an eviction.
+   */
+  unsetSwitchesOf(file: string, opts: ContextOptions, text?: string): string[] {
+    const own = text ?? this.entry(file, opts)?.text;
+    if (own === undefined) return [];
+    const root = boundaryIn(opts.workspaceRoots ?? [])(path.dirname(path.resolve(file)));
+    // Every analysed keystroke asks: the answer is kept while the text and the tree's facts are the same.
+    const known = this.switchAnswers.get(file);
+    if (known && known.text === own && known.root === root) return known.names;
+    const names = this.unsetIn(own, root);
+    if (this.switchAnswers.size >= 1000) this.switchAnswers.clear();
+    this.switchAnswers.set(file, { text: own, root, names });
+    return names;
+  }
+
+  private unsetIn(own: string, root: string): string[] {
+    return unsetSwitches(own, () => {
+      let facts = this.switchFacts.get(root);
+      if (!facts) {
+        facts = searchTree(root);
+        this.switchFacts.set(root, facts);
+      }
+      return facts;
+    });
+  }
+
+  /** Whether `file` (with `text`, else its saved text) includes a header from another folder that joins its driver. */
+  includesHeadersOutside(file: string, opts: ContextOptions, text?: string): boolean {
+    const own = text ?? this.entry(file, opts)?.text;
+    if (own === undefined) return false;
+    return this.includedHeaders([{ path: file, text: own }], opts, (p) => this.entry(p, opts)?.text).length > 0;
   }
 
   /**

@@ -1,6 +1,7 @@
 // The headers a driver's files include from outside its folder (`#include "..."`), resolved as a Kbuild build finds them: a compat header in a sibling folder often holds the macro the driver pins through.
 import * as fs from 'fs';
 import * as path from 'path';
+import { CR, DQUOTE, HASH, LF, SPACE, TAB } from './charCodes';
 import { isCSourcePath } from './sourceFiles';
 
 /**
@@ -12,12 +13,6 @@ export const MAX_INCLUDED_HEADERS = 64;
 
 const INCLUDE_WORD = 'include';
 const INCLUDE_BYTES = Buffer.from(INCLUDE_WORD, 'latin1');
-const QUOTE = 0x22;
-const HASH = 0x23;
-const SPACE = 0x20;
-const TAB = 0x09;
-const LF = 0x0a;
-const CR = 0x0d;
 
 /**
  * The names of a text's `#include "name"` lines, in order and each once: a line that starts (after spaces and tabs)
@@ -49,11 +44,11 @@ function scanIncludes(length: number, code: (i: number) => number, find: (from: 
     // Forwards: blanks, then the quoted name on this line.
     let j = at + INCLUDE_WORD.length;
     while (j < length && isBlank(code(j))) j++;
-    if (j >= length || code(j) !== QUOTE) continue;
+    if (j >= length || code(j) !== DQUOTE) continue;
     const start = j + 1;
     let end = start;
-    while (end < length && code(end) !== QUOTE && code(end) !== LF && code(end) !== CR) end++;
-    if (end >= length || code(end) !== QUOTE || end === start) continue;
+    while (end < length && code(end) !== DQUOTE && code(end) !== LF && code(end) !== CR) end++;
+    if (end >= length || code(end) !== DQUOTE || end === start) continue;
     const name = slice(start, end);
     if (!seen.has(name)) {
       seen.add(name);
