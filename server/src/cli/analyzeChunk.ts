@@ -9,17 +9,17 @@ import type { ForksafeSettings } from '../settings';
 import { ContextOptions, DriverContextLoader, LoadedFile } from '../runtime/driverContext';
 import { readScanSource, SourceRead } from '../runtime/sourceFiles';
 import type { ScanChunk } from './scanPlan';
-import { searchTree, TreeSwitchFacts, unsetSwitches } from '../runtime/buildSwitches';
+import { TreeSwitches, unsetSwitches } from '../runtime/buildSwitches';
 
-/** Each scanned tree searched once per process (thread) for its switches, when a target first tests one. */
-const treeFacts = new Map<string, TreeSwitchFacts>();
-function treeFactsOf(root: string): TreeSwitchFacts {
-  let facts = treeFacts.get(root);
-  if (!facts) {
-    facts = searchTree(root);
-    treeFacts.set(root, facts);
+/** Each scanned tree's switch answers, kept for the process (thread): a tree is searched only for names not yet asked. */
+const treeSwitches = new Map<string, TreeSwitches>();
+function treeSwitchesOf(root: string): TreeSwitches {
+  let tree = treeSwitches.get(root);
+  if (!tree) {
+    tree = new TreeSwitches(root);
+    treeSwitches.set(root, tree);
   }
-  return facts;
+  return tree;
 }
 
 /** What one target produced; plain data, so it crosses from a worker thread by structured clone. */
@@ -109,7 +109,7 @@ function analyzeTarget(syntax: CSyntax, loader: DriverContextLoader, target: str
       files: contextFiles,
       // An explicit kernel version needs no build detection (docs/build.md): it would be read and ignored.
       detectedKernel: settings.build ?? (settings.kernelVersion === 'auto' ? loader.detectKernel(target, contextOptions) : undefined),
-      unsetSwitches: unsetSwitches(read.text, () => treeFactsOf(root ?? path.dirname(key))),
+      unsetSwitches: unsetSwitches(read.text, key, () => treeSwitchesOf(root ?? path.dirname(key))),
     });
     return { path: target, findings: report.findings, notes: [...read.notes, ...report.notes] };
   } catch (err) {

@@ -1,6 +1,7 @@
 // Build switches nothing in a driver's tree sets (a test hook under `#ifdef NVFS_TEST_GPFS_CALLBACK`): no build of the tree compiles what they guard, so the analysis takes them as undefined (docs/build.md).
 import * as fs from 'fs';
 import * as path from 'path';
+import { isWordCode } from '../analysis/syntaxTools';
 import { isCSourcePath } from './sourceFiles';
 
 /**
@@ -23,9 +24,9 @@ const KERNEL_PREFIXES = new Set(['CONFIG_', 'HAVE_', 'LINUX_', 'KERNEL_', 'VM_',
 const CONDITIONAL_LINE = /^[ \t]*#[ \t]*(?:if|ifdef|ifndef|elif|elifdef|elifndef)\b.*$/gm;
 const TESTED_IFDEF = /^[ \t]*#[ \t]*(?:ifdef|ifndef|elifdef|elifndef)[ \t]+([A-Za-z_]\w*)/gm;
 const TESTED_DEFINED = /\bdefined[ \t]*\(?[ \t]*([A-Za-z_]\w*)/g;
-const DEFINE_NAME = /^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)/gm;
+const CONDITIONAL_START = /^[ \t]*#[ \t]*(?:if|ifdef|ifndef|elif|elifdef|elifndef)\b/;
+const DEFINE_BEFORE = /^[ \t]*#[ \t]*define[ \t]+$/;
 const IDENTIFIER = /[A-Za-z_]\w*/g;
-const COMPILER_FLAG = /-[DU]([A-Za-z_]\w*)/g;
 
 /** The macro names a text tests with `#ifdef`/`#ifndef` or `defined(...)` in an `#if`/`#elif`, each once. */
 export function testedSwitches(text: string): string[] {
@@ -41,74 +42,120 @@ export function prefixOf(name: string): string | undefined {
   return m ? m[1] : undefined;
 }
 
-/** What a tree says about its switches: every identifier used outside `#if`-family lines, and its own macro prefixes. */
-export interface TreeSwitchFacts {
-  /** Whether the tree was searched (false: too many files; no switch is taken as unset). */
-  searched: boolean;
-  /** Identifiers anywhere in the tree (C sources, Makefiles, Kbuild, configure scripts, ...) outside `#if`-family lines. */
-  mentioned: ReadonlySet<string>;
-  /** Prefixes of at least OWN_PREFIX_DEFINES macros the tree's C sources define, less the kernel's namespaces. */
-  ownPrefixes: ReadonlySet<string>;
-}
-
-const NOT_SEARCHED: TreeSwitchFacts = { searched: false, mentioned: new Set(), ownPrefixes: new Set() };
-
 /**
- * Searches `root` (its files, any kind, but dot-folders and node_modules): where each identifier is used outside a
- * conditional line (a `-DX` in a Makefile, a `#define X`, a configure script writing it), and which macro prefixes
- * the driver owns. Unreadable and binary files are skipped; a tree of more than MAX_TREE_FILES files is not searched.
+ * One tree's answers about its switches, searched name by name and kept: which files it holds (walked once; dot-folders
+ * and node_modules left out; more than MAX_TREE_FILES and the tree is not searched), whether a name is used anywhere
+ * outside an `#if`-family line (a `-DX`/`-UX` in a Makefile, a `#define X`, a configure script writing it, a use in
+ * code), and whether a prefix is the driver's own. The files nearest the asking file are read first, and the search
+ * stops as soon as every name asked is found used: a switch that is set costs a few files, only one set nowhere costs
+ * the whole tree (an out-of-tree driver's few hundred files). Unreadable, binary and over-2-MB files are skipped.
  */
-export function searchTree(root: string): TreeSwitchFacts {
-  const files: string[] = [];
-  const walk = (dir: string): boolean => {
-    let entries: fs.Dirent[];
-    try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch { return true; }
-    for (const e of entries) {
-      if (e.name.startsWith('.') || e.name === 'node_modules') continue;
-      const full = path.join(dir, e.name);
-      if (e.isDirectory()) { if (!walk(full)) return false; } else if (e.isFile()) {
-        files.push(full);
-        if (files.length > MAX_TREE_FILES) return false;
+export class TreeSwitches {
+  private files: string[] | null | undefined;
+  /** Per name: unset (true) or set somewhere (false). */
+  private readonly answers = new Map<string, boolean>();
+  /** Per prefix: how many `#define`s of the tree's C sources use it, counted up to OWN_PREFIX_DEFINES. */
+  private readonly prefixDefines = new Map<string, number>();
+
+  constructor(readonly root: string) {}
+
+  /** Whether the tree can be searched (it holds at most MAX_TREE_FILES files). */
+  get searchable(): boolean {
+    return this.list() !== null;
+  }
+
+  /** The names among `names` nothing in the tree sets and whose prefix is the driver's own; `near` is read first. */
+  unset(names: readonly string[], near: string): string[] {
+    const files = this.list();
+    if (files === null) return [];
+    const todo = names.filter((n) => !this.answers.has(n));
+    if (todo.length > 0) this.search(files, todo, near);
+    return names.filter((n) => this.answers.get(n) === true);
+  }
+
+  private list(): string[] | null {
+    if (this.files !== undefined) return this.files;
+    const files: string[] = [];
+    const walk = (dir: string): boolean => {
+      let entries: fs.Dirent[];
+      try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch { return true; }
+      for (const e of entries) {
+        if (e.name.startsWith('.') || e.name === 'node_modules') continue;
+        const full = path.join(dir, e.name);
+        if (e.isDirectory()) { if (!walk(full)) return false; } else if (e.isFile()) {
+          files.push(full);
+          if (files.length > MAX_TREE_FILES) return false;
+        }
+      }
+      return true;
+    };
+    this.files = walk(this.root) ? files : null;
+    return this.files;
+  }
+
+  private search(files: readonly string[], names: readonly string[], near: string): void {
+    const pending = new Set(names);
+    // Prefixes not yet counted to the end (a count is kept only once it reached the threshold or the whole tree was read).
+    const counting = new Map([...new Set(names.map((n) => prefixOf(n)!))].filter((p) => !this.prefixDefines.has(p)).map((p) => [p, 0]));
+    const nearDir = path.dirname(path.resolve(near));
+    const ordered = [...files.filter((f) => path.dirname(f) === nearDir), ...files.filter((f) => path.dirname(f) !== nearDir)];
+    const needles = new Map([...pending].map((n) => [n, Buffer.from(n, 'latin1')]));
+    let whole = true;
+    for (const file of ordered) {
+      if (pending.size === 0) { whole = false; break; }
+      let bytes: Buffer;
+      try {
+        if (fs.statSync(file).size > MAX_FILE_BYTES) continue;
+        bytes = fs.readFileSync(file);
+      } catch { continue; }
+      if (bytes.subarray(0, 8192).includes(0)) continue;
+      for (const name of [...pending]) if (usedOutsideConditionals(bytes, needles.get(name)!)) pending.delete(name);
+      if (!isCSourcePath(file)) continue;
+      for (const [p, n] of counting) {
+        if (n >= OWN_PREFIX_DEFINES) continue;
+        counting.set(p, n + definesWithPrefix(bytes, p, OWN_PREFIX_DEFINES - n));
       }
     }
-    return true;
-  };
-  if (!walk(root)) return NOT_SEARCHED;
-  const mentioned = new Set<string>();
-  const defines = new Map<string, number>();
-  for (const file of files) {
-    let bytes: Buffer;
-    try {
-      if (fs.statSync(file).size > MAX_FILE_BYTES) continue;
-      bytes = fs.readFileSync(file);
-    } catch { continue; }
-    if (bytes.subarray(0, 8192).includes(0)) continue;
-    const text = bytes.toString('latin1').replace(CONDITIONAL_LINE, '');
-    for (const m of text.match(IDENTIFIER) ?? []) mentioned.add(m);
-    if (!isCSourcePath(file)) {
-      // A compiler flag glues the name to its option: `-DNVFS_BATCH_SUPPORT=y`, `-UX`.
-      for (const m of text.matchAll(COMPILER_FLAG)) mentioned.add(m[1]!);
-      continue;
-    }
-    for (const m of text.matchAll(DEFINE_NAME)) {
-      const p = prefixOf(m[1]!);
-      if (p) defines.set(p, (defines.get(p) ?? 0) + 1);
-    }
+    for (const [p, n] of counting) if (whole || n >= OWN_PREFIX_DEFINES) this.prefixDefines.set(p, n);
+    for (const n of names) this.answers.set(n, pending.has(n) && (this.prefixDefines.get(prefixOf(n)!) ?? 0) >= OWN_PREFIX_DEFINES);
   }
-  const ownPrefixes = new Set([...defines].filter(([p, n]) => n >= OWN_PREFIX_DEFINES && !KERNEL_PREFIXES.has(p)).map(([p]) => p));
-  return { searched: true, mentioned, ownPrefixes };
+}
+
+/** The name occurs as a whole word (or as `-DNAME`/`-UNAME`) on a line that is not an `#if`-family directive. */
+function usedOutsideConditionals(bytes: Buffer, name: Buffer): boolean {
+  for (let at = bytes.indexOf(name); at >= 0; at = bytes.indexOf(name, at + 1)) {
+    const before = at > 0 ? bytes[at - 1]! : 0x20;
+    const after = at + name.length < bytes.length ? bytes[at + name.length]! : 0x20;
+    if (isWordCode(after)) continue;
+    const flag = (before === 0x44 || before === 0x55) && at > 1 && bytes[at - 2] === 0x2d;
+    if (isWordCode(before) && !flag) continue;
+    const lineStart = bytes.lastIndexOf(0x0a, at) + 1;
+    if (!CONDITIONAL_START.test(bytes.toString('latin1', lineStart, Math.min(at, lineStart + 200)))) return true;
+  }
+  return false;
+}
+
+/** How many `#define PREFIX...` lines `bytes` holds, counted up to `limit`. */
+function definesWithPrefix(bytes: Buffer, prefix: string, limit: number): number {
+  const needle = Buffer.from(prefix, 'latin1');
+  let n = 0;
+  for (let at = bytes.indexOf(needle); at >= 0 && n < limit; at = bytes.indexOf(needle, at + 1)) {
+    if (at > 0 && isWordCode(bytes[at - 1]!)) continue;
+    const lineStart = bytes.lastIndexOf(0x0a, at) + 1;
+    if (DEFINE_BEFORE.test(bytes.toString('latin1', lineStart, at))) n++;
+  }
+  return n;
 }
 
 /**
- * The switches `text` tests that nothing in its tree sets: in the driver's own namespace (ownPrefixes), and used
- * nowhere in the tree or in `text` (its unsaved edits) outside `#if`-family lines. Asked of the tree only when the
- * text tests such a name (`facts` is called then, once).
+ * The switches `text` tests that nothing in its tree sets: in the driver's own namespace (a prefix of the tree's own
+ * macros, none of the kernel's), and used nowhere in the tree or in `text` (its unsaved edits) outside `#if`-family
+ * lines. The tree is asked only when the text tests such a name.
  */
-export function unsetSwitches(text: string, facts: () => TreeSwitchFacts): string[] {
-  const candidates = testedSwitches(text).filter((n) => !KERNEL_PREFIXES.has(prefixOf(n) ?? '') && !n.startsWith('_') && prefixOf(n) !== undefined);
+export function unsetSwitches(text: string, file: string, tree: () => TreeSwitches): string[] {
+  const candidates = testedSwitches(text).filter((n) => !n.startsWith('_') && prefixOf(n) !== undefined && !KERNEL_PREFIXES.has(prefixOf(n)!));
   if (candidates.length === 0) return [];
-  const tree = facts();
-  if (!tree.searched) return [];
   const own = new Set(text.replace(CONDITIONAL_LINE, '').match(IDENTIFIER) ?? []);
-  return candidates.filter((n) => tree.ownPrefixes.has(prefixOf(n)!) && !tree.mentioned.has(n) && !own.has(n)).sort();
+  const open = candidates.filter((n) => !own.has(n));
+  return open.length === 0 ? [] : tree().unset(open, file).sort();
 }

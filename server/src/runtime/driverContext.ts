@@ -13,7 +13,7 @@ import type { DriverScope } from '../settings';
 import { cSourcesIn, decodeText, readSource, readSourceBytes } from './sourceFiles';
 import { Definition, definitionsFromIndex, MemberText, MemberTextMemo, RELEVANT_TEXT, selectRelevantFiles } from './fileRelevance';
 import { boundaryIn, includedOutside, IncludeResolver, quotedIncludes } from './includes';
-import { searchTree, TreeSwitchFacts, unsetSwitches } from './buildSwitches';
+import { TreeSwitches, unsetSwitches } from './buildSwitches';
 
 export { RELEVANT_TEXT } from './fileRelevance';
 
@@ -93,8 +93,8 @@ export class DriverContextLoader {
 
   /** The quoted include names of each file whose text was looked at (includedHeaders), with that text. */
   private readonly includeNames = new Map<string, { text: string; names: string[] }>();
-  /** Each tree's switch facts (unsetSwitchesOf), until a file changes. */
-  private readonly switchFacts = new Map<string, TreeSwitchFacts>();
+  /** Each tree's switch answers (unsetSwitchesOf), until a file changes. */
+  private readonly switchFacts = new Map<string, TreeSwitches>();
   /** unsetSwitchesOf's last answer per file, with the text and tree it was for. */
   private readonly switchAnswers = new Map<string, { text: string; root: string; names: string[] }>();
   /** includedHeaders' resolver, for these workspace folders, made at `at` (renewed after `freshMs`, or on evict). */
@@ -343,20 +343,20 @@ export class DriverContextLoader {
     // Every analysed keystroke asks: the answer is kept while the text and the tree's facts are the same.
     const known = this.switchAnswers.get(file);
     if (known && known.text === own && known.root === root) return known.names;
-    const names = this.unsetIn(own, root);
+    const names = this.unsetIn(file, own, root);
     if (this.switchAnswers.size >= 1000) this.switchAnswers.clear();
     this.switchAnswers.set(file, { text: own, root, names });
     return names;
   }
 
-  private unsetIn(own: string, root: string): string[] {
-    return unsetSwitches(own, () => {
-      let facts = this.switchFacts.get(root);
-      if (!facts) {
-        facts = searchTree(root);
-        this.switchFacts.set(root, facts);
+  private unsetIn(file: string, own: string, root: string): string[] {
+    return unsetSwitches(own, file, () => {
+      let tree = this.switchFacts.get(root);
+      if (!tree) {
+        tree = new TreeSwitches(root);
+        this.switchFacts.set(root, tree);
       }
-      return facts;
+      return tree;
     });
   }
 

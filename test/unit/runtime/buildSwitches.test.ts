@@ -6,7 +6,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
-import { prefixOf, searchTree, testedSwitches, unsetSwitches } from '../../../server/src/runtime/buildSwitches';
+import { prefixOf, testedSwitches, TreeSwitches, unsetSwitches } from '../../../server/src/runtime/buildSwitches';
 import { DriverContextLoader, type ContextOptions } from '../../../server/src/runtime/driverContext';
 import { loadSyntax } from '../../../server/src/runtime/loadSyntax';
 import { analyze } from '../../../server/src/engine';
@@ -28,16 +28,18 @@ describe('build switches: what a tree never sets', function () {
   });
 
   it('takes as unset only a switch in the tree\'s own namespace that nothing outside #if lines names', function () {
-    const tree = scratchTree({ 'src/a.c': DRIVER('#ifdef DRV_TEST_HOOK'), 'src/drv.h': HEADER, 'src/Makefile': 'ccflags-y += -DDRV_WITH_STATS\n', 'src/configure': 'echo "#define DRV_HAVE_FEATURE 1"\n' });
+    const tree = scratchTree({ 'src/a.c': DRIVER('#ifdef DRV_TEST_HOOK'), 'src/drv.h': HEADER, 'src/Makefile': 'ccflags-y += -DDRV_WITH_STATS\n', 'src/configure': 'echo "#define DRV_HAVE_FEATURE 1"\n',
+      'src/notes.c': '/* OTHER_ONE */\n#define OTHER_A 1\n#define OTHER_B 2\n' });
     try {
-      const facts = searchTree(tree.dir);
-      assert.equal(facts.searched, true);
-      assert.ok(facts.ownPrefixes.has('DRV_'));
-      const text = '#ifdef DRV_TEST_HOOK\n#endif\n#ifdef DRV_WITH_STATS\n#endif\n#ifdef DRV_HAVE_FEATURE\n#endif\n#ifdef VM_RESERVED\n#endif\n#ifdef OTHER_X\n#endif\n';
-      assert.deepEqual(unsetSwitches(text, () => facts), ['DRV_TEST_HOOK']);
-      assert.deepEqual(unsetSwitches(`${text}#define DRV_TEST_HOOK 1\n`, () => facts), [], 'an unsaved #define sets it');
+      const file = path.join(tree.dir, 'src/a.c');
+      const text = '#ifdef DRV_TEST_HOOK\n#endif\n#ifdef DRV_WITH_STATS\n#endif\n#if defined(DRV_HAVE_FEATURE)\n#endif\n#ifdef VM_RESERVED\n#endif\n#ifdef OTHER_X\n#endif\n#ifdef ELSE_Y\n#endif\n';
+      const switches = new TreeSwitches(tree.dir);
+      assert.equal(switches.searchable, true);
+      assert.deepEqual(unsetSwitches(text, file, () => switches), ['DRV_TEST_HOOK'], 'OTHER_ has two defines, ELSE_ none');
+      assert.deepEqual(unsetSwitches(`${text}#define DRV_TEST_HOOK 1\n`, file, () => new TreeSwitches(tree.dir)), [], 'an unsaved #define sets it');
+      assert.deepEqual(unsetSwitches('#ifdef DRV_TEST_HOOK\n#endif\n#ifdef OTHER_Z\n#endif\n', file, () => switches), ['DRV_TEST_HOOK'], 'asked again: the same answers');
       let asked = 0;
-      assert.deepEqual(unsetSwitches('#ifdef CONFIG_X\n#endif\n', () => { asked++; return facts; }), []);
+      assert.deepEqual(unsetSwitches('#ifdef CONFIG_X\n#endif\n#ifdef DEBUG\n#endif\n', file, () => { asked++; return switches; }), []);
       assert.equal(asked, 0, 'the tree is searched only when the text tests a candidate');
     } finally {
       tree.remove();
@@ -49,7 +51,9 @@ describe('build switches: what a tree never sets', function () {
     for (let i = 0; i < 5001; i++) files[`many/f${i}.txt`] = '';
     const tree = scratchTree(files);
     try {
-      assert.equal(searchTree(tree.dir).searched, false);
+      const switches = new TreeSwitches(tree.dir);
+      assert.equal(switches.searchable, false);
+      assert.deepEqual(unsetSwitches('#ifdef DRV_TEST_HOOK\n#endif\n', path.join(tree.dir, 'a.c'), () => switches), []);
     } finally {
       tree.remove();
     }
