@@ -37,6 +37,12 @@ export interface ContextOptions {
 /** A folder holding one of these builds a module (out of tree): the running kernel's build directory applies. */
 const MAKEFILES_OF_MODULE = ['Kbuild', 'Makefile'];
 
+/**
+ * Where the includes of a driver's files were found is trusted this many times as long as a listing: renewing it
+ * every second re-resolved a 190-file folder's includes in the middle of the typing (about 5 ms, once a second).
+ */
+const INCLUDE_FRESH_FACTOR = 30;
+
 /** A parsed file. `tree` is its source's (parsed again if the scan let it go): read it when its nodes are needed, not ahead. */
 export interface LoadedFile { uri: string; text: string; readonly tree: Tree; source?: TreeSource }
 
@@ -91,14 +97,17 @@ export class DriverContextLoader {
   /** detectKernel's answers by kernel directory setting and folder. */
   private readonly buildKernels = new Map<string, KernelFound | null>();
 
-  /** The quoted include names of each file whose text was looked at (includedHeaders), with that text. */
-  private readonly includeNames = new Map<string, { text: string; names: string[] }>();
+  /** The resolved includes of each file whose text was looked at (includedHeaders), with that text and resolver. */
+  private readonly includeNames = new Map<string, { text: string; generation: number; headers: readonly string[] }>();
   /** Each tree's switch answers (unsetSwitchesOf), until a file changes. */
   private readonly switchFacts = new Map<string, TreeSwitches>();
   /** unsetSwitchesOf's last answer per file, with the text and tree it was for. */
   private readonly switchAnswers = new Map<string, { text: string; root: string; names: string[] }>();
-  /** includedHeaders' resolver, for these workspace folders, made at `at` (renewed after `freshMs`, or on evict). */
-  private resolver: { roots: string; at: number; resolver: IncludeResolver } | undefined;
+  /**
+   * includedHeaders' resolver, for these workspace folders, made at `at`: renewed on an eviction, or after
+   * INCLUDE_FRESH_FACTOR times `freshMs` (a client without file events sees a new header that much later).
+   */
+  private resolver: { roots: string; at: number; generation: number; resolver: IncludeResolver } | undefined;
 
   /** The driver listings of `driverFiles`, by scope, folder (or roots) and file, with when they were made. */
   private readonly listings = new Map<string, { at: number; files: string[] }>();
@@ -192,7 +201,7 @@ export class DriverContextLoader {
     // A file created, changed or deleted may change any listing (the workspace scope lists whole roots), and where an
     // include is found.
     this.listings.clear();
-    this.resolver = undefined;
+    if (this.resolver) this.resolver = { ...this.resolver, at: -Infinity };
     this.switchFacts.clear();
     this.switchAnswers.clear();
   }
@@ -376,25 +385,37 @@ export class DriverContextLoader {
     if (opts.scope === 'file') return [];
     const now = performance.now();
     const roots = (opts.workspaceRoots ?? []).join('\0');
-    if (!this.resolver || this.resolver.roots !== roots || now - this.resolver.at >= this.freshMs) {
-      this.resolver = { roots, at: now, resolver: new IncludeResolver(boundaryIn(opts.workspaceRoots ?? [])) };
+    // Without a freshness window (a scan's loader) the disk is looked at on every call.
+    const trusted = this.freshMs > 0 ? this.freshMs * INCLUDE_FRESH_FACTOR : 0;
+    if (!this.resolver || this.resolver.roots !== roots || now - this.resolver.at >= trusted) {
+      this.resolver = { roots, at: now, generation: (this.resolver?.generation ?? 0) + 1, resolver: new IncludeResolver(boundaryIn(opts.workspaceRoots ?? [])) };
     }
+    const { resolver, generation } = this.resolver;
     const texts = new Map(members.map((m) => [m.path, m.text]));
     const found = new Map<string, string>();
-    const names = (file: string): readonly string[] | undefined => {
-      const text = texts.get(file) ?? textOf(file);
+    const textFor = (file: string): string | undefined => {
+      const text = texts.get(file) ?? found.get(file) ?? textOf(file);
+      if (text !== undefined && !texts.has(file)) found.set(file, text);
+      return text;
+    };
+    // Each file's resolved includes are kept while its text and the resolver are the same: a keystroke rescans one text.
+    const memo = (file: string, headers: () => readonly string[] | undefined): readonly string[] | undefined => {
+      const text = textFor(file);
       if (text === undefined) return undefined;
-      if (!texts.has(file)) found.set(file, text);
       const known = this.includeNames.get(file);
-      if (known && known.text === text) return known.names;
+      if (known && known.text === text && known.generation === generation) return known.headers;
+      const listed = headers() ?? [];
       if (this.includeNames.size >= 50_000) this.includeNames.clear();
-      const listed = quotedIncludes(text);
-      this.includeNames.set(file, { text, names: listed });
+      this.includeNames.set(file, { text, generation, headers: listed });
       return listed;
     };
+    const names = (file: string): readonly string[] | undefined => {
+      const text = textFor(file);
+      return text === undefined ? undefined : quotedIncludes(text);
+    };
     // Every header found is followed; those that can change a verdict (RELEVANT_TEXT) join the driver.
-    const headers = includedOutside(members.map((m) => m.path), names, this.resolver.resolver);
-    return headers.flatMap((h) => { const text = found.get(h) ?? textOf(h); return text === undefined || !RELEVANT_TEXT.test(text) ? [] : [{ path: h, text }]; });
+    const headers = includedOutside(members.map((m) => m.path), names, resolver, undefined, memo);
+    return headers.flatMap((h) => { const text = textFor(h); return text === undefined || !RELEVANT_TEXT.test(text) ? [] : [{ path: h, text }]; });
   }
 
   /**

@@ -184,6 +184,7 @@ export function includedOutside(
   includesOf: (file: string) => readonly string[] | undefined,
   resolver: IncludeResolver,
   limit = MAX_INCLUDED_HEADERS,
+  memo?: (file: string, headers: () => readonly string[] | undefined) => readonly string[] | undefined,
 ): string[] {
   const inGroup = new Set(members.map((m) => path.resolve(m)));
   // The members are every C source of their folders: a plain name beside one is looked up among them.
@@ -194,17 +195,22 @@ export function includedOutside(
     if (!names) sourcesOf.set(dir, (names = new Set()));
     names.add(path.basename(m));
   }
+  /** The files a file's includes name, resolved (kept by `memo` when given: the editor asks on every keystroke). */
+  const headersOf = (file: string): readonly string[] | undefined => {
+    const names = includesOf(file);
+    if (!names) return undefined;
+    const dir = path.dirname(path.resolve(file));
+    return names.flatMap((name) => resolver.resolveIn(dir, name, sourcesOf.get(dir)) ?? []);
+  };
   const found: string[] = [];
   const seen = new Set<string>();
   const queue: string[] = [...members];
   for (let q = 0; q < queue.length && found.length < limit; q++) {
     const file = queue[q]!;
-    const names = includesOf(file);
-    if (!names || names.length === 0) continue;
-    const dir = path.dirname(path.resolve(file));
-    for (const name of names) {
-      const header = resolver.resolveIn(dir, name, sourcesOf.get(dir));
-      if (header === undefined || inGroup.has(header) || seen.has(header)) continue;
+    const headers = memo ? memo(file, () => headersOf(file)) : headersOf(file);
+    if (!headers) continue;
+    for (const header of headers) {
+      if (inGroup.has(header) || seen.has(header)) continue;
       seen.add(header);
       found.push(header);
       queue.push(header);
