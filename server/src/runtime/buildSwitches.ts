@@ -7,10 +7,10 @@ import { isCSourcePath } from './sourceFiles';
 
 /**
  * A tree with more files than this is not searched, and its switches stay the build's to decide: the kernel's own
- * switches are CONFIG_ options (autoconf.h decides them, docs/build.md), and an out-of-tree driver is a few hundred
- * files at most.
+ * switches are CONFIG_ options (autoconf.h decides them, docs/build.md); the field set's out-of-tree drivers have 27 to
+ * 467 files, and NVIDIA's 3,708-file tree, whose switches its conftest script sets, cost 0.1-0.15 s to search.
  */
-export const MAX_TREE_FILES = 5000;
+export const MAX_TREE_FILES = 2000;
 /** Larger files are not read for the search (generated register headers; no build file is this large). */
 const MAX_FILE_BYTES = 2 << 20;
 /** A prefix is the driver's own when the tree defines at least this many macros with it (`NVFS_`: dozens). */
@@ -83,8 +83,8 @@ export function prefixOf(name: string): string | undefined {
  * One tree's answers about its switches, searched name by name and kept: which files it holds (walked once; dot-folders
  * and node_modules left out; more than MAX_TREE_FILES and the tree is not searched), whether a name is used anywhere
  * outside an `#if`-family line (a `-DX`/`-UX` in a Makefile, a `#define X`, a configure script writing it, a use in
- * code), and whether a prefix is the driver's own. The files nearest the asking file are read first, and the search
- * stops as soon as every name asked is found used: a switch that is set costs a few files, only one set nowhere costs
+ * code), and whether a prefix is the driver's own. The asking file's folder is read first, then build files (anything
+ * not a C source), then the rest, and the search stops as soon as every name asked is found used: a switch that is set costs a few files, only one set nowhere costs
  * the whole tree (an out-of-tree driver's few hundred files). Unreadable, binary and over-2-MB files are skipped.
  */
 export class TreeSwitches {
@@ -135,7 +135,10 @@ export class TreeSwitches {
     // Prefixes not yet counted to the end (a count is kept only once it reached the threshold or the whole tree was read).
     const counting = new Map([...new Set(names.map((n) => prefixOf(n)!))].filter((p) => !this.prefixDefines.has(p)).map((p) => [p, 0]));
     const nearDir = path.dirname(path.resolve(near));
-    const ordered = [...files.filter((f) => path.dirname(f) === nearDir), ...files.filter((f) => path.dirname(f) !== nearDir)];
+    // The asking file's folder first (its own headers), then build files (where -D flags and configure probes live),
+    // then the rest.
+    const rank = (f: string): number => (path.dirname(f) === nearDir ? 0 : !isCSourcePath(f) ? 1 : 2);
+    const ordered = [...files].sort((a, b) => rank(a) - rank(b));
     const needles = new Map([...pending].map((n) => [n, Buffer.from(n, 'latin1')]));
     let whole = true;
     for (const file of ordered) {
