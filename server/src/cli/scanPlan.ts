@@ -104,10 +104,11 @@ export async function planScan(targets: string[], opts: PlanOptions): Promise<Sc
   const arena = new ByteArena();
   // A driver's scope (a folder, the workspace) also holds the headers its files include from elsewhere, found up to the
   // scanned folder that holds them (runtime/includes.ts); the file scope is the file alone.
-  const resolver = settings.driverScope === 'file' ? undefined : new IncludeResolver(boundaryIn(opts.inputFolders));
-  const passedThrough = new Map<string, string[]>();
-  // The scanned folder holding a group: where its switches are looked for (a target given alone: its own folder).
+  // The scanned folder holding a folder (a target given alone: its own folder): where includes are looked for above it,
+  // and where its switches are looked for.
   const boundary = boundaryIn(opts.inputFolders);
+  const resolver = settings.driverScope === 'file' ? undefined : new IncludeResolver(boundary);
+  const passedThrough = new Map<string, string[]>();
   const rootOf = (target: string): string => boundary(path.dirname(path.resolve(target)));
   for (const group of groupTargets(targets, settings, opts.inputFolders, opts.folderSources)) {
     plan.stats.groups++;

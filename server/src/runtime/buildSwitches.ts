@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { isWordCode } from '../analysis/syntaxTools';
 import { CR, LF, SPACE, TAB } from './charCodes';
-import { isCSourcePath } from './sourceFiles';
+import { binaryError, isCSourcePath } from './sourceFiles';
 
 /**
  * A tree with more files than this is not searched, and its switches stay the build's to decide: the kernel's own
@@ -27,6 +27,9 @@ const IF_LINE = /^#[ \t]*(?:if|elif)\b/;
 const TESTED_DEFINED = /\bdefined[ \t]*\(?[ \t]*([A-Za-z_]\w*)/g;
 const CONDITIONAL_START = /^[ \t]*#[ \t]*(?:if|ifdef|ifndef|elif|elifdef|elifndef)\b/;
 const DEFINE_BEFORE = /^[ \t]*#[ \t]*define[ \t]+$/;
+const UPPER_D = 0x44;
+const UPPER_U = 0x55;
+const DASH = 0x2d;
 
 /**
  * The macro names a text tests with `#ifdef`/`#ifndef` or `defined(...)` in an `#if`/`#elif`, each once. Found from
@@ -62,15 +65,10 @@ function lineEnd(text: string, at: number): number {
   return nl < 0 ? text.length : nl;
 }
 
-/** `name` occurs in `text` as a whole word on a line that is not an `#if`-family directive. */
+/** `name` occurs in `text` as a whole word on a line that is not an `#if`-family directive (usedOutsideConditionals). */
 function usedInText(text: string, name: string): boolean {
-  for (let at = text.indexOf(name); at >= 0; at = text.indexOf(name, at + 1)) {
-    if (at > 0 && isWordCode(text.charCodeAt(at - 1))) continue;
-    if (at + name.length < text.length && isWordCode(text.charCodeAt(at + name.length))) continue;
-    const lineStart = text.lastIndexOf('\n', at) + 1;
-    if (!CONDITIONAL_START.test(text.slice(lineStart, Math.min(at, lineStart + 200)))) return true;
-  }
-  return false;
+  return usedOutside(text.length, (i) => text.charCodeAt(i), (from) => text.indexOf(name, from), name.length,
+    (at) => text.slice(text.lastIndexOf('\n', at) + 1, at));
 }
 
 /** `NVFS_` of `NVFS_TEST_GPFS_CALLBACK`: the name up to its first underscore after a letter or digit; undefined without one. */
@@ -148,7 +146,7 @@ export class TreeSwitches {
         if (fs.statSync(file).size > MAX_FILE_BYTES) continue;
         bytes = fs.readFileSync(file);
       } catch { continue; }
-      if (bytes.subarray(0, 8192).includes(0)) continue;
+      if (binaryError(bytes)) continue;
       for (const name of [...pending]) if (usedOutsideConditionals(bytes, needles.get(name)!)) pending.delete(name);
       if (!isCSourcePath(file)) continue;
       for (const [p, n] of counting) {
@@ -163,14 +161,21 @@ export class TreeSwitches {
 
 /** The name occurs as a whole word (or as `-DNAME`/`-UNAME`) on a line that is not an `#if`-family directive. */
 function usedOutsideConditionals(bytes: Buffer, name: Buffer): boolean {
-  for (let at = bytes.indexOf(name); at >= 0; at = bytes.indexOf(name, at + 1)) {
-    const before = at > 0 ? bytes[at - 1]! : 0x20;
-    const after = at + name.length < bytes.length ? bytes[at + name.length]! : 0x20;
-    if (isWordCode(after)) continue;
-    const flag = (before === 0x44 || before === 0x55) && at > 1 && bytes[at - 2] === 0x2d;
-    if (isWordCode(before) && !flag) continue;
-    const lineStart = bytes.lastIndexOf(0x0a, at) + 1;
-    if (!CONDITIONAL_START.test(bytes.toString('latin1', lineStart, Math.min(at, lineStart + 200)))) return true;
+  return usedOutside(bytes.length, (i) => bytes[i]!, (from) => bytes.indexOf(name, from), name.length,
+    (at) => bytes.toString('latin1', bytes.lastIndexOf(LF, at) + 1, at));
+}
+
+/**
+ * The one check behind usedInText and usedOutsideConditionals, over a text or a file's bytes (every character it
+ * reads is ASCII): an occurrence counts when it is a whole word, or glued to a `-D`/`-U` flag, and what precedes it on
+ * its line does not open an `#if`-family directive.
+ */
+function usedOutside(length: number, code: (i: number) => number, find: (from: number) => number, size: number, before: (at: number) => string): boolean {
+  for (let at = find(0); at >= 0; at = find(at + 1)) {
+    if (at + size < length && isWordCode(code(at + size))) continue;
+    const flag = at > 1 && (code(at - 1) === UPPER_D || code(at - 1) === UPPER_U) && code(at - 2) === DASH;
+    if (at > 0 && isWordCode(code(at - 1)) && !flag) continue;
+    if (!CONDITIONAL_START.test(before(at).slice(0, 200))) return true;
   }
   return false;
 }
@@ -181,7 +186,7 @@ function definesWithPrefix(bytes: Buffer, prefix: string, limit: number): number
   let n = 0;
   for (let at = bytes.indexOf(needle); at >= 0 && n < limit; at = bytes.indexOf(needle, at + 1)) {
     if (at > 0 && isWordCode(bytes[at - 1]!)) continue;
-    const lineStart = bytes.lastIndexOf(0x0a, at) + 1;
+    const lineStart = bytes.lastIndexOf(LF, at) + 1;
     if (DEFINE_BEFORE.test(bytes.toString('latin1', lineStart, at))) n++;
   }
   return n;

@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CR, DQUOTE, HASH, LF, SPACE, TAB } from './charCodes';
-import { isCSourcePath } from './sourceFiles';
+import { asBuffer, isCSourcePath } from './sourceFiles';
 
 /**
  * At most this many headers from outside a driver's folder join its context (each brings its own includes, followed
@@ -26,7 +26,7 @@ export function quotedIncludes(text: string): string[] {
 
 /** quotedIncludes on the bytes of a file (every delimiter is ASCII; a name is decoded as UTF-8). */
 export function quotedIncludesInBytes(bytes: Uint8Array): string[] {
-  const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const b = asBuffer(bytes);
   return scanIncludes(b.length, (i) => b[i]!, (from) => b.indexOf(INCLUDE_BYTES, from), (s, e) => b.toString('utf8', s, e));
 }
 
@@ -152,12 +152,11 @@ export class IncludeResolver {
 }
 
 /**
- * Text that can make an included header matter to a driver's verdicts (driverContext.ts's RELEVANT_TEXT, on the bytes:
+ * Text that can make an included header matter to a driver's verdicts (fileRelevance.ts's RELEVANT_TEXT, on the bytes:
  * every alternative is ASCII): a pin API, a gup flag, a protection. A header without any is only passed through.
  */
 export function mayMatterBytes(bytes: Uint8Array, relevant: RegExp): boolean {
-  const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return relevant.test(b.toString('latin1'));
+  return relevant.test(asBuffer(bytes).toString('latin1'));
 }
 
 /** Whether `dir` is `root` or inside it (both absolute and resolved). */

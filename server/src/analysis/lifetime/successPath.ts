@@ -48,9 +48,8 @@ export function onSuccessPath(release: Node, pin: Node, body: Node, owner?: Set<
     if (statements[i].type === 'goto_statement') {
       const label = statements[i].childForFieldName('label')?.text;
       const target = statements.findIndex((s) => s.type === 'labeled_statement' && s.childForFieldName('label')?.text === label);
-      if (target < 0 || target > to) return false;
-      if (target > i) i = target - 1;
-      else return false;
+      if (target < i || target > to) return false;
+      i = target - 1;
       continue;
     }
     // `if (got == nr) return 0;`: the success path leaves before the release, which only the failure path reaches.
